@@ -1,0 +1,42 @@
+using System;
+
+namespace RealtimeMirror.Engine.Events
+{
+    /// <summary>One settled change below a watched root. Immutable: it travels through user pipelines.</summary>
+    public sealed class MirrorEvent
+    {
+        public MirrorEvent(string watchRoot, string relativePath, ChangeType changeType, bool isDirectory,
+            long? size, DateTime timeStamp, string oldRelativePath = null, int watchId = 0)
+        {
+            WatchRoot = watchRoot;
+            RelativePath = relativePath ?? "";
+            ChangeType = changeType;
+            IsDirectory = isDirectory;
+            Size = size;
+            TimeStamp = timeStamp;
+            OldRelativePath = oldRelativePath;
+            WatchId = watchId;
+            Path = Paths.RelativePath.ToFull(watchRoot, RelativePath);
+            OldPath = oldRelativePath == null ? null : Paths.RelativePath.ToFull(watchRoot, oldRelativePath);
+        }
+
+        /// <summary>Full local path of the entry (its new name for a rename).</summary>
+        public string Path { get; }
+        /// <summary>'/'-separated path below <see cref="WatchRoot"/>; "" for the root itself (a root Rescan).</summary>
+        public string RelativePath { get; }
+        /// <summary>Full former path, for renames.</summary>
+        public string OldPath { get; }
+        public string OldRelativePath { get; }
+        public ChangeType ChangeType { get; }
+        public bool IsDirectory { get; }
+        /// <summary>Size in bytes when the event settled; null for deletes and directories.</summary>
+        public long? Size { get; }
+        /// <summary>UTC time of the last raw change folded into this event.</summary>
+        public DateTime TimeStamp { get; }
+        public string WatchRoot { get; }
+        public int WatchId { get; }
+
+        public override string ToString() =>
+            OldRelativePath == null ? $"{ChangeType} {RelativePath}" : $"{ChangeType} {OldRelativePath} -> {RelativePath}";
+    }
+}
