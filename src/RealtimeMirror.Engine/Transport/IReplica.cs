@@ -16,6 +16,9 @@ namespace RealtimeMirror.Engine.Transport
         /// <summary>"Local" or "Sftp".</summary>
         string TransportName { get; }
 
+        /// <summary>Whether owner and group can be set here (root on the replica); if not they are not compared.</summary>
+        bool CanSetOwner { get; }
+
         /// <summary>Connects (if remote) and makes sure the root directory exists.</summary>
         void Open(CancellationToken cancel);
 

@@ -1,0 +1,143 @@
+#!/usr/bin/env pwsh
+<#
+.SYNOPSIS
+    Builds, tests, documents, packages and benchmarks RealtimeMirror.
+.DESCRIPTION
+    Build   : compiles the module into ./bin, so `Import-Module ./RealtimeMirror.psd1` works from the repo root.
+    Test    : Build, then the xunit engine tests and the Pester end-to-end tests (against a loopback sshd and
+              the real rsync); ends with one line "N passed, N failed".
+    Docs    : turns docs/*.md (PlatyPS schema) into en-US/RealtimeMirror.dll-Help.xml (MAML), with PlatyPS when
+              it is installed, else with the converter in tests/tools/DocsToMaml.ps1.
+    Package : Build + Docs, then a self-contained module folder in ./out/RealtimeMirror.
+    Bench   : Build, then tests/bench/Run-Bench.ps1 (RealtimeMirror vs lsyncd vs rsync). Not part of Test.
+    Run from Windows PowerShell or without pwsh: it installs the PowerShell dotnet tool and re-runs itself there.
+#>
+[CmdletBinding()]
+param(
+    [ValidateSet('Build', 'Test', 'Docs', 'Package', 'Bench')]
+    [string] $Task = 'Build',
+    [string] $Configuration = 'Release',
+    # Pester/xunit filter: run only tests whose name matches.
+    [string] $Filter
+)
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+$Root = $PSScriptRoot
+
+if ($PSVersionTable.PSVersion.Major -lt 7 -or ($PSVersionTable.PSVersion.Major -eq 7 -and $PSVersionTable.PSVersion.Minor -lt 4)) {
+    Write-Host 'pwsh 7.4+ is needed: installing the PowerShell dotnet tool and running again there.'
+    dotnet tool update --global PowerShell | Out-Host
+    $pwsh = Join-Path ([Environment]::GetFolderPath('UserProfile')) '.dotnet/tools/pwsh'
+    & $pwsh -NoProfile -File $PSCommandPath @PSBoundParameters
+    exit $LASTEXITCODE
+}
+
+function Invoke-Native([string] $What, [scriptblock] $Command) {
+    & $Command
+    if ($LASTEXITCODE -ne 0) { throw "$What failed (exit $LASTEXITCODE)." }
+}
+
+function Invoke-Build {
+    Invoke-Native 'dotnet publish' { dotnet publish "$Root/src/RealtimeMirror/RealtimeMirror.csproj" -c $Configuration -o "$Root/bin" --nologo -v quiet }
+    # PowerShell itself provides this assembly; a second copy beside the module would only confuse the loader.
+    Remove-Item "$Root/bin/System.Management.Automation.dll" -ErrorAction SilentlyContinue
+    Write-Host "Built: Import-Module $Root/RealtimeMirror.psd1"
+}
+
+function Get-PesterModulePath {
+    $packages = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path ([Environment]::GetFolderPath('UserProfile')) '.nuget/packages' }
+    $psd1 = Get-ChildItem "$packages/pester/*/tools/Pester.psd1" -ErrorAction SilentlyContinue | Sort-Object FullName -Descending | Select-Object -First 1
+    if (-not $psd1) {
+        Write-Host 'Fetching Pester from NuGet.'
+        Invoke-Native 'dotnet restore (Pester)' { dotnet restore "$Root/tests/tools/PesterTools.csproj" --nologo -v quiet }
+        $psd1 = Get-ChildItem "$packages/pester/*/tools/Pester.psd1" | Sort-Object FullName -Descending | Select-Object -First 1
+    }
+    $psd1.FullName
+}
+
+function Invoke-Test {
+    Invoke-Build
+    $results = Join-Path $Root 'TestResults'
+    Remove-Item $results -Recurse -Force -ErrorAction SilentlyContinue
+    New-Item -ItemType Directory $results | Out-Null
+
+    # The end-to-end tests and some engine tests talk to a real sshd on loopback: start (or find) the throwaway one.
+    if ($IsLinux) {
+        $envLines = bash "$Root/tests/sshd/start-test-sshd.sh"
+        if ($LASTEXITCODE -ne 0) { throw 'Could not start the test sshd (is openssh-server installed?).' }
+        foreach ($line in $envLines) { $k, $v = $line -split '=', 2; if ($k -like 'RTM_*') { Set-Item "env:$k" $v } }
+    }
+
+    Write-Host '== xunit: engine =='
+    $xunitArgs = @('test', "$Root/tests/RealtimeMirror.Engine.Tests/RealtimeMirror.Engine.Tests.csproj", '-c', $Configuration, '--nologo',
+        '--logger', "trx;LogFileName=engine.trx", '--results-directory', $results)
+    if ($Filter) { $xunitArgs += @('--filter', "FullyQualifiedName~$Filter") }
+    dotnet @xunitArgs | Out-Host
+    $xunitExit = $LASTEXITCODE
+    $xunitPassed = 0; $xunitFailed = 0
+    $trx = Get-ChildItem $results -Filter *.trx -Recurse | Select-Object -First 1
+    if ($trx) {
+        $counters = ([xml](Get-Content $trx.FullName -Raw)).TestRun.ResultSummary.Counters
+        $xunitPassed = [int]$counters.passed; $xunitFailed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout
+    }
+    elseif ($xunitExit -ne 0) { $xunitFailed = 1 }
+
+    Write-Host '== Pester: cmdlets end to end =='
+    $pesterCode = @"
+`$ErrorActionPreference = 'Stop'
+Import-Module '$(Get-PesterModulePath)' -Force
+`$c = New-PesterConfiguration
+`$c.Run.Path = '$Root/tests'
+`$c.Run.PassThru = `$true
+`$c.Output.Verbosity = 'Detailed'
+$(if ($Filter) { "`$c.Filter.FullName = '*$Filter*'" })
+`$r = Invoke-Pester -Configuration `$c
+"PESTER_COUNTS `$(`$r.PassedCount) `$(`$r.FailedCount + `$r.FailedBlocksCount + `$r.FailedContainersCount)"
+"@
+    # A child pwsh: the module's assemblies load into a clean session, and a crash there cannot take the build down.
+    $pesterOut = & ([Diagnostics.Process]::GetCurrentProcess().MainModule.FileName) -NoProfile -Command $pesterCode
+    $pesterPassed = 0; $pesterFailed = 1
+    foreach ($line in $pesterOut) {
+        if ($line -match '^PESTER_COUNTS (\d+) (\d+)$') { $pesterPassed = [int]$Matches[1]; $pesterFailed = [int]$Matches[2] }
+        else { Write-Host $line }
+    }
+    $passed = $xunitPassed + $pesterPassed
+    $failed = $xunitFailed + $pesterFailed
+    Write-Host "xunit: $xunitPassed passed, $xunitFailed failed; Pester: $pesterPassed passed, $pesterFailed failed"
+    Write-Host "$passed passed, $failed failed"
+    if ($failed -gt 0) { exit 1 }
+}
+
+function Invoke-Docs {
+    $out = Join-Path $Root 'en-US'
+    New-Item -ItemType Directory $out -Force | Out-Null
+    if (Get-Module -ListAvailable platyPS) {
+        Import-Module platyPS
+        New-ExternalHelp -Path "$Root/docs" -OutputPath $out -Force | Out-Null
+    }
+    else {
+        & "$Root/tests/tools/DocsToMaml.ps1" -DocsPath "$Root/docs" -OutputFile (Join-Path $out 'RealtimeMirror.dll-Help.xml')
+    }
+    Write-Host "Help written to $out"
+}
+
+function Invoke-Package {
+    Invoke-Build
+    Invoke-Docs
+    $dest = Join-Path $Root 'out/RealtimeMirror'
+    Remove-Item $dest -Recurse -Force -ErrorAction SilentlyContinue
+    New-Item -ItemType Directory $dest | Out-Null
+    Copy-Item "$Root/RealtimeMirror.psd1" $dest
+    Copy-Item "$Root/bin" (Join-Path $dest 'bin') -Recurse
+    Copy-Item "$Root/en-US" (Join-Path $dest 'en-US') -Recurse
+    Get-ChildItem "$dest/bin" -Filter *.pdb | Remove-Item
+    Write-Host "Package: $dest"
+}
+
+switch ($Task) {
+    'Build' { Invoke-Build }
+    'Test' { Invoke-Test }
+    'Docs' { Invoke-Docs }
+    'Package' { Invoke-Package }
+    'Bench' { Invoke-Build; & "$Root/tests/bench/Run-Bench.ps1" }
+}

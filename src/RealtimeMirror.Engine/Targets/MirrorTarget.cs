@@ -1,0 +1,42 @@
+using System;
+
+namespace RealtimeMirror.Engine.Targets
+{
+    public enum TargetKind { Local, Ssh }
+
+    public enum RsyncMode { Auto, Always, Never }
+
+    /// <summary>A named replica: a local or mounted directory, or a directory on an SSH host.</summary>
+    public sealed class MirrorTarget
+    {
+        public string Name { get; set; }
+        public TargetKind Kind { get; set; }
+        /// <summary>Local targets: the replica root.</summary>
+        public string Path { get; set; }
+        public string HostName { get; set; }
+        public int Port { get; set; } = 22;
+        public string User { get; set; }
+        public string KeyFile { get; set; }
+        /// <summary>SSH targets: the replica root on the host (absolute, or relative to the login directory).</summary>
+        public string RemotePath { get; set; }
+        /// <summary>known_hosts file to verify the host key against; empty means ~/.ssh/known_hosts.</summary>
+        public string KnownHostsFile { get; set; }
+        /// <summary>Whether to push with the host's own rsync (delta transfer) or whole files over SFTP.</summary>
+        public RsyncMode Rsync { get; set; } = RsyncMode.Auto;
+        /// <summary>Chown on the replica (only takes effect where the login may, i.e. root).</summary>
+        public bool PreserveOwner { get; set; } = true;
+        public DateTime Registered { get; set; } = DateTime.UtcNow;
+
+        /// <summary>Password from -Credential: held in memory for this session only, never written to disk.</summary>
+        [Newtonsoft.Json.JsonIgnore]
+        public string Password { get; set; }
+
+        /// <summary>How the target reads in tables: user@host:port:path or the local path.</summary>
+        [Newtonsoft.Json.JsonIgnore]
+        public string Location => Kind == TargetKind.Local
+            ? Path
+            : $"{(string.IsNullOrEmpty(User) ? "" : User + "@")}{HostName}{(Port == 22 ? "" : ":" + Port)}:{RemotePath}";
+
+        public MirrorTarget Clone() => (MirrorTarget)MemberwiseClone();
+    }
+}

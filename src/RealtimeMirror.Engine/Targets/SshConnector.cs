@@ -1,0 +1,89 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Net.Sockets;
+using Renci.SshNet;
+using Renci.SshNet.Common;
+
+namespace RealtimeMirror.Engine.Targets
+{
+    /// <summary>Raised when a target cannot be reached or refuses us; the message says which and why.</summary>
+    public sealed class TargetUnavailableException : Exception
+    {
+        public TargetUnavailableException(string message, Exception inner = null) : base(message, inner) { }
+        /// <summary>Authentication and host-key problems do not fix themselves: retrying is pointless.</summary>
+        public bool IsPermanent { get; set; }
+    }
+
+    /// <summary>Builds authenticated, host-key-verified SSH.NET clients for a target.</summary>
+    public static class SshConnector
+    {
+        public static ConnectionInfo ConnectionFor(MirrorTarget target)
+        {
+            var user = string.IsNullOrEmpty(target.User) ? Environment.UserName : target.User;
+            var methods = new List<AuthenticationMethod>();
+            var keyFiles = new List<string>();
+            if (!string.IsNullOrEmpty(target.KeyFile)) keyFiles.Add(target.KeyFile);
+            else
+            {
+                var sshDir = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".ssh");
+                foreach (var name in new[] { "id_ed25519", "id_ecdsa", "id_rsa" })
+                    if (File.Exists(Path.Combine(sshDir, name))) keyFiles.Add(Path.Combine(sshDir, name));
+            }
+            var keys = new List<IPrivateKeySource>();
+            foreach (var file in keyFiles)
+            {
+                try { keys.Add(new PrivateKeyFile(file)); }
+                catch (Exception e) when (!string.IsNullOrEmpty(target.KeyFile))
+                {
+                    throw new TargetUnavailableException($"Target '{target.Name}': cannot read key file '{file}': {e.Message}", e) { IsPermanent = true };
+                }
+                catch (Exception) { /* a default key we cannot read is just not offered */ }
+            }
+            if (keys.Count > 0) methods.Add(new PrivateKeyAuthenticationMethod(user, keys.ToArray()));
+            if (!string.IsNullOrEmpty(target.Password)) methods.Add(new PasswordAuthenticationMethod(user, target.Password));
+            if (methods.Count == 0)
+                throw new TargetUnavailableException($"Target '{target.Name}': no key file or credential to log in to {target.HostName} with.") { IsPermanent = true };
+            return new ConnectionInfo(target.HostName, target.Port, user, methods.ToArray()) { Timeout = TimeSpan.FromSeconds(15) };
+        }
+
+        /// <summary>Connects a client, verifying the host key; TOFU records a new key when allowed.</summary>
+        public static void Connect(BaseClient client, MirrorTarget target, bool acceptNewHostKey = false)
+        {
+            var knownHosts = new KnownHosts(target.KnownHostsFile);
+            string refusal = null;
+            client.HostKeyReceived += (sender, e) =>
+            {
+                var verdict = knownHosts.Check(target.HostName, target.Port, e.HostKeyName, e.HostKey);
+                if (verdict == KnownHosts.Verdict.Trusted) { e.CanTrust = true; return; }
+                if (verdict == KnownHosts.Verdict.Unknown && acceptNewHostKey)
+                {
+                    knownHosts.Add(target.HostName, target.Port, e.HostKeyName, e.HostKey);
+                    e.CanTrust = true;
+                    return;
+                }
+                e.CanTrust = false;
+                refusal = verdict == KnownHosts.Verdict.Mismatch
+                    ? $"Target '{target.Name}': the host key of {target.HostName}:{target.Port} ({e.HostKeyName} SHA256:{e.FingerPrintSHA256}) does not match the one in {knownHosts.FilePath}. It may have been reinstalled, or someone is intercepting the connection."
+                    : $"Target '{target.Name}': the host key of {target.HostName}:{target.Port} ({e.HostKeyName} SHA256:{e.FingerPrintSHA256}) is not in {knownHosts.FilePath}. Check it, then register the target again with -AcceptNewHostKey.";
+            };
+            try
+            {
+                client.Connect();
+            }
+            catch (SshConnectionException e) when (refusal != null)
+            {
+                throw new TargetUnavailableException(refusal, e) { IsPermanent = true };
+            }
+            catch (SshAuthenticationException e)
+            {
+                throw new TargetUnavailableException($"Target '{target.Name}': {target.User}@{target.HostName} refused authentication: {e.Message}", e) { IsPermanent = true };
+            }
+            catch (Exception e) when (e is SocketException || e is SshOperationTimeoutException || e is SshConnectionException || e is IOException)
+            {
+                throw new TargetUnavailableException($"Target '{target.Name}': cannot reach {target.HostName}:{target.Port}: {e.Message}", e);
+            }
+            if (refusal != null) throw new TargetUnavailableException(refusal) { IsPermanent = true };
+        }
+    }
+}

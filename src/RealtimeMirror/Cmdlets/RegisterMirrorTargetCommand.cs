@@ -1,0 +1,120 @@
+using System;
+using System.IO;
+using System.Management.Automation;
+using System.Net;
+using RealtimeMirror.Engine.Targets;
+using RealtimeMirror.Engine.Transport;
+
+namespace RealtimeMirror.Cmdlets
+{
+    /// <summary>Registers (or with -Force replaces) a named replica, local or over SSH, in the per-user target file.</summary>
+    [Cmdlet(VerbsLifecycle.Register, "MirrorTarget", SupportsShouldProcess = true, DefaultParameterSetName = "Ssh")]
+    [OutputType(typeof(MirrorTarget))]
+    public sealed class RegisterMirrorTargetCommand : MirrorCmdletBase
+    {
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+        [ValidatePattern(@"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+        public string Name { get; set; }
+
+        [Parameter(Mandatory = true, ParameterSetName = "Local", ValueFromPipelineByPropertyName = true)]
+        public string Path { get; set; }
+
+        [Parameter(Mandatory = true, ParameterSetName = "Ssh", ValueFromPipelineByPropertyName = true)]
+        [Alias("ComputerName", "Host")]
+        public string HostName { get; set; }
+
+        [Parameter(ParameterSetName = "Ssh", ValueFromPipelineByPropertyName = true)]
+        public string User { get; set; }
+
+        [Parameter(ParameterSetName = "Ssh", ValueFromPipelineByPropertyName = true)]
+        [ValidateRange(1, 65535)]
+        public int Port { get; set; } = 22;
+
+        [Parameter(ParameterSetName = "Ssh", ValueFromPipelineByPropertyName = true)]
+        public string KeyFile { get; set; }
+
+        [Parameter(ParameterSetName = "Ssh")]
+        [Credential]
+        public PSCredential Credential { get; set; }
+
+        [Parameter(Mandatory = true, ParameterSetName = "Ssh", ValueFromPipelineByPropertyName = true)]
+        public string RemotePath { get; set; }
+
+        [Parameter(ParameterSetName = "Ssh", ValueFromPipelineByPropertyName = true)]
+        public string KnownHostsFile { get; set; }
+
+        /// <summary>Trust on first use: record an unknown host key in known_hosts. A changed key is always refused.</summary>
+        [Parameter(ParameterSetName = "Ssh")]
+        public SwitchParameter AcceptNewHostKey { get; set; }
+
+        [Parameter(ParameterSetName = "Ssh", ValueFromPipelineByPropertyName = true)]
+        public RsyncMode Rsync { get; set; } = RsyncMode.Auto;
+
+        /// <summary>Save without connecting (the host is down now, or keys are not in place yet).</summary>
+        [Parameter(ParameterSetName = "Ssh")]
+        public SwitchParameter NoConnect { get; set; }
+
+        [Parameter]
+        public SwitchParameter NoOwner { get; set; }
+
+        /// <summary>Replace a target of the same name.</summary>
+        [Parameter]
+        public SwitchParameter Force { get; set; }
+
+        protected override void ProcessRecord()
+        {
+            var target = new MirrorTarget { Name = Name, PreserveOwner = !NoOwner };
+            if (ParameterSetName == "Local")
+            {
+                target.Kind = TargetKind.Local;
+                target.Path = GetUnresolvedProviderPathFromPSPath(Path);
+            }
+            else
+            {
+                target.Kind = TargetKind.Ssh;
+                target.HostName = HostName;
+                target.User = string.IsNullOrEmpty(User) ? Credential?.UserName : User;
+                target.Port = Port;
+                target.KeyFile = string.IsNullOrEmpty(KeyFile) ? null : GetUnresolvedProviderPathFromPSPath(KeyFile);
+                target.RemotePath = RemotePath;
+                target.KnownHostsFile = string.IsNullOrEmpty(KnownHostsFile) ? null : GetUnresolvedProviderPathFromPSPath(KnownHostsFile);
+                target.Rsync = Rsync;
+                if (target.KeyFile != null && !File.Exists(target.KeyFile))
+                {
+                    WriteError(new ErrorRecord(new FileNotFoundException($"Key file '{target.KeyFile}' does not exist.", target.KeyFile),
+                        "KeyFileNotFound", ErrorCategory.ObjectNotFound, target.KeyFile));
+                    return;
+                }
+                if (Credential != null) target.Password = Credential.GetNetworkCredential().Password;
+            }
+
+            MirrorTarget existing;
+            try { existing = Store.Find(Name); }
+            catch (Exception e) { WriteError(new ErrorRecord(e, "TargetStoreUnreadable", ErrorCategory.ReadError, Store.FilePath)); return; }
+            if (existing != null && !Force)
+            {
+                WriteError(new ErrorRecord(new InvalidOperationException($"A target named '{Name}' exists already ({existing.Location}). Use -Force to replace it."),
+                    "TargetExists", ErrorCategory.ResourceExists, Name));
+                return;
+            }
+            if (!ShouldProcess($"{Name} -> {target.Location}", existing != null ? "Replace mirror target" : "Register mirror target")) return;
+
+            if (target.Kind == TargetKind.Ssh && !NoConnect)
+            {
+                // Connecting now proves login and host key (recording it on first use), so the scheduled job later does not find out.
+                try
+                {
+                    using (ReplicaFactory.Open(target, AcceptNewHostKey, StopToken)) { }
+                }
+                catch (TargetUnavailableException e)
+                {
+                    WriteTargetUnavailable(e, target);
+                    return;
+                }
+            }
+            Store.Save(target);
+            if (target.Password != null) SessionCredentials.Remember(target.Name, target.Password);
+            WriteObject(target);
+        }
+    }
+}
