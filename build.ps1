@@ -44,6 +44,13 @@ function Invoke-Build {
     Write-Host "Built: Import-Module $Root/RealtimeMirror.psd1"
 }
 
+# The pwsh running us: as a dotnet tool the process itself is 'dotnet', so look for the launcher instead.
+function Get-PwshPath {
+    $onPath = Get-Command pwsh -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
+    if ($onPath) { return $onPath.Source }
+    Join-Path ([Environment]::GetFolderPath('UserProfile')) '.dotnet/tools/pwsh'
+}
+
 function Get-PesterModulePath {
     $packages = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path ([Environment]::GetFolderPath('UserProfile')) '.nuget/packages' }
     $psd1 = Get-ChildItem "$packages/pester/*/tools/Pester.psd1" -ErrorAction SilentlyContinue | Sort-Object FullName -Descending | Select-Object -First 1
@@ -95,7 +102,7 @@ $(if ($Filter) { "`$c.Filter.FullName = '*$Filter*'" })
 "PESTER_COUNTS `$(`$r.PassedCount) `$(`$r.FailedCount + `$r.FailedBlocksCount + `$r.FailedContainersCount)"
 "@
     # A child pwsh: the module's assemblies load into a clean session, and a crash there cannot take the build down.
-    $pesterOut = & ([Diagnostics.Process]::GetCurrentProcess().MainModule.FileName) -NoProfile -Command $pesterCode
+    $pesterOut = & (Get-PwshPath) -NoProfile -Command $pesterCode
     $pesterPassed = 0; $pesterFailed = 1
     foreach ($line in $pesterOut) {
         if ($line -match '^PESTER_COUNTS (\d+) (\d+)$') { $pesterPassed = [int]$Matches[1]; $pesterFailed = [int]$Matches[2] }

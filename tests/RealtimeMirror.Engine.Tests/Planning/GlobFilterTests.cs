@@ -1,0 +1,37 @@
+using RealtimeMirror.Engine.Paths;
+using Xunit;
+
+namespace RealtimeMirror.Engine.Tests.Planning
+{
+    public class GlobFilterTests
+    {
+        [Theory]
+        [InlineData("*.swp", "a/b/.x.swp", true)]
+        [InlineData("*~", "notes.txt~", true)]
+        [InlineData("*.tmp", "a.tmp/inside", true)]      // excluded directory excludes its contents
+        [InlineData("cache", "x/cache/y", true)]
+        [InlineData("logs/*.log", "logs/a.log", true)]
+        [InlineData("logs/*.log", "logs/sub/a.log", false)]
+        [InlineData("logs/**", "logs/sub/a.log", true)]
+        [InlineData("*.tmp", "tmp.txt", false)]
+        [InlineData("[ab].txt", "b.txt", true)]
+        [InlineData("?.txt", "ab.txt", false)]
+        public void Matches_like_rsync_excludes(string pattern, string path, bool excluded) =>
+            Assert.Equal(excluded, new GlobFilter(new[] { pattern }).IsExcluded(path));
+
+        [Fact]
+        public void Utf8_order_puts_a_directory_right_before_its_contents()
+        {
+            var names = new System.Collections.Generic.List<string> { "a.b", "a/x", "a", "a-b", "é", "z" };
+            names.Sort(RelativePath.Utf8Order);
+            Assert.Equal(new[] { "a", "a-b", "a.b", "a/x", "z", "é" }, names);
+        }
+
+        [Fact]
+        public void Normalize_refuses_to_climb_out_of_the_root()
+        {
+            Assert.Throws<System.ArgumentException>(() => RelativePath.Normalize("a/../../etc"));
+            Assert.Equal("a/b", RelativePath.Normalize("./a//b/"));
+        }
+    }
+}
