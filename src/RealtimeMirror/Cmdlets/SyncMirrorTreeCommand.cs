@@ -16,7 +16,7 @@ namespace RealtimeMirror.Cmdlets
     /// Makes one or more replicas equal to a source tree (-Path), or applies MirrorEvents from the pipeline.
     /// Runs on the pipeline thread: results are written as they happen; Ctrl+C stops between (and inside) transfers.
     /// </summary>
-    [Cmdlet(VerbsData.Sync, "MirrorTree", SupportsShouldProcess = true, DefaultParameterSetName = "Tree")]
+    [Cmdlet(VerbsData.Sync, "MirrorTree", SupportsShouldProcess = true, DefaultParameterSetName = "Event")]
     [OutputType(typeof(SyncResult))]
     public sealed class SyncMirrorTreeCommand : MirrorCmdletBase, IDisposable
     {

@@ -1,0 +1,64 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using RealtimeMirror.Engine.Events;
+using RealtimeMirror.Engine.Targets;
+using RealtimeMirror.Engine.Watching;
+
+namespace RealtimeMirror.Engine.Service
+{
+    /// <summary>
+    /// Watch + sync in the background: one thread takes the watch's settled events and hands a copy to each
+    /// target's worker. The watch is started by the caller before this, so nothing written during the initial
+    /// sync is missed: those events simply wait in the queues.
+    /// </summary>
+    public sealed class MirrorService : IDisposable
+    {
+        private readonly MirrorWatch _watch;
+        private readonly List<TargetWorker> _workers;
+        private readonly Thread _fanOut;
+        private readonly CancellationTokenSource _stop = new CancellationTokenSource();
+
+        public MirrorService(MirrorWatch watch, IEnumerable<MirrorTarget> targets, ServiceOptions options)
+        {
+            _watch = watch;
+            _workers = targets.Select(t => new TargetWorker(t, options)).ToList();
+            _fanOut = new Thread(FanOut) { IsBackground = true, Name = "RealtimeMirror fan-out " + watch.Id };
+        }
+
+        public IReadOnlyList<TargetStatus> Targets => _workers.Select(w => w.Status).ToList();
+
+        public void Start()
+        {
+            foreach (var w in _workers) w.Start();
+            _fanOut.Start();
+        }
+
+        private void FanOut()
+        {
+            try
+            {
+                foreach (var e in _watch.GetConsumingEnumerable(_stop.Token))
+                    foreach (var w in _workers) w.Enqueue(e);
+            }
+            catch (OperationCanceledException) { }
+        }
+
+        /// <summary>Asks every target to compare the whole tree again (after an outage the admin knows of, or on a timer).</summary>
+        public void RequestRescan()
+        {
+            foreach (var root in _watch.Paths)
+                foreach (var w in _workers) w.Enqueue(new MirrorEvent(root, "", ChangeType.Rescan, true, null, DateTime.UtcNow, null, _watch.Id));
+        }
+
+        public void Stop()
+        {
+            _stop.Cancel();
+            foreach (var w in _workers) w.Stop();
+            foreach (var w in _workers) w.Join(TimeSpan.FromSeconds(10));
+        }
+
+        public void Dispose() => Stop();
+    }
+}

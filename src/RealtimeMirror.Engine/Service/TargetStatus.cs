@@ -1,0 +1,26 @@
+using System;
+
+namespace RealtimeMirror.Engine.Service
+{
+    public enum TargetState { Connecting, InitialSync, Idle, Syncing, Retrying, Failed, Stopped }
+
+    /// <summary>What one target of a running mirror service is doing; read by Get-MirrorWatch.</summary>
+    public sealed class TargetStatus
+    {
+        public string Target { get; internal set; }
+        public TargetState State { get; internal set; }
+        /// <summary>Events waiting for this target (they survive an outage).</summary>
+        public int QueueLength { get; internal set; }
+        public long Applied { get; internal set; }
+        public long Errors { get; internal set; }
+        public long BytesSent { get; internal set; }
+        public string LastError { get; internal set; }
+        public DateTime? LastSync { get; internal set; }
+        /// <summary>Age of the oldest event not yet applied: how far the replica trails the source.</summary>
+        public TimeSpan Lag { get; internal set; }
+        /// <summary>When the next connection attempt is due while Retrying.</summary>
+        public DateTime? NextRetry { get; internal set; }
+
+        public override string ToString() => $"{Target}: {State}, queue {QueueLength}, lag {Lag.TotalMilliseconds:0} ms";
+    }
+}

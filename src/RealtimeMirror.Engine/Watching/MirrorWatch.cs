@@ -1,0 +1,153 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using RealtimeMirror.Engine.Events;
+using RealtimeMirror.Engine.Paths;
+using RealtimeMirror.Engine.Platform;
+
+namespace RealtimeMirror.Engine.Watching
+{
+    public enum WatchState { Running, Stopped, Faulted }
+
+    /// <summary>
+    /// A watch over one or more roots. OS callbacks put raw changes on a queue; one pump thread drains it,
+    /// reports what already sits inside new directories, runs the coalescers, and hands settled events to a
+    /// BlockingCollection that consumers (Get-MirrorEvent, the mirror service) take from.
+    /// </summary>
+    public sealed class MirrorWatch : IDisposable
+    {
+        private readonly WatchOptions _options;
+        private readonly List<(TreeWatcher Watcher, Coalescer Coalescer, ConcurrentQueue<RawChange> Raw)> _roots = new List<(TreeWatcher, Coalescer, ConcurrentQueue<RawChange>)>();
+        private readonly BlockingCollection<MirrorEvent> _ready = new BlockingCollection<MirrorEvent>(new ConcurrentQueue<MirrorEvent>());
+        private readonly CancellationTokenSource _stop = new CancellationTokenSource();
+        private Thread _pump;
+        private long _rawChanges, _emitted;
+
+        internal MirrorWatch(int id, WatchOptions options)
+        {
+            Id = id;
+            _options = options;
+            Paths = options.Roots.Select(r => System.IO.Path.GetFullPath(r).TrimEnd('/', '\\')).Select(r => r.Length == 0 ? "/" : r).ToList();
+        }
+
+        public int Id { get; }
+        public IReadOnlyList<string> Paths { get; }
+        public WatchState State { get; private set; } = WatchState.Stopped;
+        public DateTime Started { get; private set; }
+        public long RawChanges => Interlocked.Read(ref _rawChanges);
+        public long EventsEmitted => Interlocked.Read(ref _emitted);
+        public long Overflows => _roots.Sum(r => Interlocked.Read(ref r.Watcher.Overflows));
+        /// <summary>Events still settling plus events ready and not yet taken.</summary>
+        public int QueueLength => _roots.Sum(r => r.Raw.Count) + _pendingInCoalescers + _ready.Count;
+        public string LastError { get; private set; }
+        public TimeSpan Settle => _options.Settle;
+
+        private volatile int _pendingInCoalescers;
+
+        public void Start()
+        {
+            foreach (var root in Paths)
+            {
+                var raw = new ConcurrentQueue<RawChange>();
+                var watcher = new TreeWatcher(root, _options.Exclude, raw, msg => LastError = msg);
+                _roots.Add((watcher, new Coalescer(_options.Settle), raw));
+            }
+            foreach (var r in _roots) r.Watcher.Start();
+            Started = DateTime.UtcNow;
+            State = WatchState.Running;
+            _pump = new Thread(Pump) { IsBackground = true, Name = "RealtimeMirror watch " + Id };
+            _pump.Start();
+        }
+
+        /// <summary>Queues a compare of a whole root (after an outage, or on a timer).</summary>
+        public void RequestRescan(string root = null)
+        {
+            foreach (var r in _roots)
+                if (root == null || string.Equals(r.Watcher.Root, System.IO.Path.GetFullPath(root).TrimEnd('/'), StringComparison.Ordinal))
+                    r.Raw.Enqueue(new RawChange(ChangeType.Rescan, "", true, DateTime.UtcNow));
+        }
+
+        private void Pump()
+        {
+            // Short ticks keep latency near the settle window; an idle watch costs one wake-up per tick.
+            var tick = TimeSpan.FromMilliseconds(Math.Max(5, Math.Min(25, _options.Settle.TotalMilliseconds / 4)));
+            try
+            {
+                while (!_stop.IsCancellationRequested)
+                {
+                    int pending = 0;
+                    foreach (var r in _roots)
+                    {
+                        while (r.Raw.TryDequeue(out var c))
+                        {
+                            Interlocked.Increment(ref _rawChanges);
+                            r.Coalescer.Add(c);
+                            if (c.Kind == ChangeType.Created && c.IsDirectory == true) ReportContents(r.Watcher.Root, c.RelativePath, r.Coalescer, c.Time);
+                        }
+                        if (r.Coalescer.Count + _ready.Count > _options.MaxQueuedEvents)
+                            r.Coalescer.Add(new RawChange(ChangeType.Rescan, "", true, DateTime.UtcNow)); // bounded: fold into one full compare
+                        foreach (var s in r.Coalescer.TakeSettled(DateTime.UtcNow))
+                        {
+                            _ready.Add(ToEvent(r.Watcher.Root, s));
+                            Interlocked.Increment(ref _emitted);
+                        }
+                        pending += r.Coalescer.Count;
+                    }
+                    _pendingInCoalescers = pending;
+                    _stop.Token.WaitHandle.WaitOne(tick);
+                }
+            }
+            catch (Exception e)
+            {
+                LastError = e.Message;
+                State = WatchState.Faulted;
+            }
+            finally
+            {
+                _ready.CompleteAdding();
+            }
+        }
+
+        /// <summary>
+        /// Files can land in a new directory before the OS watch on it exists; listing it closes that race.
+        /// Duplicates of events the OS did report fold away in the coalescer.
+        /// </summary>
+        private void ReportContents(string root, string dirRel, Coalescer coalescer, DateTime time)
+        {
+            foreach (var meta in LocalFileSystem.Walk(root, _options.Exclude, null, dirRel))
+                coalescer.Add(new RawChange(ChangeType.Created, meta.RelativePath, meta.IsDirectory, time));
+        }
+
+        private static MirrorEvent ToEvent(string root, (string Path, string OldPath, ChangeType Kind, bool IsDirectory, DateTime Time) s)
+        {
+            long? size = null;
+            if (!s.IsDirectory && s.Kind != ChangeType.Deleted && s.Kind != ChangeType.Rescan)
+            {
+                try { size = LocalFileSystem.Stat(RelativePath.ToFull(root, s.Path), s.Path)?.Size; } catch (Exception) { }
+            }
+            return new MirrorEvent(root, s.Path, s.Kind, s.IsDirectory, size, s.Time, s.OldPath);
+        }
+
+        public bool TryTake(out MirrorEvent e, int millisecondsTimeout, CancellationToken cancel)
+        {
+            try { return _ready.TryTake(out e, millisecondsTimeout, cancel); }
+            catch (InvalidOperationException) { e = null; return false; } // completed: the watch stopped
+        }
+
+        public IEnumerable<MirrorEvent> GetConsumingEnumerable(CancellationToken cancel) => _ready.GetConsumingEnumerable(cancel);
+
+        public void Stop()
+        {
+            if (State == WatchState.Stopped && _pump == null) return;
+            _stop.Cancel();
+            foreach (var r in _roots) r.Watcher.Dispose();
+            _pump?.Join(TimeSpan.FromSeconds(5));
+            if (State == WatchState.Running) State = WatchState.Stopped;
+        }
+
+        public void Dispose() => Stop();
+    }
+}

@@ -1,0 +1,131 @@
+using System;
+using System.Collections.Concurrent;
+using System.IO;
+using RealtimeMirror.Engine.Events;
+using RealtimeMirror.Engine.Paths;
+
+namespace RealtimeMirror.Engine.Watching
+{
+    /// <summary>
+    /// One recursive FileSystemWatcher (inotify on Linux, ReadDirectoryChangesW on Windows) over one root.
+    /// Its callbacks only turn OS events into RawChanges on a queue: anything slow there would let the
+    /// kernel buffer overflow. Lost events (overflow, or the watcher failing) become a Rescan of the root,
+    /// and a dead watcher is recreated with backoff.
+    /// </summary>
+    internal sealed class TreeWatcher : IDisposable
+    {
+        private readonly string _root;
+        private readonly GlobFilter _exclude;
+        private readonly ConcurrentQueue<RawChange> _sink;
+        private readonly Action<string> _onFault;
+        private FileSystemWatcher _fsw;
+        private volatile bool _disposed;
+        private TimeSpan _restartDelay = TimeSpan.FromMilliseconds(100);
+
+        public TreeWatcher(string root, GlobFilter exclude, ConcurrentQueue<RawChange> sink, Action<string> onFault)
+        {
+            _root = Path.GetFullPath(root);
+            _exclude = exclude ?? GlobFilter.None;
+            _sink = sink;
+            _onFault = onFault;
+        }
+
+        public string Root => _root;
+        public long Overflows;
+
+        public void Start()
+        {
+            var fsw = new FileSystemWatcher(_root)
+            {
+                IncludeSubdirectories = true,
+                InternalBufferSize = 64 * 1024,
+                NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite |
+                               NotifyFilters.Size | NotifyFilters.Attributes | NotifyFilters.CreationTime | NotifyFilters.Security,
+            };
+            fsw.Created += (s, e) => Report(ChangeType.Created, e.FullPath, null);
+            fsw.Changed += (s, e) => Report(ChangeType.Changed, e.FullPath, null);
+            fsw.Deleted += (s, e) => Report(ChangeType.Deleted, e.FullPath, null);
+            fsw.Renamed += (s, e) => Report(ChangeType.Renamed, e.FullPath, e.OldFullPath);
+            fsw.Error += OnError;
+            fsw.EnableRaisingEvents = true;
+            _fsw = fsw;
+        }
+
+        private void Report(ChangeType kind, string fullPath, string oldFullPath)
+        {
+            var rel = RelativePath.FromFull(_root, fullPath);
+            if (string.IsNullOrEmpty(rel)) return;
+            var now = DateTime.UtcNow;
+            bool? isDir = kind == ChangeType.Deleted ? (bool?)null : IsRealDirectory(fullPath);
+            if (kind == ChangeType.Renamed)
+            {
+                var oldRel = RelativePath.FromFull(_root, oldFullPath);
+                bool oldOut = oldRel == null || _exclude.IsExcluded(oldRel);
+                bool newOut = _exclude.IsExcluded(rel);
+                if (oldOut && newOut) return;
+                if (oldOut) { _sink.Enqueue(new RawChange(ChangeType.Created, rel, isDir, now)); return; }   // e.g. editor's temp file saved over the real name
+                if (newOut) { _sink.Enqueue(new RawChange(ChangeType.Deleted, oldRel, isDir, now)); return; }
+                _sink.Enqueue(new RawChange(ChangeType.Renamed, rel, isDir, now, oldRel));
+                return;
+            }
+            if (_exclude.IsExcluded(rel)) return;
+            _sink.Enqueue(new RawChange(kind, rel, isDir, now));
+        }
+
+        private static bool IsRealDirectory(string fullPath)
+        {
+            try
+            {
+                var attrs = File.GetAttributes(fullPath);
+                return (attrs & FileAttributes.Directory) != 0 && (attrs & FileAttributes.ReparsePoint) == 0;
+            }
+            catch (Exception) { return false; }
+        }
+
+        private void OnError(object sender, ErrorEventArgs e)
+        {
+            if (_disposed) return;
+            var ex = e.GetException();
+            _sink.Enqueue(new RawChange(ChangeType.Rescan, "", true, DateTime.UtcNow));
+            if (ex is InternalBufferOverflowException)
+            {
+                System.Threading.Interlocked.Increment(ref Overflows);
+                _onFault?.Invoke($"{_root}: the OS dropped events (buffer overflow); rescanning.");
+                return;
+            }
+            _onFault?.Invoke($"{_root}: watch failed ({ex?.Message}); restarting it and rescanning.");
+            Restart();
+        }
+
+        /// <summary>Recreates the watcher, backing off from 100 ms to 10 s while it keeps failing.</summary>
+        private void Restart()
+        {
+            var old = _fsw;
+            _fsw = null;
+            try { old?.Dispose(); } catch (Exception) { }
+            var delay = _restartDelay;
+            _restartDelay = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(10).Ticks, delay.Ticks * 2));
+            System.Threading.Tasks.Task.Delay(delay).ContinueWith(_ =>
+            {
+                if (_disposed) return;
+                try
+                {
+                    Start();
+                    _restartDelay = TimeSpan.FromMilliseconds(100);
+                    _sink.Enqueue(new RawChange(ChangeType.Rescan, "", true, DateTime.UtcNow));
+                }
+                catch (Exception ex)
+                {
+                    _onFault?.Invoke($"{_root}: cannot restart the watch: {ex.Message}");
+                    Restart();
+                }
+            });
+        }
+
+        public void Dispose()
+        {
+            _disposed = true;
+            try { _fsw?.Dispose(); } catch (Exception) { }
+        }
+    }
+}

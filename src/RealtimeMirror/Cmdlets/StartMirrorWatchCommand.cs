@@ -1,0 +1,128 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Management.Automation;
+using RealtimeMirror.Engine.Paths;
+using RealtimeMirror.Engine.Results;
+using RealtimeMirror.Engine.Service;
+using RealtimeMirror.Engine.Targets;
+using RealtimeMirror.Engine.Watching;
+
+namespace RealtimeMirror.Cmdlets
+{
+    /// <summary>
+    /// Starts watching one or more trees. Alone, it returns the watch for Get-MirrorEvent. With -Target it is
+    /// the mirror service: watch first, then the optional initial sync, then every settled change applied to
+    /// each target in the background; with -Wait it stays in the foreground (for systemd) and streams results.
+    /// </summary>
+    [Cmdlet(VerbsLifecycle.Start, "MirrorWatch", SupportsShouldProcess = true)]
+    [OutputType(typeof(MirrorWatch), typeof(SyncResult))]
+    public sealed class StartMirrorWatchCommand : MirrorCmdletBase
+    {
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [Alias("FullName")]
+        public string[] Path { get; set; }
+
+        /// <summary>Names or paths never reported. Default: editor swap and temp files (*.swp, *~, ...). Giving -Exclude replaces the default.</summary>
+        [Parameter]
+        [SupportsWildcards]
+        public string[] Exclude { get; set; }
+
+        /// <summary>How long a path must stay quiet before its event is emitted.</summary>
+        [Parameter]
+        [ValidateRange(0, 60000)]
+        public int SettleMilliseconds { get; set; } = 75;
+
+        /// <summary>Mirror every change to these targets in the background (service mode).</summary>
+        [Parameter]
+        public string[] Target { get; set; }
+
+        /// <summary>Service mode: compare the whole tree with each target first (extraneous replica files are deleted).</summary>
+        [Parameter]
+        public SwitchParameter InitialSync { get; set; }
+
+        /// <summary>Service mode: stay in the foreground, writing SyncResult objects, until Ctrl+C.</summary>
+        [Parameter]
+        public SwitchParameter Wait { get; set; }
+
+        private readonly List<string> _roots = new List<string>();
+
+        protected override void ProcessRecord()
+        {
+            foreach (var p in Path)
+            {
+                var full = GetUnresolvedProviderPathFromPSPath(p);
+                if (!Directory.Exists(full))
+                {
+                    WriteError(new ErrorRecord(new DirectoryNotFoundException($"Cannot watch '{full}': no such directory."),
+                        "WatchPathNotFound", ErrorCategory.ObjectNotFound, p));
+                    continue;
+                }
+                _roots.Add(full);
+            }
+        }
+
+        protected override void EndProcessing()
+        {
+            if (_roots.Count == 0) return;
+            var exclude = new GlobFilter(Exclude ?? WatchOptions.DefaultExcludes.ToArray());
+            var targets = new List<MirrorTarget>();
+            foreach (var name in Target ?? Array.Empty<string>())
+            {
+                var t = ResolveTarget(name);
+                if (t != null) targets.Add(t);
+            }
+            if (Target != null && targets.Count == 0) return;
+            if (targets.Count > 0 && !ShouldProcess(string.Join(", ", _roots),
+                    $"Mirror to {string.Join(", ", targets.Select(t => t.Name))}{(InitialSync ? " after a full sync that deletes extraneous replica files" : "")}"))
+                return;
+
+            var watch = WatchRegistry.Start(new WatchOptions
+            {
+                Roots = _roots,
+                Exclude = exclude,
+                Settle = TimeSpan.FromMilliseconds(SettleMilliseconds),
+            });
+            if (targets.Count == 0)
+            {
+                WriteObject(watch);
+                return;
+            }
+
+            var output = new BlockingCollection<object>(new ConcurrentQueue<object>(), 10_000);
+            var service = new MirrorService(watch, targets, new ServiceOptions
+            {
+                Roots = _roots,
+                Exclude = exclude,
+                InitialSync = InitialSync,
+                // Worker threads only hand objects over; the pipeline thread writes them (below).
+                OnResult = r => { if (Wait) output.TryAdd(r); },
+                OnError = (target, rel, e) => { if (Wait) output.TryAdd(new ErrorRecord(e, "MirrorSyncFailed", ErrorCategory.WriteError, $"{target}:{rel}")); },
+            });
+            ServiceRegistry.Attach(watch, service);
+            service.Start();
+            if (!Wait)
+            {
+                WriteObject(watch);
+                return;
+            }
+            try
+            {
+                foreach (var item in output.GetConsumingEnumerable(StopToken))
+                {
+                    if (item is ErrorRecord er) WriteError(er);
+                    else WriteObject(item);
+                }
+            }
+            catch (OperationCanceledException) { }
+            finally
+            {
+                // Ctrl+C ends the foreground service: stop syncing and watching.
+                WatchRegistry.Stop(watch.Id);
+                ServiceRegistry.Detach(watch.Id);
+            }
+        }
+    }
+}

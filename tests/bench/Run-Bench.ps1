@@ -1,0 +1,264 @@
+#!/usr/bin/env pwsh
+<#
+.SYNOPSIS
+    RealtimeMirror against what admins would use instead, side by side on this machine in one run.
+.DESCRIPTION
+    latency : write a small file, time until it is complete on the replica (p50/p99 over -LatencyWrites writes):
+              RealtimeMirror service vs lsyncd (rsyncssh, delay 0) vs an inotifywait + rsync loop.
+    burst   : -BurstFiles files of 4 KiB in -BurstDirs directories at once; time until the replica has them all:
+              RealtimeMirror vs lsyncd vs one `rsync -a` of the same tree (the practical limit).
+    bigfile : a -BigFileBytes file: touch, append 1 MiB, insert 1 KiB in the middle; loopback bytes and time,
+              Sync-MirrorTree vs `rsync -a`.
+    idle    : CPU and memory while watching -IdleDirs directories with no changes: RealtimeMirror vs lsyncd vs inotifywait.
+    All traffic goes to the throwaway sshd on 127.0.0.1. Results: printed, and written to tests/bench/results/latest.md.
+#>
+[CmdletBinding()]
+param(
+    [int] $LatencyWrites = 200,
+    [int] $BurstFiles = 10000,
+    [int] $BurstDirs = 200,
+    [long] $BigFileBytes = 1GB,
+    [int] $IdleDirs = 20000,
+    [int] $IdleSeconds = 30,
+    [ValidateSet('latency', 'burst', 'bigfile', 'idle')]
+    [string[]] $Only = @('latency', 'burst', 'bigfile', 'idle')
+)
+$ErrorActionPreference = 'Stop'
+$Repo = (Resolve-Path "$PSScriptRoot/../..").ProviderPath
+$Work = '/tmp/rtm-bench'
+Remove-Item $Work -Recurse -Force -ErrorAction SilentlyContinue
+New-Item -ItemType Directory $Work | Out-Null
+
+# ---- peers: lsyncd, rsync, inotifywait, sshd ------------------------------------------------------------------
+$missing = @('lsyncd', 'rsync', 'inotifywait', 'sshd') | Where-Object { -not (Get-Command $_ -ErrorAction SilentlyContinue) -and -not (Test-Path "/usr/sbin/$_") }
+if ($missing) {
+    Write-Host "Installing: lsyncd rsync inotify-tools openssh-server (missing: $missing)"
+    $sudo = if ((id -u) -eq '0') { @() } else { @('sudo') }
+    & @sudo apt-get update -qq | Out-Null
+    & @sudo apt-get install -y -qq lsyncd rsync inotify-tools openssh-server openssh-client | Out-Null
+}
+foreach ($line in (bash "$Repo/tests/sshd/start-test-sshd.sh")) { $k, $v = $line -split '=', 2; if ($k -like 'RTM_*') { Set-Item "env:$k" $v } }
+$SshCmd = "ssh -p $env:RTM_SSH_PORT -i $env:RTM_SSH_KEY -o UserKnownHostsFile=$env:RTM_SSH_KNOWN_HOSTS -o StrictHostKeyChecking=yes -o BatchMode=yes"
+$Remote = "$env:RTM_SSH_USER@$env:RTM_SSH_HOST"
+$watches = [int](Get-Content /proc/sys/fs/inotify/max_user_watches)
+if ($watches -lt ($IdleDirs * 3 + 10000)) { try { Set-Content /proc/sys/fs/inotify/max_user_watches ($IdleDirs * 3 + 10000) } catch { Write-Warning "inotify max_user_watches is $watches; raise it for the idle test." } }
+
+$env:REALTIMEMIRROR_CONFIG = "$Work/targets.json"
+Import-Module "$Repo/RealtimeMirror.psd1" -Force
+$rows = [Collections.Generic.List[object]]::new()
+function Add-Row($Measure, $Contender, $Value, $Unit, $Note = '') {
+    $rows.Add([pscustomobject]@{ Measure = $Measure; Contender = $Contender; Value = $Value; Unit = $Unit; Note = $Note })
+    Write-Host ("{0,-28} {1,-28} {2,12} {3} {4}" -f $Measure, $Contender, $Value, $Unit, $Note)
+}
+function Get-LoopbackBytes { [long](((Get-Content /proc/net/dev | Where-Object { $_ -match '^\s*lo:' }) -split '\s+' | Where-Object { $_ })[1]) }
+function New-Dirs([string[]] $Paths) { foreach ($p in $Paths) { New-Item -ItemType Directory $p -Force | Out-Null } }
+
+# ---- contenders, each a background process mirroring $Src to $Dst over the loopback sshd --------------------------
+function Start-RealtimeMirror([string] $Src, [string] $Dst) {
+    Register-MirrorTarget -Name bench -HostName $env:RTM_SSH_HOST -Port $env:RTM_SSH_PORT -User $env:RTM_SSH_USER -KeyFile $env:RTM_SSH_KEY `
+        -KnownHostsFile $env:RTM_SSH_KNOWN_HOSTS -RemotePath $Dst -Force | Out-Null
+    $script = "`$env:REALTIMEMIRROR_CONFIG='$Work/targets.json'; Import-Module '$Repo/RealtimeMirror.psd1'; Start-MirrorWatch '$Src' -Target bench -InitialSync -Wait | Out-Null"
+    Start-Process (Get-Command pwsh).Source -ArgumentList '-NoProfile', '-Command', $script -PassThru -RedirectStandardError "$Work/rtm.err" -RedirectStandardOutput "$Work/rtm.out"
+}
+function Start-Lsyncd([string] $Src, [string] $Dst, [int] $Delay = 0) {
+    $conf = "$Work/lsyncd-$Delay.lua"
+    @"
+settings { nodaemon = true, logfile = "$Work/lsyncd.log", statusFile = "$Work/lsyncd.status", insist = true }
+sync {
+    default.rsyncssh, source = "$Src", host = "$Remote", targetdir = "$Dst", delay = $Delay,
+    rsync = { archive = true, compress = false, whole_file = false },
+    ssh = { port = $env:RTM_SSH_PORT, identityFile = "$env:RTM_SSH_KEY",
+            options = { UserKnownHostsFile = "$env:RTM_SSH_KNOWN_HOSTS", StrictHostKeyChecking = "yes", BatchMode = "yes" } },
+}
+"@ | Set-Content $conf
+    Start-Process lsyncd -ArgumentList $conf -PassThru -RedirectStandardError "$Work/lsyncd.err" -RedirectStandardOutput "$Work/lsyncd.out"
+}
+function Start-InotifyRsync([string] $Src, [string] $Dst) {
+    # The classic script: one rsync per event, path built into the command line.
+    $sh = "$Work/inotify-rsync.sh"
+    @"
+#!/bin/bash
+cd '$Src'
+inotifywait -q -m -r -e close_write,create,delete,move --format '%w%f' . | while read -r f; do
+  rsync -a --relative -e "$SshCmd" "`$f" '${Remote}:$Dst/' 2>/dev/null || true
+done
+"@ | Set-Content $sh
+    Start-Process bash -ArgumentList $sh -PassThru -RedirectStandardError "$Work/inotify.err" -RedirectStandardOutput "$Work/inotify.out"
+}
+function Stop-Contender($Process) {
+    if (-not $Process) { return }
+    # Kill the whole process group of children (inotifywait, rsync, ssh) too.
+    bash -c "pkill -TERM -P $($Process.Id) 2>/dev/null; kill $($Process.Id) 2>/dev/null; sleep 0.3; pkill -KILL -P $($Process.Id) 2>/dev/null; kill -9 $($Process.Id) 2>/dev/null" | Out-Null
+    Get-Process inotifywait, lsyncd -ErrorAction SilentlyContinue | Stop-Process -Force -ErrorAction SilentlyContinue
+}
+function Wait-File([string] $Path, [string] $Content, [int] $TimeoutMs = 60000) {
+    $sw = [Diagnostics.Stopwatch]::StartNew()
+    while ($sw.ElapsedMilliseconds -lt $TimeoutMs) {
+        try { if ([IO.File]::Exists($Path) -and [IO.File]::ReadAllText($Path) -ceq $Content) { return $true } } catch { }
+        [Threading.Thread]::Sleep(1)
+    }
+    $false
+}
+function Start-Contender([string] $Name, [string] $Src, [string] $Dst, [int] $Delay = 0) {
+    New-Dirs $Src, $Dst
+    $p = switch ($Name) {
+        'RealtimeMirror' { Start-RealtimeMirror $Src $Dst }
+        'lsyncd' { Start-Lsyncd $Src $Dst $Delay }
+        'inotifywait+rsync' { Start-InotifyRsync $Src $Dst }
+    }
+    # Ready when a marker written now arrives (start-up scans and initial syncs are over).
+    Start-Sleep -Milliseconds 500
+    [IO.File]::WriteAllText("$Src/.ready", 'ready')
+    if (-not (Wait-File "$Dst/.ready" 'ready' 120000)) { Stop-Contender $p; throw "$Name did not start mirroring (see $Work/*.err)." }
+    $p
+}
+function Get-Percentile([double[]] $Values, [double] $P) {
+    $s = $Values | Sort-Object
+    $s[[Math]::Min($s.Count - 1, [int][Math]::Ceiling($P / 100 * $s.Count) - 1)]
+}
+
+# ---- latency ------------------------------------------------------------------------------------------------------
+if ('latency' -in $Only) {
+    foreach ($c in 'RealtimeMirror', 'lsyncd', 'inotifywait+rsync') {
+        $tag = ($c -replace '\W', '')
+        $src = "$Work/lat-$tag-src"; $dst = "$Work/lat-$tag-dst"
+        $p = Start-Contender $c $src $dst
+        $times = [Collections.Generic.List[double]]::new()
+        $lost = 0
+        try {
+            for ($i = 0; $i -lt $LatencyWrites; $i++) {
+                $content = "write $i $([guid]::NewGuid())"
+                [IO.File]::WriteAllText("$src/f$i.txt", $content)
+                $sw = [Diagnostics.Stopwatch]::StartNew()
+                if (Wait-File "$dst/f$i.txt" $content 30000) { $times.Add($sw.Elapsed.TotalMilliseconds) } else { $lost++ }
+            }
+        }
+        finally { Stop-Contender $p }
+        Add-Row 'latency p50' $c ([Math]::Round((Get-Percentile $times 50), 1)) 'ms'
+        Add-Row 'latency p99' $c ([Math]::Round((Get-Percentile $times 99), 1)) 'ms' $(if ($lost) { "$lost of $LatencyWrites never arrived" })
+    }
+}
+
+# ---- burst --------------------------------------------------------------------------------------------------------
+function New-Burst([string] $Root) {
+    $data = [byte[]]::new(4096)
+    for ($d = 0; $d -lt $BurstDirs; $d++) {
+        $dir = [IO.Directory]::CreateDirectory("$Root/burst/d$d").FullName
+        for ($f = 0; $f -lt $BurstFiles / $BurstDirs; $f++) { $data[0] = $f % 256; $data[1] = $d % 256; [IO.File]::WriteAllBytes("$dir/f$f", $data) }
+    }
+}
+function Wait-Count([string] $Root, [int] $Count, [int] $TimeoutS = 900) {
+    $sw = [Diagnostics.Stopwatch]::StartNew()
+    while ($sw.Elapsed.TotalSeconds -lt $TimeoutS) {
+        if ([IO.Directory]::Exists("$Root/burst")) {
+            $n = @([IO.Directory]::EnumerateFiles("$Root/burst", '*', 'AllDirectories') | Where-Object { -not ([IO.Path]::GetFileName($_)).StartsWith('.') }).Count
+            if ($n -ge $Count) { return $sw.Elapsed.TotalSeconds }
+        }
+        Start-Sleep -Milliseconds 100
+    }
+    -1
+}
+if ('burst' -in $Only) {
+    foreach ($c in @(@('RealtimeMirror', 0), @('lsyncd', 0), @('lsyncd', 15))) {
+        $name, $delay = $c
+        $label = if ($name -eq 'lsyncd') { "lsyncd (delay $delay s)" } else { $name }
+        $src = "$Work/burst-$($name)-$delay-src"; $dst = "$Work/burst-$($name)-$delay-dst"
+        $p = Start-Contender $name $src $dst $delay
+        try {
+            $sw = [Diagnostics.Stopwatch]::StartNew()
+            New-Burst $src
+            $created = $sw.Elapsed.TotalSeconds
+            $t = Wait-Count $dst $BurstFiles
+            $total = if ($t -ge 0) { $sw.Elapsed.TotalSeconds } else { -1 }
+        }
+        finally { Stop-Contender $p }
+        Add-Row "burst $BurstFiles x 4 KiB" $label ([Math]::Round($total, 2)) 's' "files written in $([Math]::Round($created, 2)) s"
+    }
+    $src = "$Work/burst-rsync-src"; $dst = "$Work/burst-rsync-dst"
+    New-Dirs $src; New-Burst $src
+    ssh -p $env:RTM_SSH_PORT -i $env:RTM_SSH_KEY -o UserKnownHostsFile=$env:RTM_SSH_KNOWN_HOSTS $Remote true
+    $sw = [Diagnostics.Stopwatch]::StartNew()
+    rsync -a -e $SshCmd "$src/" "${Remote}:$dst/"
+    Add-Row "burst $BurstFiles x 4 KiB" 'rsync -a (one run)' ([Math]::Round($sw.Elapsed.TotalSeconds, 2)) 's' 'the practical limit'
+}
+
+# ---- big file -----------------------------------------------------------------------------------------------------
+if ('bigfile' -in $Only) {
+    $src = "$Work/big-src"; $dstR = "$Work/big-dst-rtm"; $dstS = "$Work/big-dst-rsync"
+    New-Dirs $src, $dstR, $dstS
+    $big = "$src/big.bin"
+    $rng = [Security.Cryptography.RandomNumberGenerator]::Create()
+    $buf = [byte[]]::new(8MB)
+    $fs = [IO.File]::Create($big)
+    for ($n = 0L; $n -lt $BigFileBytes; $n += $buf.Length) { $rng.GetBytes($buf); $fs.Write($buf, 0, [int][Math]::Min($buf.Length, $BigFileBytes - $n)) }
+    $fs.Dispose()
+    Register-MirrorTarget -Name bigrtm -HostName $env:RTM_SSH_HOST -Port $env:RTM_SSH_PORT -User $env:RTM_SSH_USER -KeyFile $env:RTM_SSH_KEY `
+        -KnownHostsFile $env:RTM_SSH_KNOWN_HOSTS -RemotePath $dstR -Force | Out-Null
+    $steps = [ordered]@{
+        'initial copy'          = { }
+        'touch'                 = { (Get-Item $big).LastWriteTimeUtc = [datetime]::UtcNow.AddMinutes(-5) }
+        'append 1 MiB'          = { $f = [IO.File]::Open($big, 'Append'); $b = [byte[]]::new(1MB); $rng.GetBytes($b); $f.Write($b, 0, $b.Length); $f.Dispose() }
+        'insert 1 KiB in middle' = {
+            $tmp = "$big.new"; $in = [IO.File]::OpenRead($big); $out = [IO.File]::Create($tmp)
+            $half = [long]($in.Length / 2); $b = [byte[]]::new(8MB); $left = $half
+            while ($left -gt 0) { $r = $in.Read($b, 0, [int][Math]::Min($b.Length, $left)); $out.Write($b, 0, $r); $left -= $r }
+            $ins = [byte[]]::new(1KB); $rng.GetBytes($ins); $out.Write($ins, 0, $ins.Length)
+            while (($r = $in.Read($b, 0, $b.Length)) -gt 0) { $out.Write($b, 0, $r) }
+            $in.Dispose(); $out.Dispose(); Move-Item $tmp $big -Force
+        }
+    }
+    foreach ($step in $steps.Keys) {
+        & $steps[$step]
+        $before = Get-LoopbackBytes; $sw = [Diagnostics.Stopwatch]::StartNew()
+        $res = Sync-MirrorTree -Path $src -Target bigrtm
+        $tR = $sw.Elapsed.TotalSeconds; $wireR = (Get-LoopbackBytes) - $before
+        $before = Get-LoopbackBytes; $sw.Restart()
+        rsync -a -e $SshCmd "$src/" "${Remote}:$dstS/"
+        $tS = $sw.Elapsed.TotalSeconds; $wireS = (Get-LoopbackBytes) - $before
+        $literal = ($res | Measure-Object LiteralBytes -Sum).Sum
+        Add-Row "big file: $step" 'RealtimeMirror' ([Math]::Round($wireR / 1MB, 3)) 'MiB on wire' ("{0:N2} s, literal data {1:N0} B, via {2}" -f $tR, $literal, (($res.Transport | Select-Object -Unique) -join ','))
+        Add-Row "big file: $step" 'rsync -a' ([Math]::Round($wireS / 1MB, 3)) 'MiB on wire' ("{0:N2} s" -f $tS)
+        if ((Get-FileHash $big).Hash -ne (Get-FileHash "$dstR/big.bin").Hash) { Write-Warning "RealtimeMirror replica differs after '$step'." }
+    }
+}
+
+# ---- idle ---------------------------------------------------------------------------------------------------------
+function Measure-Idle([string] $Label, $Process) {
+    Start-Sleep -Seconds 10   # let start-up scans finish
+    function Ticks($id) { $f = (Get-Content "/proc/$id/stat") -replace '^.*\) ', '' -split ' '; [long]$f[11] + [long]$f[12] }
+    $t0 = Ticks $Process.Id
+    Start-Sleep -Seconds $IdleSeconds
+    $cpu = ((Ticks $Process.Id) - $t0) / 100.0
+    $rss = [long]((Get-Content "/proc/$($Process.Id)/status" | Where-Object { $_ -like 'VmRSS*' }) -replace '\D', '') / 1024
+    Add-Row "idle: $IdleDirs dirs, $IdleSeconds s" $Label ([Math]::Round(100 * $cpu / $IdleSeconds, 2)) '% CPU' ("{0:N0} MiB RSS" -f $rss)
+}
+if ('idle' -in $Only) {
+    $tree = "$Work/idle-src"
+    $perTop = [int][Math]::Ceiling($IdleDirs / 100)
+    for ($a = 0; $a -lt 100; $a++) { for ($b = 0; $b -lt $perTop -and $a * $perTop + $b -lt $IdleDirs; $b++) { [IO.Directory]::CreateDirectory("$tree/a$a/b$b") | Out-Null } }
+    $p = Start-Process (Get-Command pwsh).Source -ArgumentList '-NoProfile', '-Command', "Import-Module '$Repo/RealtimeMirror.psd1'; `$w = Start-MirrorWatch '$tree'; while (`$true) { Start-Sleep 1 }" -PassThru
+    try { Measure-Idle 'RealtimeMirror (watch)' $p } finally { Stop-Contender $p }
+    New-Dirs "$Work/idle-dst"
+    $p = Start-Lsyncd $tree "$Work/idle-dst" 0
+    try { Start-Sleep -Seconds 20; Measure-Idle 'lsyncd' $p } finally { Stop-Contender $p }
+    $p = Start-Process inotifywait -ArgumentList '-q', '-m', '-r', $tree -PassThru -RedirectStandardOutput "$Work/inotifywait.out"
+    try { Measure-Idle 'inotifywait -m -r' $p } finally { Stop-Contender $p }
+}
+
+# ---- report -------------------------------------------------------------------------------------------------------
+$md = [Text.StringBuilder]::new()
+[void]$md.AppendLine("| Measure | Contender | Value | Unit | Note |")
+[void]$md.AppendLine("| --- | --- | ---: | --- | --- |")
+foreach ($r in $rows) {
+    $base = $rows | Where-Object { $_.Measure -eq $r.Measure -and $_.Contender -like 'RealtimeMirror*' } | Select-Object -First 1
+    $ratio = if ($base -and $r -ne $base -and [double]$base.Value -gt 0) { " ({0:N1}x RealtimeMirror)" -f ([double]$r.Value / [double]$base.Value) } else { '' }
+    [void]$md.AppendLine("| $($r.Measure) | $($r.Contender) | $($r.Value) | $($r.Unit)$ratio | $($r.Note) |")
+}
+New-Item -ItemType Directory "$PSScriptRoot/results" -Force | Out-Null
+$memGiB = [Math]::Round([long]((Get-Content /proc/meminfo -First 1) -replace '\D', '') / 1MB, 1)
+$rsyncVersion = (rsync --version)[0] -replace '^rsync\s+version\s+(\S+).*', '$1'
+$lsyncdVersion = (lsyncd --version) -replace '\D*([\d.]+).*', '$1'
+$header = "Run $(Get-Date -Format 'yyyy-MM-dd HH:mm') UTC on $(nproc) cores, $memGiB GiB; rsync $rsyncVersion, lsyncd $lsyncdVersion."
+"$header`n`n$md" | Set-Content "$PSScriptRoot/results/latest.md"
+Write-Host "`n$header`n"
+Write-Host $md.ToString()
