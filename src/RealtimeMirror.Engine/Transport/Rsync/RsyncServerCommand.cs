@@ -1,0 +1,41 @@
+using System.Collections.Generic;
+using System.Text;
+
+namespace RealtimeMirror.Engine.Transport.Rsync
+{
+    /// <summary>
+    /// The receiving server's command line. Only the destination root is ever quoted into it; file names
+    /// travel inside the protocol, never through a shell.
+    /// </summary>
+    public static class RsyncServerCommand
+    {
+        public static IReadOnlyList<string> ServerArgs(RsyncPushOptions o, string remoteDir)
+        {
+            var flags = new StringBuilder("-");
+            if (o.Delete) flags.Append('v'); // the receiver then logs "deleting x", which is how we learn what it removed
+            if (o.PreserveLinks) flags.Append('l');
+            if (o.PreserveOwner) flags.Append('o');
+            if (o.PreserveGroup) flags.Append('g');
+            if (o.PreserveTimes) flags.Append('t');
+            if (o.PreservePerms) flags.Append('p');
+            if (o.Recursive) flags.Append('r');
+            var args = new List<string> { "rsync", "--server", flags.ToString() };
+            if (o.PreserveOwner || o.PreserveGroup) args.Add("--numeric-ids"); // same ids on both sides; no name lists on the wire
+            if (o.Delete) args.Add("--delete");
+            args.Add(".");
+            args.Add(remoteDir.EndsWith("/") ? remoteDir : remoteDir + "/");
+            return args;
+        }
+
+        /// <summary>POSIX shell single-quoting: 'it'\''s'.</summary>
+        public static string ShellQuote(string s) => "'" + s.Replace("'", "'\\''") + "'";
+
+        public static string RemoteCommandLine(RsyncPushOptions o, string remoteDir, string rsyncPath = "rsync")
+        {
+            var args = ServerArgs(o, remoteDir);
+            var sb = new StringBuilder(rsyncPath == "rsync" ? "rsync" : ShellQuote(rsyncPath));
+            for (int i = 1; i < args.Count; i++) sb.Append(' ').Append(i == args.Count - 1 ? ShellQuote(args[i]) : args[i]);
+            return sb.ToString();
+        }
+    }
+}

@@ -1,0 +1,145 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Security.Cryptography;
+using System.Text;
+using RealtimeMirror.Engine.Paths;
+using RealtimeMirror.Engine.Platform;
+using RealtimeMirror.Engine.Transport.Rsync;
+using Xunit;
+
+namespace RealtimeMirror.Engine.Tests.Rsync
+{
+    /// <summary>Pushes with our protocol-27 sender to the real `rsync --server` over pipes, then compares trees.</summary>
+    public class RsyncSenderTests : IDisposable
+    {
+        private readonly string _src = Directory.CreateTempSubdirectory("rtm-rs-src-").FullName;
+        private readonly string _dst = Directory.CreateTempSubdirectory("rtm-rs-dst-").FullName;
+        public void Dispose() { Directory.Delete(_src, true); Directory.Delete(_dst, true); }
+
+        private (RsyncPushSummary Summary, List<RsyncFileReport> Reports) Push(bool delete = false, Action<RsyncSender> tweak = null, IReadOnlyList<string> protect = null)
+        {
+            var options = new RsyncPushOptions { Delete = delete, ProtectFromDelete = protect ?? Array.Empty<string>() };
+            using var server = LocalRsyncServer.Start(options, _dst);
+            var sender = new RsyncSender(server.StandardOutput.BaseStream, server.StandardInput.BaseStream, options);
+            tweak?.Invoke(sender);
+            var reports = new List<RsyncFileReport>();
+            var entries = LocalFileSystem.Walk(_src, GlobFilter.None).ToList();
+            var summary = sender.Push(_src, entries, wholeTree: true, reports.Add, default);
+            server.StandardInput.Close();
+            var stderr = server.StandardError.ReadToEnd();
+            Assert.True(server.WaitForExit(20000), "rsync --server did not exit");
+            Assert.True(server.ExitCode == 0, $"rsync exit {server.ExitCode}: {stderr} {string.Join(" | ", summary.ServerMessages)}");
+            return (summary, reports);
+        }
+
+        private static string Signature(string root) => string.Join("\n",
+            LocalFileSystem.Walk(root, GlobFilter.None).Select(m =>
+                m.Kind == RealtimeMirror.Engine.Planning.EntryKind.File
+                    ? $"F {m.RelativePath} {Convert.ToString(m.Mode, 8)} {m.MTime} {Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(Path.Combine(root, m.RelativePath))))}"
+                    : m.Kind == RealtimeMirror.Engine.Planning.EntryKind.Symlink ? $"L {m.RelativePath} -> {m.LinkTarget}" : $"D {m.RelativePath} {Convert.ToString(m.Mode, 8)} {m.MTime}"));
+
+        [Fact]
+        public void Md4_known_answers_from_rfc1320()
+        {
+            string Hex(string s) => Convert.ToHexString(Md4.Hash(Encoding.ASCII.GetBytes(s), 0, s.Length)).ToLowerInvariant();
+            Assert.Equal("31d6cfe0d16ae931b73c59d7e0c089c0", Hex(""));
+            Assert.Equal("bde52cb31de33e46245e05fbdbd6fb24", Hex("a"));
+            Assert.Equal("a448017aaf21d8525fc10ae87aa6729d", Hex("abc"));
+            Assert.Equal("d9130a8164549fe818874806e1c7014b", Hex("message digest"));
+            Assert.Equal("e33b4ddc9c38f2199c3e7b164fcc0536", Hex("12345678901234567890123456789012345678901234567890123456789012345678901234567890"));
+        }
+
+        [Fact]
+        public void Rolling_checksum_equals_a_fresh_computation_at_every_offset()
+        {
+            var data = new byte[5000];
+            new Random(7).NextBytes(data);
+            var rc = new RollingChecksum();
+            rc.Reset(data, 0, 700);
+            for (int i = 1; i + 700 <= data.Length; i++)
+            {
+                rc.Roll(data[i - 1], data[i + 699]);
+                Assert.Equal(RollingChecksum.Compute(data, i, 700), rc.Value);
+            }
+        }
+
+        [Fact]
+        public void First_push_gives_equal_trees_with_awkward_names_modes_times_and_links()
+        {
+            Directory.CreateDirectory(Path.Combine(_src, "dir one", "-sub"));
+            var names = new[] { "plain", "with space", "quote'single", "new\nline", "unicodé-日本", "-leading-dash", "dir one/-sub/deep" };
+            int i = 0;
+            foreach (var n in names)
+            {
+                var p = Path.Combine(_src, n);
+                File.WriteAllBytes(p, Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat(n, 100 * ++i))));
+                File.SetLastWriteTimeUtc(p, new DateTime(2020, 1, i, 0, 0, 0, DateTimeKind.Utc));
+            }
+            File.SetUnixFileMode(Path.Combine(_src, "plain"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            File.SetUnixFileMode(Path.Combine(_src, "with space"), (UnixFileMode)0x1ED);
+            File.CreateSymbolicLink(Path.Combine(_src, "link"), "dir one/-sub/deep");
+            File.WriteAllBytes(Path.Combine(_src, "empty"), Array.Empty<byte>());
+
+            var (summary, reports) = Push();
+            Assert.Equal(Signature(_src), Signature(_dst));
+            Assert.All(reports, r => Assert.False(r.HadBasis));
+            Assert.Equal(names.Length + 1, summary.FilesRequested);
+            Assert.Equal(reports.Sum(r => r.LiteralBytes), summary.LiteralBytes);
+        }
+
+        [Fact]
+        public void Inserting_in_the_middle_of_a_big_file_sends_little_and_touch_sends_nothing()
+        {
+            var data = new byte[1024 * 1024];
+            new Random(1).NextBytes(data);
+            var path = Path.Combine(_src, "big.bin");
+            File.WriteAllBytes(path, data);
+            Push();
+
+            var insert = new byte[1024];
+            new Random(2).NextBytes(insert);
+            File.WriteAllBytes(path, data.Take(data.Length / 2).Concat(insert).Concat(data.Skip(data.Length / 2)).ToArray());
+            var (summary, reports) = Push();
+            var r = Assert.Single(reports);
+            Assert.True(r.HadBasis);
+            Assert.True(r.LiteralBytes < 16 * 1024, $"sent {r.LiteralBytes} literal bytes for a 1 KiB insert");
+            Assert.True(r.MatchedBytes > 1000 * 1024);
+            Assert.Equal(Signature(_src), Signature(_dst));
+
+            File.SetLastWriteTimeUtc(path, new DateTime(2024, 2, 2, 2, 2, 2, DateTimeKind.Utc));
+            (summary, reports) = Push();
+            Assert.Equal(0, Assert.Single(reports).LiteralBytes);
+            Assert.Equal(Signature(_src), Signature(_dst));
+        }
+
+        [Fact]
+        public void Delete_removes_extras_but_not_protected_ones()
+        {
+            File.WriteAllText(Path.Combine(_src, "keep"), "k");
+            Directory.CreateDirectory(Path.Combine(_dst, "old dir", "x"));
+            File.WriteAllText(Path.Combine(_dst, "old dir", "x", "f"), "f");
+            File.WriteAllText(Path.Combine(_dst, "stray"), "s");
+            File.WriteAllText(Path.Combine(_dst, "scratch.tmp"), "t");
+            var (summary, _) = Push(delete: true, protect: new[] { "*.tmp" });
+            Assert.False(Directory.Exists(Path.Combine(_dst, "old dir")));
+            Assert.False(File.Exists(Path.Combine(_dst, "stray")));
+            Assert.True(File.Exists(Path.Combine(_dst, "scratch.tmp")));
+            Assert.Contains("stray", summary.Deleted);
+            Assert.Contains("old dir", summary.Deleted);
+        }
+
+        [Fact]
+        public void A_file_changed_while_it_is_sent_is_reported_so_it_can_be_sent_again()
+        {
+            var path = Path.Combine(_src, "moving");
+            File.WriteAllText(path, "first version");
+            var (_, reports) = Push(tweak: s => s.BeforeRead = p => { File.WriteAllText(p, "second, longer version"); File.SetLastWriteTimeUtc(p, DateTime.UtcNow.AddSeconds(5)); });
+            Assert.True(Assert.Single(reports).ChangedDuringTransfer);
+            var (_, again) = Push();
+            Assert.False(Assert.Single(again).ChangedDuringTransfer);
+            Assert.Equal("second, longer version", File.ReadAllText(Path.Combine(_dst, "moving")));
+        }
+    }
+}
