@@ -13,6 +13,8 @@ namespace RealtimeMirror.Engine.Service
         public bool InitialSync { get; set; }
         /// <summary>Queue bound per target; beyond it the queue becomes one Rescan per root.</summary>
         public int MaxQueuedEvents { get; set; } = 100_000;
+        /// <summary>Events applied together (one rsync push for their content where the host has rsync).</summary>
+        public int MaxBatch { get; set; } = 20_000;
         public TimeSpan RetryFirst { get; set; } = TimeSpan.FromSeconds(1);
         public TimeSpan RetryMax { get; set; } = TimeSpan.FromSeconds(60);
         /// <summary>Called on worker threads: must only hand the object on (e.g. to a BlockingCollection).</summary>

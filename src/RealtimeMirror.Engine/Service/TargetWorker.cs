@@ -59,28 +59,31 @@ namespace RealtimeMirror.Engine.Service
             }
         }
 
-        private bool TryPeek(out MirrorEvent e, CancellationToken cancel)
+        /// <summary>Waits for events and returns up to <paramref name="max"/> of them from the head, leaving them queued.</summary>
+        private bool TryPeek(out List<MirrorEvent> batch, int max, CancellationToken cancel)
         {
             lock (_gate)
             {
                 while (_queue.Count == 0)
                 {
-                    if (cancel.IsCancellationRequested) { e = null; return false; }
+                    if (cancel.IsCancellationRequested) { batch = null; return false; }
                     Status.Lag = TimeSpan.Zero;
                     if (Status.State == TargetState.Syncing) Status.State = TargetState.Idle;
                     Monitor.Wait(_gate, 200);
                 }
-                e = _queue.First.Value;
-                Status.Lag = DateTime.UtcNow - e.TimeStamp;
+                batch = new List<MirrorEvent>(Math.Min(max, _queue.Count));
+                foreach (var e in _queue) { batch.Add(e); if (batch.Count == max) break; }
+                Status.Lag = DateTime.UtcNow - batch[0].TimeStamp;
                 return true;
             }
         }
 
-        private void Dequeue()
+        /// <summary>Removes events only once they were applied: after a lost connection they are applied again.</summary>
+        private void Dequeue(int count)
         {
             lock (_gate)
             {
-                _queue.RemoveFirst();
+                for (int i = 0; i < count && _queue.Count > 0; i++) _queue.RemoveFirst();
                 if (_queue.Count == 0) _collapsed = false;
                 Status.QueueLength = _queue.Count;
             }
@@ -93,27 +96,35 @@ namespace RealtimeMirror.Engine.Service
             {
                 if (!Connect(cancel)) return;
                 if (_options.InitialSync) InitialSync(cancel);
-                while (TryPeek(out var e, cancel))
+                while (TryPeek(out var batch, _options.MaxBatch, cancel))
                 {
                     Status.State = TargetState.Syncing;
                     try
                     {
-                        _session.Events.Apply(e, SyncOptionsFor(cancel));
-                        Dequeue();
-                        Status.Applied++;
+                        // Applying is idempotent (the source is checked as it is now), so a batch cut short is simply applied again.
+                        _session.Events.ApplyBatch(batch, SyncOptionsFor(cancel));
+                        Dequeue(batch.Count);
+                        Status.Applied += batch.Count;
                         Status.LastSync = DateTime.UtcNow;
                     }
                     catch (OperationCanceledException) when (cancel.IsCancellationRequested) { return; }
                     catch (Exception ex) when (ReplicaFailure.IsConnectionLost(ex))
                     {
-                        Report(e.RelativePath, ex);
+                        Report(batch[0].RelativePath, ex);
                         DropSession();
-                        if (!Connect(cancel)) return; // the event stays queued and is applied again
+                        if (!Connect(cancel)) return; // the events stay queued and are applied again
                     }
                     catch (Exception ex)
                     {
-                        Report(e.RelativePath, ex); // this event cannot be applied; the rest go on
-                        Dequeue();
+                        // Something in this batch cannot be applied: go one by one so the rest still land.
+                        Report(batch[0].RelativePath, ex);
+                        try { ApplyOneByOne(batch, cancel); }
+                        catch (OperationCanceledException) when (cancel.IsCancellationRequested) { return; }
+                        catch (Exception lost) when (ReplicaFailure.IsConnectionLost(lost))
+                        {
+                            DropSession();
+                            if (!Connect(cancel)) return;
+                        }
                     }
                 }
             }
@@ -121,6 +132,17 @@ namespace RealtimeMirror.Engine.Service
             {
                 DropSession();
                 Status.State = Status.State == TargetState.Failed ? TargetState.Failed : TargetState.Stopped;
+            }
+        }
+
+        private void ApplyOneByOne(List<MirrorEvent> batch, CancellationToken cancel)
+        {
+            foreach (var e in batch)
+            {
+                try { _session.Events.Apply(e, SyncOptionsFor(cancel)); }
+                catch (Exception ex) when (!ReplicaFailure.IsConnectionLost(ex)) { Report(e.RelativePath, ex); }
+                Dequeue(1);
+                Status.Applied++;
             }
         }
 
@@ -132,7 +154,7 @@ namespace RealtimeMirror.Engine.Service
                 try
                 {
                     foreach (var root in _options.Roots)
-                        TreeSynchronizer.Sync(root, "", _session.Replica, SyncOptionsFor(cancel, delete: true));
+                        _session.SyncTree(root, SyncOptionsFor(cancel, delete: true), allowDelta: true);
                     Status.LastSync = DateTime.UtcNow;
                     return;
                 }

@@ -19,9 +19,64 @@ namespace RealtimeMirror.Engine.Sync
         // Directories known to exist on the replica, to save a stat per ancestor per event.
         private readonly HashSet<string> _knownDirs = new HashSet<string>(StringComparer.Ordinal);
 
-        public EventSynchronizer(IReplica replica) { _replica = replica; }
+        private readonly DeltaPusher _delta;
+
+        /// <summary>Files at least this big that the replica already has are updated by delta, not resent whole.</summary>
+        public const long DeltaThreshold = 64 * 1024;
+        /// <summary>Batches with at least this many content events go through one rsync push instead of SFTP calls per file.</summary>
+        public const int BatchThreshold = 8;
+
+        public EventSynchronizer(IReplica replica, DeltaPusher delta = null) { _replica = replica; _delta = delta; }
 
         public IReplica Replica => _replica;
+
+        /// <summary>
+        /// Applies a run of events. With rsync available, consecutive content events (files created or changed,
+        /// new directories with what is in them) travel in one push; renames, deletes and rescans keep their
+        /// place in the order around them.
+        /// </summary>
+        public void ApplyBatch(IReadOnlyList<MirrorEvent> events, SyncOptions o)
+        {
+            if (_delta == null || events.Count < BatchThreshold)
+            {
+                foreach (var e in events) Apply(e, o);
+                return;
+            }
+            var pending = new List<MirrorEvent>();
+            foreach (var e in events)
+            {
+                bool content = (e.ChangeType == ChangeType.Created || e.ChangeType == ChangeType.Changed) && !o.Exclude.IsExcluded(e.RelativePath);
+                if (content && (pending.Count == 0 || pending[0].WatchRoot == e.WatchRoot)) { pending.Add(e); continue; }
+                FlushContent(pending, o);
+                if (content) pending.Add(e); else Apply(e, o);
+            }
+            FlushContent(pending, o);
+        }
+
+        private void FlushContent(List<MirrorEvent> pending, SyncOptions o)
+        {
+            if (pending.Count == 0) return;
+            if (pending.Count < BatchThreshold)
+            {
+                foreach (var e in pending) Apply(e, o);
+                pending.Clear();
+                return;
+            }
+            var root = pending[0].WatchRoot;
+            var entries = new List<FileMeta>();
+            foreach (var e in pending)
+            {
+                var rel = RelativePath.Normalize(e.RelativePath);
+                var meta = LocalFileSystem.Stat(RelativePath.ToFull(root, rel), rel);
+                if (meta == null) continue; // gone again: its delete event follows
+                entries.Add(meta);
+                if (meta.Kind == EntryKind.Directory) entries.AddRange(LocalFileSystem.Walk(root, o.Exclude, (p, ex) => o.OnError(p, ex), rel));
+            }
+            pending.Clear();
+            if (entries.Count == 0) return;
+            _delta.Push(root, DeltaPusher.WithParents(root, entries), wholeTree: false, delete: false, o.Exclude, o.OnResult, o.OnError, o.Cancel);
+            foreach (var e in entries) if (e.Kind == EntryKind.Directory) _knownDirs.Add(e.RelativePath);
+        }
 
         public void Apply(MirrorEvent e, SyncOptions o)
         {
@@ -109,6 +164,14 @@ namespace RealtimeMirror.Engine.Sync
                 if (kind == ActionKind.MakeDirectory) plan1.Add(new PlannedAction(ActionKind.SetMetadata, rel, source, null, quiet: true));
             }
             if (plan1.Count == 0) return;
+            if (_delta != null && plan1.Count == 1 && (plan1[0].Kind == ActionKind.SendFile || plan1[0].Kind == ActionKind.CheckContent)
+                && plan1[0].Replica != null && source.Size >= DeltaThreshold && o.ShouldProcess(plan1[0]))
+            {
+                // A big file the replica has an older copy of: send only what changed.
+                _delta.Push(root, DeltaPusher.WithParents(root, new[] { source }), wholeTree: false, delete: false, o.Exclude, o.OnResult, o.OnError, o.Cancel);
+                FixParentTime(root, rel);
+                return;
+            }
             TreeSynchronizer.Execute(plan1, root, _replica, o);
             if (source != null && source.Kind == EntryKind.Directory) _knownDirs.Add(rel);
             FixParentTime(root, rel);

@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Threading;
 using RealtimeMirror.Engine.Targets;
 using RealtimeMirror.Engine.Transport;
@@ -8,26 +9,62 @@ namespace RealtimeMirror.Engine.Sync
     /// <summary>One open connection to one target, reused for every tree or event sync sent to it.</summary>
     public sealed class TargetSession : IDisposable
     {
-        private TargetSession(MirrorTarget target, IReplica replica)
+        private TargetSession(MirrorTarget target, IReplica replica, DeltaPusher delta)
         {
             Target = target;
             Replica = replica;
-            Events = new EventSynchronizer(replica);
+            Delta = delta;
+            Events = new EventSynchronizer(replica, delta);
         }
 
         public MirrorTarget Target { get; }
         public IReplica Replica { get; }
         public EventSynchronizer Events { get; }
+        /// <summary>Delta transfer through the host's rsync; null for local targets and hosts without rsync.</summary>
+        public DeltaPusher Delta { get; }
 
-        public static TargetSession Open(MirrorTarget target, bool acceptNewHostKey, CancellationToken cancel) =>
-            new TargetSession(target, ReplicaFactory.Open(target, acceptNewHostKey, cancel));
-
-        /// <summary>Makes the whole replica equal to <paramref name="sourceRoot"/>.</summary>
-        public void SyncTree(string sourceRoot, SyncOptions options, bool allowDelta)
+        public static TargetSession Open(MirrorTarget target, bool acceptNewHostKey, CancellationToken cancel)
         {
-            TreeSynchronizer.Sync(sourceRoot, "", Replica, options);
+            var replica = ReplicaFactory.Open(target, acceptNewHostKey, cancel);
+            try
+            {
+                return new TargetSession(target, replica, DeltaPusher.TryOpen(target, replica.CanSetOwner));
+            }
+            catch
+            {
+                replica.Dispose();
+                throw;
+            }
         }
 
-        public void Dispose() => Replica.Dispose();
+        /// <summary>
+        /// Makes the whole replica equal to <paramref name="sourceRoot"/>: through rsync when the host has it and
+        /// <paramref name="allowDelta"/> (not under -WhatIf/-Confirm, which need our own per-entry plan), else by plan over SFTP.
+        /// </summary>
+        public void SyncTree(string sourceRoot, SyncOptions o, bool allowDelta)
+        {
+            if (Delta == null || !allowDelta)
+            {
+                TreeSynchronizer.Sync(sourceRoot, "", Replica, o);
+                return;
+            }
+            if (!System.IO.Directory.Exists(sourceRoot))
+                throw new System.IO.DirectoryNotFoundException($"Source directory '{sourceRoot}' does not exist.");
+            var entries = Platform.LocalFileSystem.Walk(sourceRoot, o.Exclude, (rel, e) => o.OnError(rel, e)).ToList();
+            int files = entries.Count(e => e.Kind == Planning.EntryKind.File), done = 0;
+            o.OnProgress(0, files, null);
+            Delta.Push(sourceRoot, entries, wholeTree: true, delete: o.Delete, o.Exclude, r =>
+            {
+                o.OnProgress(++done, Math.Max(files, done), r.RelativePath);
+                o.OnResult(r);
+            }, o.OnError, o.Cancel);
+            o.OnProgress(files, files, null);
+        }
+
+        public void Dispose()
+        {
+            Delta?.Dispose();
+            Replica.Dispose();
+        }
     }
 }

@@ -76,7 +76,7 @@ namespace RealtimeMirror.Cmdlets
             var activity = $"Mirroring {root} to {target.Name}";
             try
             {
-                session.SyncTree(root, Options(exclude, activity, Delete), !NoDelta);
+                session.SyncTree(root, Options(exclude, activity, Delete), allowDelta: !NoDelta && !AsksPerChange);
             }
             catch (OperationCanceledException) { throw new PipelineStoppedException(); }
             catch (Exception e) when (ReplicaFailure.IsConnectionLost(e))
@@ -130,6 +130,12 @@ namespace RealtimeMirror.Cmdlets
                 WriteProgress(new ProgressRecord(1, activity, $"{done} of {total}") { PercentComplete = pct, CurrentOperation = current ?? "" });
             },
         };
+
+        /// <summary>-WhatIf and -Confirm need our own per-entry plan; rsync decides on the far side.</summary>
+        private bool AsksPerChange =>
+            MyInvocation.BoundParameters.ContainsKey("WhatIf") || MyInvocation.BoundParameters.ContainsKey("Confirm") ||
+            SessionState.PSVariable.GetValue("WhatIfPreference") is SwitchParameter w && w.IsPresent ||
+            SessionState.PSVariable.GetValue("WhatIfPreference") is bool b && b;
 
         private static string Describe(PlannedAction a)
         {

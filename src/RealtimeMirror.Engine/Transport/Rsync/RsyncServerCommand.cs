@@ -12,7 +12,7 @@ namespace RealtimeMirror.Engine.Transport.Rsync
         public static IReadOnlyList<string> ServerArgs(RsyncPushOptions o, string remoteDir)
         {
             var flags = new StringBuilder("-");
-            if (o.Delete) flags.Append('v'); // the receiver then logs "deleting x", which is how we learn what it removed
+            flags.Append('v'); // the receiver then logs what it made and removed ("dir/", "link -> x", "deleting y"): our results
             if (o.PreserveLinks) flags.Append('l');
             if (o.PreserveOwner) flags.Append('o');
             if (o.PreserveGroup) flags.Append('g');
