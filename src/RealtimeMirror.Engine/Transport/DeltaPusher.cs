@@ -114,8 +114,14 @@ namespace RealtimeMirror.Engine.Transport
                     onError("", new IOException($"rsync on {_target.HostName} exited with {exit}: {why}"));
                 }
             }
-            foreach (var d in summary.Deleted)
+            // rsync logs each entry it removes; report a removed directory once, as the SFTP path does.
+            string lastDir = null;
+            foreach (var d in summary.Deleted.OrderBy(x => x, RelativePath.Utf8Order))
+            {
+                if (lastDir != null && RelativePath.IsSameOrUnder(d, lastDir)) continue;
+                lastDir = d;
                 onResult(new SyncResult(_target.Name, d, SyncAction.Deleted, false, 0, 0, 0, TransportName));
+            }
             // Directories and links the receiver made are in its log only: "dir/" and "link -> target".
             var kinds = entries.ToDictionary(e => e.RelativePath, e => e.Kind, StringComparer.Ordinal);
             foreach (var m in summary.ServerMessages)
