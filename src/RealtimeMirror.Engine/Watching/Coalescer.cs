@@ -131,31 +131,37 @@ namespace RealtimeMirror.Engine.Watching
         /// <summary>Settled events in emission order; <paramref name="now"/> is the caller's clock (tests pass a fake one).</summary>
         public List<(string Path, string OldPath, ChangeType Kind, bool IsDirectory, DateTime Time)> TakeSettled(DateTime now)
         {
+            // Settled entries are all at the head of the last-touched order.
+            var settled = new List<Pending>();
+            for (var node = _order.First; node != null && now - node.Value.LastTouched >= _settle; node = node.Next) settled.Add(node.Value);
             var ready = new List<(string, string, ChangeType, bool, DateTime)>();
             var deletes = new List<(string, string, ChangeType, bool, DateTime)>();
-            var node = _order.First;
-            while (node != null)
+            foreach (var p in settled)
             {
-                var p = node.Value;
-                var next = node.Next;
-                if (now - p.LastTouched < _settle) break; // everything after was touched later still
-                if (!ParentStillSettling(p.Path, now))
-                {
-                    Remove(p);
-                    (p.Kind == ChangeType.Deleted ? deletes : ready).Add((p.Path, p.OldPath, p.Kind, p.IsDirectory, p.LastTouched));
-                }
-                node = next;
+                if (!_byPath.TryGetValue(p.Path, out var current) || current != p) continue; // emitted already, with a child
+                if (ParentStillSettling(p.Path, now)) continue;
+                // A parent directory touched again after its child sits later in the order: it still goes first.
+                foreach (var ancestor in RelativePath.Ancestors(p.Path))
+                    if (_byPath.TryGetValue(ancestor, out var a) && IsCreation(a)) Emit(a, ready, deletes);
+                Emit(p, ready, deletes);
             }
             ready.AddRange(deletes);
             return ready;
         }
 
+        private void Emit(Pending p, List<(string, string, ChangeType, bool, DateTime)> ready, List<(string, string, ChangeType, bool, DateTime)> deletes)
+        {
+            Remove(p);
+            (p.Kind == ChangeType.Deleted ? deletes : ready).Add((p.Path, p.OldPath, p.Kind, p.IsDirectory, p.LastTouched));
+        }
+
+        private static bool IsCreation(Pending p) => p.Kind == ChangeType.Created || p.Kind == ChangeType.Renamed || p.Kind == ChangeType.Rescan;
+
         /// <summary>True when an ancestor's Created/Renamed is pending and not yet settled: the child must wait for it.</summary>
         private bool ParentStillSettling(string path, DateTime now)
         {
             foreach (var ancestor in RelativePath.Ancestors(path))
-                if (_byPath.TryGetValue(ancestor, out var a) && (a.Kind == ChangeType.Created || a.Kind == ChangeType.Renamed || a.Kind == ChangeType.Rescan)
-                    && now - a.LastTouched < _settle)
+                if (_byPath.TryGetValue(ancestor, out var a) && IsCreation(a) && now - a.LastTouched < _settle)
                     return true;
             return false;
         }

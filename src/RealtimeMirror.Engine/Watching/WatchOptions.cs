@@ -12,7 +12,7 @@ namespace RealtimeMirror.Engine.Watching
         public IReadOnlyList<string> Roots { get; set; } = Array.Empty<string>();
         public GlobFilter Exclude { get; set; } = new GlobFilter(DefaultExcludes);
         /// <summary>A path's event is emitted once nothing touched it for this long.</summary>
-        public TimeSpan Settle { get; set; } = TimeSpan.FromMilliseconds(75);
+        public TimeSpan Settle { get; set; } = TimeSpan.FromMilliseconds(50);
         /// <summary>Pending + ready events per watch; beyond it everything folds into one Rescan per root.</summary>
         public int MaxQueuedEvents { get; set; } = 100_000;
     }

@@ -33,7 +33,7 @@ namespace RealtimeMirror.Cmdlets
         /// <summary>How long a path must stay quiet before its event is emitted.</summary>
         [Parameter]
         [ValidateRange(0, 60000)]
-        public int SettleMilliseconds { get; set; } = 75;
+        public int SettleMilliseconds { get; set; } = 50;
 
         /// <summary>Mirror every change to these targets in the background (service mode).</summary>
         [Parameter]
