@@ -23,7 +23,10 @@ Describe 'Sync-MirrorTree: one-shot tree sync' {
 
     It 'does nothing on a second run (quick check by size and mtime)' {
         Sync-MirrorTree -Path $src -Target ssh, local | Should -BeNullOrEmpty
-        (Sync-MirrorTree -Path $src -Target ssh -IncludeSkipped | Where-Object Action -ne 'Skipped') | Should -BeNullOrEmpty
+        $all = Sync-MirrorTree -Path $src -Target ssh -IncludeSkipped
+        $all | Where-Object Action -ne 'Skipped' | Should -BeNullOrEmpty
+        $all.RelativePath | Should -Contain 'nested/binary.bin'
+        $all.Count | Should -Be @(Get-TreeSignature $src).Count
     }
 
     It 'updates only metadata for a touched but unchanged file: no data sent' {

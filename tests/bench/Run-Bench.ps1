@@ -20,6 +20,8 @@ param(
     [long] $BigFileBytes = 1GB,
     [int] $IdleDirs = 20000,
     [int] $IdleSeconds = 30,
+    # Burst and big-file steps run this many times; the table shows the median (min-max in the note).
+    [int] $Repeat = 3,
     [ValidateSet('latency', 'burst', 'bigfile', 'idle')]
     [string[]] $Only = @('latency', 'burst', 'bigfile', 'idle')
 )
@@ -112,6 +114,8 @@ function Start-Contender([string] $Name, [string] $Src, [string] $Dst, [int] $De
     if (-not (Wait-File "$Dst/.ready" 'ready' 120000)) { Stop-Contender $p; throw "$Name did not start mirroring (see $Work/*.err)." }
     $p
 }
+function Get-Median([double[]] $Values) { $s = $Values | Sort-Object; $s[[int][Math]::Floor(($s.Count - 1) / 2)] }
+function Format-Range([double[]] $Values, [string] $Format = 'N2') { "{0:$Format}-{1:$Format}" -f ($Values | Measure-Object -Minimum).Minimum, ($Values | Measure-Object -Maximum).Maximum }
 function Get-Percentile([double[]] $Values, [double] $P) {
     $s = $Values | Sort-Object
     $s[[Math]::Min($s.Count - 1, [int][Math]::Ceiling($P / 100 * $s.Count) - 1)]
@@ -159,27 +163,39 @@ function Wait-Count([string] $Root, [int] $Count, [int] $TimeoutS = 900) {
     -1
 }
 if ('burst' -in $Only) {
-    foreach ($c in @(@('RealtimeMirror', 0), @('lsyncd', 0), @('lsyncd', 15))) {
-        $name, $delay = $c
-        $label = if ($name -eq 'lsyncd') { "lsyncd (delay $delay s)" } else { $name }
-        $src = "$Work/burst-$($name)-$delay-src"; $dst = "$Work/burst-$($name)-$delay-dst"
-        $p = Start-Contender $name $src $dst $delay
-        try {
-            $sw = [Diagnostics.Stopwatch]::StartNew()
-            New-Burst $src
-            $created = $sw.Elapsed.TotalSeconds
-            $t = Wait-Count $dst $BurstFiles
-            $total = if ($t -ge 0) { $sw.Elapsed.TotalSeconds } else { -1 }
+    $contenders = @(@('RealtimeMirror', 0), @('lsyncd', 0), @('lsyncd', 15), @('rsync', 0))
+    $times = @{}; $writes = @{}
+    for ($rep = 0; $rep -lt $Repeat; $rep++) {
+        foreach ($c in $contenders) {
+            $name, $delay = $c
+            $label = if ($name -eq 'lsyncd') { "lsyncd (delay $delay s)" } elseif ($name -eq 'rsync') { 'rsync -a (one run)' } else { $name }
+            if (-not $times[$label]) { $times[$label] = [Collections.Generic.List[double]]::new(); $writes[$label] = [Collections.Generic.List[double]]::new() }
+            $src = "$Work/burst-$name-$delay-$rep-src"; $dst = "$Work/burst-$name-$delay-$rep-dst"
+            if ($name -eq 'rsync') {
+                New-Dirs $src; New-Burst $src
+                $sw = [Diagnostics.Stopwatch]::StartNew()
+                rsync -a -e $SshCmd "$src/" "${Remote}:$dst/"
+                $times[$label].Add($sw.Elapsed.TotalSeconds)
+            }
+            else {
+                $p = Start-Contender $name $src $dst $delay
+                try {
+                    $sw = [Diagnostics.Stopwatch]::StartNew()
+                    New-Burst $src
+                    $writes[$label].Add($sw.Elapsed.TotalSeconds)
+                    $t = Wait-Count $dst $BurstFiles
+                    $times[$label].Add($(if ($t -ge 0) { $sw.Elapsed.TotalSeconds } else { [double]::NaN }))
+                }
+                finally { Stop-Contender $p }
+            }
+            Remove-Item $src, $dst -Recurse -Force -ErrorAction SilentlyContinue
         }
-        finally { Stop-Contender $p }
-        Add-Row "burst $BurstFiles x 4 KiB" $label ([Math]::Round($total, 2)) 's' "files written in $([Math]::Round($created, 2)) s"
     }
-    $src = "$Work/burst-rsync-src"; $dst = "$Work/burst-rsync-dst"
-    New-Dirs $src; New-Burst $src
-    ssh -p $env:RTM_SSH_PORT -i $env:RTM_SSH_KEY -o UserKnownHostsFile=$env:RTM_SSH_KNOWN_HOSTS $Remote true
-    $sw = [Diagnostics.Stopwatch]::StartNew()
-    rsync -a -e $SshCmd "$src/" "${Remote}:$dst/"
-    Add-Row "burst $BurstFiles x 4 KiB" 'rsync -a (one run)' ([Math]::Round($sw.Elapsed.TotalSeconds, 2)) 's' 'the practical limit'
+    foreach ($label in $times.Keys | Sort-Object { if ($_ -like 'Realtime*') { 0 } elseif ($_ -like 'lsyncd*') { 1 } else { 2 } }, { $_ }) {
+        $note = "range $(Format-Range $times[$label]) s"
+        if ($writes[$label].Count) { $note += ", files written in $(Format-Range $writes[$label]) s" } else { $note += ', the practical limit' }
+        Add-Row "burst $BurstFiles x 4 KiB" $label ([Math]::Round((Get-Median $times[$label]), 2)) 's' $note
+    }
 }
 
 # ---- big file -----------------------------------------------------------------------------------------------------
@@ -207,30 +223,61 @@ if ('bigfile' -in $Only) {
             $in.Dispose(); $out.Dispose(); Move-Item $tmp $big -Force
         }
     }
+    $dstS27 = "$Work/big-dst-rsync27"; New-Dirs $dstS27
+    $contenders = [ordered]@{
+        'RealtimeMirror'           = { Sync-MirrorTree -Path $src -Target bigrtm }
+        'rsync -a'                 = { rsync -a -e $SshCmd "$src/" "${Remote}:$dstS/"; $null }
+        'rsync -a --protocol=27'   = { rsync -a --protocol=27 -e $SshCmd "$src/" "${Remote}:$dstS27/"; $null }
+    }
     foreach ($step in $steps.Keys) {
-        & $steps[$step]
-        $before = Get-LoopbackBytes; $sw = [Diagnostics.Stopwatch]::StartNew()
-        $res = Sync-MirrorTree -Path $src -Target bigrtm
-        $tR = $sw.Elapsed.TotalSeconds; $wireR = (Get-LoopbackBytes) - $before
-        $before = Get-LoopbackBytes; $sw.Restart()
-        rsync -a -e $SshCmd "$src/" "${Remote}:$dstS/"
-        $tS = $sw.Elapsed.TotalSeconds; $wireS = (Get-LoopbackBytes) - $before
-        $literal = ($res | Measure-Object LiteralBytes -Sum).Sum
-        Add-Row "big file: $step" 'RealtimeMirror' ([Math]::Round($wireR / 1MB, 3)) 'MiB on wire' ("{0:N2} s, literal data {1:N0} B, via {2}" -f $tR, $literal, (($res.Transport | Select-Object -Unique) -join ','))
-        Add-Row "big file: $step" 'rsync -a' ([Math]::Round($wireS / 1MB, 3)) 'MiB on wire' ("{0:N2} s" -f $tS)
+        $wire = @{}; $secs = @{}; $literal = 0; $via = ''
+        $reps = if ($step -eq 'initial copy') { 1 } else { $Repeat }
+        for ($rep = 0; $rep -lt $reps; $rep++) {
+            & $steps[$step]
+            $order = @($contenders.Keys); if ($rep % 2) { [array]::Reverse($order) }   # neither side always gets the warm cache
+            foreach ($name in $order) {
+                $before = Get-LoopbackBytes; $sw = [Diagnostics.Stopwatch]::StartNew()
+                $res = & $contenders[$name]
+                $t = $sw.Elapsed.TotalSeconds; $bytes = (Get-LoopbackBytes) - $before
+                if (-not $wire[$name]) { $wire[$name] = [Collections.Generic.List[double]]::new(); $secs[$name] = [Collections.Generic.List[double]]::new() }
+                $wire[$name].Add($bytes / 1MB); $secs[$name].Add($t)
+                if ($res) { $literal = ($res | Measure-Object LiteralBytes -Sum).Sum; $via = ($res.Transport | Select-Object -Unique) -join ',' }
+            }
+        }
+        foreach ($name in $contenders.Keys) {
+            $note = "{0:N2} s (range {1} s)" -f (Get-Median $secs[$name]), (Format-Range $secs[$name])
+            if ($name -eq 'RealtimeMirror') { $note += ", literal data {0:N0} B, via {1}" -f $literal, $via }
+            Add-Row "big file: $step" $name ([Math]::Round((Get-Median $wire[$name]), 3)) 'MiB on wire' $note
+        }
         if ((Get-FileHash $big).Hash -ne (Get-FileHash "$dstR/big.bin").Hash) { Write-Warning "RealtimeMirror replica differs after '$step'." }
     }
 }
 
 # ---- idle ---------------------------------------------------------------------------------------------------------
+# A process and all its descendants: the pwsh dotnet-tool launcher runs the real runtime as a child process.
+function Get-TreePids([int] $Root) {
+    $parents = @{}
+    foreach ($d in Get-ChildItem /proc -Directory | Where-Object Name -match '^\d+$') {
+        try { $f = (Get-Content "$($d.FullName)/stat" -ErrorAction Stop) -replace '^.*\) ', '' -split ' '; $parents[[int]$d.Name] = [int]$f[1] } catch { }
+    }
+    $tree = [Collections.Generic.List[int]]::new(); $tree.Add($Root)
+    for ($i = 0; $i -lt $tree.Count; $i++) { foreach ($kv in $parents.GetEnumerator()) { if ($kv.Value -eq $tree[$i]) { $tree.Add($kv.Key) } } }
+    $tree
+}
+function Get-TreeTicks([int[]] $Pids) {
+    $sum = 0L
+    foreach ($id in $Pids) { try { $f = (Get-Content "/proc/$id/stat" -ErrorAction Stop) -replace '^.*\) ', '' -split ' '; $sum += [long]$f[11] + [long]$f[12] } catch { } }
+    $sum
+}
 function Measure-Idle([string] $Label, $Process) {
     Start-Sleep -Seconds 10   # let start-up scans finish
-    function Ticks($id) { $f = (Get-Content "/proc/$id/stat") -replace '^.*\) ', '' -split ' '; [long]$f[11] + [long]$f[12] }
-    $t0 = Ticks $Process.Id
+    $pids = Get-TreePids $Process.Id
+    $t0 = Get-TreeTicks $pids
     Start-Sleep -Seconds $IdleSeconds
-    $cpu = ((Ticks $Process.Id) - $t0) / 100.0
-    $rss = [long]((Get-Content "/proc/$($Process.Id)/status" | Where-Object { $_ -like 'VmRSS*' }) -replace '\D', '') / 1024
-    Add-Row "idle: $IdleDirs dirs, $IdleSeconds s" $Label ([Math]::Round(100 * $cpu / $IdleSeconds, 2)) '% CPU' ("{0:N0} MiB RSS" -f $rss)
+    $cpu = ((Get-TreeTicks $pids) - $t0) / 100.0
+    $rss = 0L
+    foreach ($id in $pids) { try { $rss += [long]((Get-Content "/proc/$id/status" -ErrorAction Stop | Where-Object { $_ -like 'VmRSS*' }) -replace '\D', '') } catch { } }
+    Add-Row "idle: $IdleDirs dirs, $IdleSeconds s" $Label ([Math]::Round(100 * $cpu / $IdleSeconds, 2)) '% CPU' ("{0:N0} MiB RSS, {1} process(es)" -f ($rss / 1024), $pids.Count)
 }
 if ('idle' -in $Only) {
     $tree = "$Work/idle-src"

@@ -39,6 +39,13 @@ namespace RealtimeMirror.Engine.Platform
             return new FileMeta(relativePath, EntryKind.File, isLink ? 0 : fi.Length, mtime, mode, -1, -1, null);
         }
 
+        /// <summary>
+        /// Opens a source file for reading while others may go on writing, renaming or deleting it: a busy file
+        /// server does not stop for us, and changes made meanwhile are caught by the next event or compare.
+        /// </summary>
+        public static FileStream OpenForReading(string fullPath, FileOptions options = FileOptions.None) =>
+            new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 81920, options);
+
         public static long ToUnix(DateTime utc) => (long)Math.Floor((utc - UnixEpoch).TotalSeconds);
         public static DateTime FromUnix(long seconds) => UnixEpoch.AddSeconds(seconds);
         public static readonly DateTime UnixEpoch = new DateTime(1970, 1, 1, 0, 0, 0, DateTimeKind.Utc);

@@ -14,7 +14,10 @@ namespace RealtimeMirror.Engine.Sync
     public static class TreeSynchronizer
     {
         /// <summary>Plans the work: walks both sides. <paramref name="subtree"/> "" is the whole tree.</summary>
-        public static List<PlannedAction> PlanTree(string sourceRoot, string subtree, IReplica replica, SyncOptions o)
+        public static List<PlannedAction> PlanTree(string sourceRoot, string subtree, IReplica replica, SyncOptions o) =>
+            PlanTree(sourceRoot, subtree, replica, o, out _);
+
+        public static List<PlannedAction> PlanTree(string sourceRoot, string subtree, IReplica replica, SyncOptions o, out List<FileMeta> sourceEntries)
         {
             subtree = RelativePath.Normalize(subtree);
             var source = new List<FileMeta>();
@@ -35,6 +38,7 @@ namespace RealtimeMirror.Engine.Sync
 
             // A subtree whose source vanished is deleted whole; the delete switch guards only whole-tree extras.
             bool delete = o.Delete || subtree.Length > 0;
+            sourceEntries = source;
             return TreePlanner.Plan(source, replicaSide, delete, replica.CanSetOwner, o.Exclude);
         }
 
@@ -44,8 +48,13 @@ namespace RealtimeMirror.Engine.Sync
             if (!Directory.Exists(sourceRoot))
                 throw new DirectoryNotFoundException($"Source directory '{sourceRoot}' does not exist.");
             EnsureParents(sourceRoot, subtree, replica, null);
-            var plan = PlanTree(sourceRoot, subtree, replica, o);
+            var plan = PlanTree(sourceRoot, subtree, replica, o, out var source);
             Execute(plan, sourceRoot, replica, o);
+            if (!o.IncludeSkipped) return;
+            var touched = new HashSet<string>(plan.Where(p => !p.Quiet).Select(p => p.RelativePath), StringComparer.Ordinal);
+            foreach (var s in source.Where(s => !touched.Contains(s.RelativePath)))
+                o.OnResult(new SyncResult(replica.TargetName, s.RelativePath, SyncAction.Skipped, s.IsDirectory,
+                    transport: replica.TransportName, sourcePath: RelativePath.ToFull(sourceRoot, s.RelativePath)));
         }
 
         public static void Execute(IReadOnlyList<PlannedAction> plan, string sourceRoot, IReplica replica, SyncOptions o)

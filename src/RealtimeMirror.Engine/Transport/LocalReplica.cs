@@ -46,7 +46,7 @@ namespace RealtimeMirror.Engine.Transport
             long sent = 0;
             try
             {
-                using (var input = new FileStream(localFullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 81920))
+                using (var input = LocalFileSystem.OpenForReading(localFullPath))
                 using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920))
                 {
                     var buf = new byte[81920];
@@ -71,8 +71,8 @@ namespace RealtimeMirror.Engine.Transport
 
         public bool ContentEquals(string localFullPath, string relativePath, CancellationToken cancel)
         {
-            using (var a = new FileStream(localFullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
-            using (var b = new FileStream(Full(relativePath), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
+            using (var a = LocalFileSystem.OpenForReading(localFullPath))
+            using (var b = LocalFileSystem.OpenForReading(Full(relativePath)))
                 return a.Length == b.Length && ContentCompare.StreamsEqual(a, b, cancel);
         }
 

@@ -120,13 +120,16 @@ namespace RealtimeMirror.Engine.Transport
         {
             var final = Remote(meta.RelativePath);
             var temp = SiblingTemp(final);
-            long sent = 0;
             try
             {
-                using (var input = new FileStream(localFullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 81920))
+                long sent;
+                using (var input = LocalFileSystem.OpenForReading(localFullPath))
                 using (cancel.Register(() => { try { _sftp.Disconnect(); } catch { } }))
                 {
-                    _sftp.UploadFile(input, temp, false, n => sent = (long)n);
+                    // SSH.NET reports upload progress on a pool thread, possibly after UploadFile returns,
+                    // so the stream's own position is the only reliable count of bytes sent.
+                    _sftp.UploadFile(input, temp, false);
+                    sent = input.Position;
                 }
                 cancel.ThrowIfCancellationRequested();
                 SetAttributes(temp, meta);
@@ -142,7 +145,7 @@ namespace RealtimeMirror.Engine.Transport
 
         public bool ContentEquals(string localFullPath, string relativePath, CancellationToken cancel)
         {
-            using (var a = new FileStream(localFullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
+            using (var a = LocalFileSystem.OpenForReading(localFullPath))
             using (var b = _sftp.OpenRead(Remote(relativePath)))
                 return ContentCompare.StreamsEqual(a, b, cancel);
         }

@@ -23,6 +23,8 @@ namespace RealtimeMirror.Engine.Watching
         private readonly List<(TreeWatcher Watcher, Coalescer Coalescer, ConcurrentQueue<RawChange> Raw)> _roots = new List<(TreeWatcher, Coalescer, ConcurrentQueue<RawChange>)>();
         private readonly BlockingCollection<MirrorEvent> _ready = new BlockingCollection<MirrorEvent>(new ConcurrentQueue<MirrorEvent>());
         private readonly CancellationTokenSource _stop = new CancellationTokenSource();
+        // Set when the OS reports a change: an idle watch sleeps on it instead of ticking.
+        private readonly AutoResetEvent _changed = new AutoResetEvent(false);
         private Thread _pump;
         private long _rawChanges, _emitted;
 
@@ -52,7 +54,7 @@ namespace RealtimeMirror.Engine.Watching
             foreach (var root in Paths)
             {
                 var raw = new ConcurrentQueue<RawChange>();
-                var watcher = new TreeWatcher(root, _options.Exclude, raw, msg => LastError = msg);
+                var watcher = new TreeWatcher(root, _options.Exclude, raw, msg => LastError = msg, () => _changed.Set());
                 _roots.Add((watcher, new Coalescer(_options.Settle), raw));
             }
             foreach (var r in _roots) r.Watcher.Start();
@@ -68,6 +70,7 @@ namespace RealtimeMirror.Engine.Watching
             foreach (var r in _roots)
                 if (root == null || string.Equals(r.Watcher.Root, System.IO.Path.GetFullPath(root).TrimEnd('/'), StringComparison.Ordinal))
                     r.Raw.Enqueue(new RawChange(ChangeType.Rescan, "", true, DateTime.UtcNow));
+            _changed.Set();
         }
 
         private void Pump()
@@ -97,7 +100,8 @@ namespace RealtimeMirror.Engine.Watching
                         pending += r.Coalescer.Count;
                     }
                     _pendingInCoalescers = pending;
-                    _stop.Token.WaitHandle.WaitOne(tick);
+                    if (pending == 0) WaitHandle.WaitAny(new[] { _stop.Token.WaitHandle, _changed }); // idle: no ticking at all
+                    else _stop.Token.WaitHandle.WaitOne(tick);
                 }
             }
             catch (Exception e)

@@ -18,12 +18,14 @@ namespace RealtimeMirror.Engine.Watching
         private readonly GlobFilter _exclude;
         private readonly ConcurrentQueue<RawChange> _sink;
         private readonly Action<string> _onFault;
+        private readonly Action _wake;
         private FileSystemWatcher _fsw;
         private volatile bool _disposed;
         private TimeSpan _restartDelay = TimeSpan.FromMilliseconds(100);
 
-        public TreeWatcher(string root, GlobFilter exclude, ConcurrentQueue<RawChange> sink, Action<string> onFault)
+        public TreeWatcher(string root, GlobFilter exclude, ConcurrentQueue<RawChange> sink, Action<string> onFault, Action wake)
         {
+            _wake = wake;
             _root = Path.GetFullPath(root);
             _exclude = exclude ?? GlobFilter.None;
             _sink = sink;
@@ -63,13 +65,19 @@ namespace RealtimeMirror.Engine.Watching
                 bool oldOut = oldRel == null || _exclude.IsExcluded(oldRel);
                 bool newOut = _exclude.IsExcluded(rel);
                 if (oldOut && newOut) return;
-                if (oldOut) { _sink.Enqueue(new RawChange(ChangeType.Created, rel, isDir, now)); return; }   // e.g. editor's temp file saved over the real name
-                if (newOut) { _sink.Enqueue(new RawChange(ChangeType.Deleted, oldRel, isDir, now)); return; }
-                _sink.Enqueue(new RawChange(ChangeType.Renamed, rel, isDir, now, oldRel));
+                if (oldOut) { Enqueue(new RawChange(ChangeType.Created, rel, isDir, now)); return; }   // e.g. editor's temp file saved over the real name
+                if (newOut) { Enqueue(new RawChange(ChangeType.Deleted, oldRel, isDir, now)); return; }
+                Enqueue(new RawChange(ChangeType.Renamed, rel, isDir, now, oldRel));
                 return;
             }
             if (_exclude.IsExcluded(rel)) return;
-            _sink.Enqueue(new RawChange(kind, rel, isDir, now));
+            Enqueue(new RawChange(kind, rel, isDir, now));
+        }
+
+        private void Enqueue(RawChange c)
+        {
+            _sink.Enqueue(c);
+            _wake?.Invoke();
         }
 
         private static bool IsRealDirectory(string fullPath)
@@ -86,7 +94,7 @@ namespace RealtimeMirror.Engine.Watching
         {
             if (_disposed) return;
             var ex = e.GetException();
-            _sink.Enqueue(new RawChange(ChangeType.Rescan, "", true, DateTime.UtcNow));
+            Enqueue(new RawChange(ChangeType.Rescan, "", true, DateTime.UtcNow));
             if (ex is InternalBufferOverflowException)
             {
                 System.Threading.Interlocked.Increment(ref Overflows);
@@ -112,7 +120,7 @@ namespace RealtimeMirror.Engine.Watching
                 {
                     Start();
                     _restartDelay = TimeSpan.FromMilliseconds(100);
-                    _sink.Enqueue(new RawChange(ChangeType.Rescan, "", true, DateTime.UtcNow));
+                    Enqueue(new RawChange(ChangeType.Rescan, "", true, DateTime.UtcNow));
                 }
                 catch (Exception ex)
                 {

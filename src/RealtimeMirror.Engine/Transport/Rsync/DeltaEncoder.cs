@@ -64,7 +64,12 @@ namespace RealtimeMirror.Engine.Transport.Rsync
             _cancel = cancel;
         }
 
-        public void Send(Stream file, BlockSums sums)
+        /// <summary>
+        /// Sends one file. With <paramref name="reopen"/>, the whole-file MD4 is computed on another core from a
+        /// second read of the file, while this thread matches blocks: the two MD4 passes no longer add up. Should
+        /// the file change between the two reads, the receiver's check fails and it asks again in its redo phase.
+        /// </summary>
+        public void Send(Stream file, BlockSums sums, Func<Stream> reopen = null)
         {
             _file = file;
             _buf = new byte[1024 * 1024 + 2 * Math.Max(sums.BlockLength, 1)];
@@ -72,12 +77,33 @@ namespace RealtimeMirror.Engine.Transport.Rsync
             _eof = false;
             _fileSum.Reset();
             _fileSum.Update(_seed, 0, _seed.Length);
+            _hashInline = reopen == null;
+            var wholeSum = reopen == null ? null : System.Threading.Tasks.Task.Run(() => HashWholeFile(reopen));
             Literal = Matched = 0;
             if (sums.Count == 0) SendAllLiteral();
             else SendDelta(sums);
             _out.WriteInt(0);
-            var digest = _fileSum.Final();
+            var digest = wholeSum != null ? wholeSum.GetAwaiter().GetResult() : _fileSum.Final();
             _out.Write(digest, 0, digest.Length);
+        }
+
+        private bool _hashInline;
+
+        private byte[] HashWholeFile(Func<Stream> reopen)
+        {
+            var md4 = new Md4();
+            md4.Update(_seed, 0, _seed.Length);
+            var buf = new byte[1024 * 1024];
+            using (var s = reopen())
+            {
+                int n;
+                while ((n = s.Read(buf, 0, buf.Length)) > 0)
+                {
+                    _cancel.ThrowIfCancellationRequested();
+                    md4.Update(buf, 0, n);
+                }
+            }
+            return md4.Final();
         }
 
         private void SendAllLiteral()
@@ -121,7 +147,7 @@ namespace RealtimeMirror.Engine.Transport.Rsync
                     if (block >= 0)
                     {
                         FlushLiteral(litStart, pos);
-                        _fileSum.Update(_buf, (int)(pos - _bufStart), wlen);
+                        if (_hashInline) _fileSum.Update(_buf, (int)(pos - _bufStart), wlen);
                         _out.WriteInt(-(block + 1));
                         Matched += wlen;
                         pos += wlen;
@@ -180,7 +206,7 @@ namespace RealtimeMirror.Engine.Transport.Rsync
             int off = (int)(from - _bufStart);
             _out.WriteInt(n);
             _out.Write(_buf, off, n);
-            _fileSum.Update(_buf, off, n);
+            if (_hashInline) _fileSum.Update(_buf, off, n);
             Literal += n;
         }
 

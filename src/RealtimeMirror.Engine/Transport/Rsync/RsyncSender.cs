@@ -142,13 +142,13 @@ namespace RealtimeMirror.Engine.Transport.Rsync
             if (before == null || before.Kind != EntryKind.File) return null;
             BeforeRead?.Invoke(full);
             FileStream stream;
-            try { stream = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan); }
+            try { stream = LocalFileSystem.OpenForReading(full, FileOptions.SequentialScan); }
             catch (Exception e) when (e is FileNotFoundException || e is DirectoryNotFoundException || e is UnauthorizedAccessException) { return null; }
             using (stream)
             {
                 output.WriteInt(ndx);
                 sums.WriteHead(output);
-                encoder.Send(stream, sums);
+                encoder.Send(stream, sums, () => LocalFileSystem.OpenForReading(full, FileOptions.SequentialScan));
             }
             var after = LocalFileSystem.Stat(full, entry.RelativePath);
             return new RsyncFileReport
