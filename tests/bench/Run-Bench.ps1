@@ -20,6 +20,9 @@ param(
     [long] $BigFileBytes = 1GB,
     [int] $IdleDirs = 20000,
     [int] $IdleSeconds = 30,
+    # Seconds before the idle measurement starts: the initial sync, and .NET's tiered JIT recompiling hot methods
+    # in the background, are start-up costs, not idle costs.
+    [int] $IdleWarmup = 60,
     # Burst and big-file steps run this many times; the table shows the median (min-max in the note).
     [int] $Repeat = 3,
     [ValidateSet('latency', 'burst', 'bigfile', 'idle')]
@@ -270,7 +273,7 @@ function Get-TreeTicks([int[]] $Pids) {
     $sum
 }
 function Measure-Idle([string] $Label, $Process) {
-    Start-Sleep -Seconds 10   # let start-up scans finish
+    Start-Sleep -Seconds $IdleWarmup
     $pids = Get-TreePids $Process.Id
     $t0 = Get-TreeTicks $pids
     Start-Sleep -Seconds $IdleSeconds
@@ -283,11 +286,15 @@ if ('idle' -in $Only) {
     $tree = "$Work/idle-src"
     $perTop = [int][Math]::Ceiling($IdleDirs / 100)
     for ($a = 0; $a -lt 100; $a++) { for ($b = 0; $b -lt $perTop -and $a * $perTop + $b -lt $IdleDirs; $b++) { [IO.Directory]::CreateDirectory("$tree/a$a/b$b") | Out-Null } }
-    $p = Start-Process (Get-Command pwsh).Source -ArgumentList '-NoProfile', '-Command', "Import-Module '$Repo/RealtimeMirror.psd1'; `$w = Start-MirrorWatch '$tree'; while (`$true) { Start-Sleep 1 }" -PassThru
-    try { Measure-Idle 'RealtimeMirror (watch)' $p } finally { Stop-Contender $p }
-    New-Dirs "$Work/idle-dst"
-    $p = Start-Lsyncd $tree "$Work/idle-dst" 0
-    try { Start-Sleep -Seconds 20; Measure-Idle 'lsyncd' $p } finally { Stop-Contender $p }
+    # Both mirror the same tree to the loopback sshd, as services: watch + initial sync, then nothing changes.
+    New-Dirs "$Work/idle-dst-rtm", "$Work/idle-dst-lsyncd"
+    $p = Start-RealtimeMirror $tree "$Work/idle-dst-rtm"
+    try { Measure-Idle 'RealtimeMirror (service)' $p } finally { Stop-Contender $p }
+    $p = Start-Lsyncd $tree "$Work/idle-dst-lsyncd" 0
+    try { Measure-Idle 'lsyncd' $p } finally { Stop-Contender $p }
+    # What the host process costs on its own, for scale: pwsh with nothing loaded.
+    $p = Start-Process (Get-Command pwsh).Source -ArgumentList '-NoProfile', '-Command', 'while ($true) { Start-Sleep 1 }' -PassThru
+    try { Measure-Idle 'pwsh alone (baseline)' $p } finally { Stop-Contender $p }
     $p = Start-Process inotifywait -ArgumentList '-q', '-m', '-r', $tree -PassThru -RedirectStandardOutput "$Work/inotifywait.out"
     try { Measure-Idle 'inotifywait -m -r' $p } finally { Stop-Contender $p }
 }

@@ -156,6 +156,7 @@ namespace RealtimeMirror.Engine.Service
                     foreach (var root in _options.Roots)
                         _session.SyncTree(root, SyncOptionsFor(cancel, delete: true), allowDelta: true);
                     Status.LastSync = DateTime.UtcNow;
+                    ReturnStartupMemory();
                     return;
                 }
                 catch (OperationCanceledException) when (cancel.IsCancellationRequested) { return; }
@@ -166,6 +167,16 @@ namespace RealtimeMirror.Engine.Service
                     if (!Connect(cancel)) return;
                 }
             }
+        }
+
+        /// <summary>
+        /// The initial sync of a big tree holds its whole file list for a while; a service then idles for days,
+        /// so hand that memory back to the OS once instead of keeping the peak resident.
+        /// </summary>
+        private static void ReturnStartupMemory()
+        {
+            System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
         }
 
         /// <summary>Connects, retrying with backoff while the target is unreachable. False when stopped or refused for good.</summary>
