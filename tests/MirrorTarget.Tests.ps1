@@ -12,7 +12,7 @@ Describe 'Register-MirrorTarget / Get-MirrorTarget / Unregister-MirrorTarget' {
         $t.Location | Should -BeLike "*@127.0.0.1:*:$root/replica-ssh"
         (Get-Content $env:REALTIMEMIRROR_CONFIG -Raw | ConvertFrom-Json).Name | Should -Be @('local1', 'ssh1')
         # A scheduled script is another process: it must find the same targets.
-        $names = pwsh -NoProfile -Command "Import-Module '$RepoRoot/RealtimeMirror.psd1'; (Get-MirrorTarget).Name"
+        $names = Invoke-ChildPwsh '@((Get-MirrorTarget).Name)'
         $names | Should -Be @('local1', 'ssh1')
     }
 

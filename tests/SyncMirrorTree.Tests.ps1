@@ -121,13 +121,26 @@ Describe 'Sync-MirrorTree: bad input gives clear errors and the rest of the work
         $r.RelativePath | Should -Contain 'after-unreachable.txt'
     }
 
-    It 'reports an unreadable file and still syncs the rest of the tree' -Skip:((id -u) -eq '0') {
+    It 'reports an unreadable file and still syncs the rest of the tree: locally, over SFTP and through rsync' {
+        Register-TestSshTarget -Name viaRsync -RemotePath "$root/replica-rsync" | Out-Null
         Set-Content "$src/secret.txt" 'x'
         chmod 000 "$src/secret.txt"
         Set-Content "$src/readable.txt" 'x'
-        $r = Sync-MirrorTree -Path $src -Target local -ErrorVariable err -ErrorAction SilentlyContinue
-        chmod 600 "$src/secret.txt"
-        $err.Count | Should -BeGreaterThan 0
-        $r.RelativePath | Should -Contain 'readable.txt'
+        try {
+            # Root reads anything, so a root run drops the capabilities that let it (as an admin's backup user lacks them).
+            $prefix = if ((id -u) -eq '0') { @('setpriv', '--bounding-set=-dac_override,-dac_read_search', '--') } else { @() }
+            $outcome = Invoke-ChildPwsh -Prefix $prefix -Script @"
+`$r = Sync-MirrorTree -Path '$src' -Target local, ssh, viaRsync -ErrorVariable err -ErrorAction SilentlyContinue
+@{ Synced = @(`$r | ForEach-Object { `$_.Target + ':' + `$_.RelativePath }); Errors = @(`$err | ForEach-Object { `$_.FullyQualifiedErrorId + '|' + `$_.TargetObject }) }
+"@
+        }
+        finally { chmod 600 "$src/secret.txt" }
+        $outcome.Errors | Should -HaveCount 3
+        $outcome.Errors | Should -BeLike '*secret.txt'
+        foreach ($target in 'local', 'ssh', 'viaRsync') {
+            $outcome.Synced | Should -Contain "$target`:readable.txt"
+            $outcome.Synced | Should -Not -Contain "$target`:secret.txt"
+        }
+        Test-Path "$root/replica-rsync/nested/binary.bin" | Should -BeTrue
     }
 }

@@ -102,6 +102,7 @@ namespace RealtimeMirror.Engine.Transport
                 summary = sender.Push(root, entries, wholeTree, r =>
                 {
                     requested.Add(r.RelativePath);
+                    if (r.ReadError != null) { onError(r.RelativePath, r.ReadError); return; }
                     if (r.ChangedDuringTransfer) return; // reported when it is sent again
                     var action = !r.HadBasis ? SyncAction.Copied : r.LiteralBytes == 0 ? SyncAction.MetadataOnly : SyncAction.Updated;
                     onResult(new SyncResult(_target.Name, r.RelativePath, action, false, r.LiteralBytes, r.LiteralBytes, r.MatchedBytes,

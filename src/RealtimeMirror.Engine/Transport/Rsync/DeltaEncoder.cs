@@ -64,21 +64,27 @@ namespace RealtimeMirror.Engine.Transport.Rsync
             _cancel = cancel;
         }
 
+        /// <summary>Files at least this big have their whole-file MD4 computed on another core (see <see cref="Send"/>).</summary>
+        private const long ParallelHashFrom = 8 * 1024 * 1024;
+
         /// <summary>
-        /// Sends one file. With <paramref name="reopen"/>, the whole-file MD4 is computed on another core from a
-        /// second read of the file, while this thread matches blocks: the two MD4 passes no longer add up. Should
-        /// the file change between the two reads, the receiver's check fails and it asks again in its redo phase.
+        /// Sends one file. For a big file, with <paramref name="reopen"/>, the whole-file MD4 is computed on another
+        /// core from a second read of the file while this thread matches blocks, so the two MD4 passes no longer add
+        /// up; should the file change between the two reads, the receiver's check fails and it asks again in its
+        /// redo phase. Small files are hashed as they are sent: a second open would cost more than it saves.
         /// </summary>
         public void Send(Stream file, BlockSums sums, Func<Stream> reopen = null)
         {
             _file = file;
-            _buf = new byte[1024 * 1024 + 2 * Math.Max(sums.BlockLength, 1)];
+            // One buffer for every file of the push: a burst of small files must not allocate a megabyte each.
+            int size = 1024 * 1024 + 2 * Math.Max(sums.BlockLength, 1);
+            if (_buf == null || _buf.Length < size) _buf = new byte[size];
             _bufStart = _bufEnd = 0;
             _eof = false;
             _fileSum.Reset();
             _fileSum.Update(_seed, 0, _seed.Length);
-            _hashInline = reopen == null;
-            var wholeSum = reopen == null ? null : System.Threading.Tasks.Task.Run(() => HashWholeFile(reopen));
+            _hashInline = reopen == null || !file.CanSeek || file.Length < ParallelHashFrom;
+            var wholeSum = _hashInline ? null : System.Threading.Tasks.Task.Run(() => HashWholeFile(reopen));
             Literal = Matched = 0;
             if (sums.Count == 0) SendAllLiteral();
             else SendDelta(sums);

@@ -28,6 +28,8 @@ namespace RealtimeMirror.Engine.Transport.Rsync
         public long MatchedBytes { get; internal set; }
         /// <summary>The file changed while it was read; it is sent again afterwards.</summary>
         public bool ChangedDuringTransfer { get; internal set; }
+        /// <summary>Why the file could not be read (it was not sent); null when it was sent.</summary>
+        public Exception ReadError { get; internal set; }
     }
 
     public sealed class RsyncPushSummary

@@ -65,6 +65,7 @@ namespace RealtimeMirror.Engine.Transport.Rsync
                 output.Flush();
 
                 var encoder = new DeltaEncoder(output, seed, cancel);
+                input.BeforeWait = output.Flush;
                 int phase = 0;
                 while (true)
                 {
@@ -79,8 +80,8 @@ namespace RealtimeMirror.Engine.Transport.Rsync
                     if (ndx < 0 || ndx >= list.Count) throw new InvalidDataException($"The rsync server asked for file #{ndx} of {list.Count}.");
                     var sums = BlockSums.Read(input);
                     var report = SendOne(sourceRoot, ndx, list[ndx], sums, encoder, output);
-                    output.Flush();
                     if (report == null) continue;
+                    if (report.ReadError != null) { onFile?.Invoke(report); continue; }
                     summary.FilesRequested++;
                     summary.LiteralBytes += report.LiteralBytes;
                     summary.MatchedBytes += report.MatchedBytes;
@@ -134,7 +135,8 @@ namespace RealtimeMirror.Engine.Transport.Rsync
             output.WriteInt(0); // io_error: none
         }
 
-        /// <summary>Sends one requested file; null when it vanished (the receiver then simply does not get it).</summary>
+        /// <summary>Sends one requested file; null when it vanished (the receiver then simply does not get it, and the
+        /// watcher reports the delete).</summary>
         private RsyncFileReport SendOne(string root, int ndx, FileMeta entry, BlockSums sums, DeltaEncoder encoder, ServerOutput output)
         {
             var full = RelativePath.ToFull(root, entry.RelativePath);
@@ -143,7 +145,9 @@ namespace RealtimeMirror.Engine.Transport.Rsync
             BeforeRead?.Invoke(full);
             FileStream stream;
             try { stream = LocalFileSystem.OpenForReading(full, FileOptions.SequentialScan); }
-            catch (Exception e) when (e is FileNotFoundException || e is DirectoryNotFoundException || e is UnauthorizedAccessException) { return null; }
+            catch (Exception e) when (e is FileNotFoundException || e is DirectoryNotFoundException) { return null; }
+            // Not sending a requested file is allowed: the receiver keeps what it had. The caller reports why.
+            catch (Exception e) when (e is UnauthorizedAccessException || e is IOException) { return new RsyncFileReport { RelativePath = entry.RelativePath, ReadError = e }; }
             using (stream)
             {
                 output.WriteInt(ndx);

@@ -67,12 +67,20 @@ namespace RealtimeMirror.Engine.Transport.Rsync
             finally { _data.CompleteAdding(); }
         }
 
+        private readonly byte[] _int = new byte[4];
+
         public int ReadInt()
         {
-            var b = new byte[4];
-            Read(b, 0, 4);
-            return BitConverter.ToInt32(b, 0);
+            Read(_int, 0, 4);
+            return BitConverter.ToInt32(_int, 0);
         }
+
+        /// <summary>
+        /// Called before a read has to wait for the server. The sender flushes its output there and nowhere else
+        /// in the file loop: the receiver asks for many files ahead, so replies go out in full SSH packets, and
+        /// the server is never left waiting for bytes still in our buffer.
+        /// </summary>
+        public Action BeforeWait { get; set; }
 
         public void Read(byte[] buffer, int offset, int count)
         {
@@ -80,6 +88,8 @@ namespace RealtimeMirror.Engine.Transport.Rsync
             {
                 if (_pos == _current.Length)
                 {
+                    if (_data.TryTake(out _current)) { _pos = 0; continue; }
+                    BeforeWait?.Invoke();
                     if (!_data.TryTake(out _current, Timeout.Infinite, _cancel))
                         throw new EndOfStreamException("The rsync server closed the connection" +
                             (_readError != null ? $" ({_readError.Message})" : "") + Describe());
