@@ -159,6 +159,7 @@ Describe 'Service mode: Start-MirrorWatch -Target' {
         Register-TestSshTarget -Name svc -RemotePath "$root/svc-replica" -Extra @{ Rsync = 'Never' } | Out-Null
         $w = Start-MirrorWatch $src -Target svc -InitialSync -SettleMilliseconds 50
         Wait-Until { Test-Path "$root/svc-replica/before.txt" } -Because 'the initial sync'
+        Wait-Until { (Get-MirrorWatch -Id $w.Id).Targets[0].State -eq 'Idle' } -Because 'an idle target after the initial sync'
         New-Item -ItemType Directory "$src/new dir/sub" -Force | Out-Null
         [IO.File]::WriteAllText("$src/new dir/sub/after.txt", 'written while watching')
         Wait-Until { Test-Path "$root/svc-replica/new dir/sub/after.txt" } -Because 'the live change'

@@ -156,6 +156,7 @@ namespace RealtimeMirror.Engine.Service
                     foreach (var root in _options.Roots)
                         _session.SyncTree(root, SyncOptionsFor(cancel, delete: true), allowDelta: true);
                     Status.LastSync = DateTime.UtcNow;
+                    Status.State = TargetState.Idle;
                     ReturnStartupMemory();
                     return;
                 }
