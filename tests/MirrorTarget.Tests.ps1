@@ -12,7 +12,7 @@ Describe 'Register-MirrorTarget / Get-MirrorTarget / Unregister-MirrorTarget' {
         $t.Location | Should -BeLike "*@127.0.0.1:*:$root/replica-ssh"
         (Get-Content $env:REALTIMEMIRROR_CONFIG -Raw | ConvertFrom-Json).Name | Should -Be @('local1', 'ssh1')
         # A scheduled script is another process: it must find the same targets.
-        $names = Invoke-ChildPwsh '@((Get-MirrorTarget).Name)'
+        $names = (Invoke-ChildPwsh '@{ Names = @((Get-MirrorTarget).Name) }').Names
         $names | Should -Be @('local1', 'ssh1')
     }
 

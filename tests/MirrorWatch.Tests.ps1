@@ -150,6 +150,20 @@ Describe 'Live mirroring pipeline' {
             Sync-MirrorTree -Target ssh | Out-Null
         Assert-TreesEqual $src "$root/replica" -NoDirectoryTimes
     }
+    It 'folds a backlog nobody drains into a Rescan, and the replica still ends equal' {
+        $src = New-Src 'backlog'
+        Register-MirrorTarget -Name backlog -Path "$root/backlog-replica" | Out-Null
+        $w = Start-MirrorWatch $src -MaxQueuedEvents 100
+        foreach ($i in 1..1000) { [IO.File]::WriteAllText("$src/f$i.txt", "$i") }
+        Wait-Until { (Get-MirrorWatch -Id $w.Id).Overflows -gt 0 } -Because 'the backlog bound'
+        $events = @(Get-MirrorEvent -Watch $w -Timeout 2)
+        $events.Count | Should -BeLessThan 1000
+        $events.ChangeType | Should -Contain 'Rescan'
+        $events | Sync-MirrorTree -Target backlog | Out-Null
+        @(Get-ChildItem "$root/backlog-replica").Count | Should -Be 1000
+        Assert-TreesEqual $src "$root/backlog-replica"
+        $w | Stop-MirrorWatch
+    }
 }
 
 Describe 'Service mode: Start-MirrorWatch -Target' {

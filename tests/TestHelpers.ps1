@@ -32,13 +32,13 @@ function Register-TestSshTarget {
     Register-MirrorTarget @params
 }
 
-# Runs a fresh pwsh with this module imported and returns what the script writes, parsed from JSON. The pwsh dotnet
+# Runs a fresh pwsh with this module imported and returns the last object the script writes, through JSON. The pwsh dotnet
 # tool runs as `dotnet pwsh.dll`, so the child is started the way this process was, not by looking for `pwsh` on PATH.
 # -Prefix runs it through a wrapper such as setpriv.
 function Invoke-ChildPwsh([string] $Script, [string[]] $Prefix = @()) {
     $exe = [Environment]::ProcessPath
     $launch = if ((Split-Path -Leaf $exe) -like 'dotnet*') { @($exe, (Join-Path $PSHOME 'pwsh.dll')) } else { @($exe) }
-    $all = @($Prefix) + $launch + @('-NoProfile', '-NonInteractive', '-Command', "Import-Module '$RepoRoot/RealtimeMirror.psd1'; $Script | ConvertTo-Json -Depth 4")
+    $all = @($Prefix) + $launch + @('-NoProfile', '-NonInteractive', '-Command', "Import-Module '$RepoRoot/RealtimeMirror.psd1'; & {`n$Script`n} | Select-Object -Last 1 | ConvertTo-Json -Depth 4")
     $out = & $all[0] $all[1..($all.Count - 1)]
     if ($LASTEXITCODE) { throw "child pwsh exited with $LASTEXITCODE`: $out" }
     ($out -join "`n") | ConvertFrom-Json

@@ -274,7 +274,7 @@ function Get-TreeTicks([int[]] $Pids) {
 }
 function Measure-Idle([string] $Label, $Process) {
     Start-Sleep -Seconds $IdleWarmup
-    $pids = Get-TreePids $Process.Id
+    $pids = @(Get-TreePids $Process.Id)
     $t0 = Get-TreeTicks $pids
     Start-Sleep -Seconds $IdleSeconds
     $cpu = ((Get-TreeTicks $pids) - $t0) / 100.0

@@ -26,7 +26,7 @@ namespace RealtimeMirror.Engine.Watching
         // Set when the OS reports a change: an idle watch sleeps on it instead of ticking.
         private readonly AutoResetEvent _changed = new AutoResetEvent(false);
         private Thread _pump;
-        private long _rawChanges, _emitted;
+        private long _rawChanges, _emitted, _folds;
 
         internal MirrorWatch(int id, WatchOptions options)
         {
@@ -41,7 +41,8 @@ namespace RealtimeMirror.Engine.Watching
         public DateTime Started { get; private set; }
         public long RawChanges => Interlocked.Read(ref _rawChanges);
         public long EventsEmitted => Interlocked.Read(ref _emitted);
-        public long Overflows => _roots.Sum(r => Interlocked.Read(ref r.Watcher.Overflows));
+        /// <summary>Times events were lost to the OS's buffer, or folded into a Rescan because too many were queued.</summary>
+        public long Overflows => _roots.Sum(r => Interlocked.Read(ref r.Watcher.Overflows)) + Interlocked.Read(ref _folds);
         /// <summary>Events still settling plus events ready and not yet taken.</summary>
         public int QueueLength => _roots.Sum(r => r.Raw.Count) + _pendingInCoalescers + _ready.Count;
         public string LastError { get; private set; }
@@ -73,9 +74,23 @@ namespace RealtimeMirror.Engine.Watching
             _changed.Set();
         }
 
+        /// <summary>
+        /// Keeps memory bounded when nobody takes events fast enough: everything queued for the affected roots is
+        /// replaced by one Rescan each, a full compare that brings the replica to the same end state.
+        /// </summary>
+        private void FoldIntoRescans(string root)
+        {
+            var roots = new HashSet<string>(StringComparer.Ordinal) { root };
+            while (_ready.TryTake(out var dropped)) roots.Add(dropped.WatchRoot);
+            foreach (var r in _roots)
+                if (roots.Contains(r.Watcher.Root)) r.Coalescer.Add(new RawChange(ChangeType.Rescan, "", true, DateTime.UtcNow));
+            Interlocked.Increment(ref _folds);
+        }
+
         private void Pump()
         {
-            // Short ticks keep latency near the settle window; an idle watch costs one wake-up per tick.
+            // Short ticks while something settles keep latency near the settle window; with nothing pending the
+            // pump sleeps until the OS reports a change.
             var tick = TimeSpan.FromMilliseconds(Math.Max(5, Math.Min(25, _options.Settle.TotalMilliseconds / 4)));
             try
             {
@@ -90,8 +105,7 @@ namespace RealtimeMirror.Engine.Watching
                             r.Coalescer.Add(c);
                             if (c.Kind == ChangeType.Created && c.IsDirectory == true) ReportContents(r.Watcher.Root, c.RelativePath, r.Coalescer, c.Time);
                         }
-                        if (r.Coalescer.Count + _ready.Count > _options.MaxQueuedEvents)
-                            r.Coalescer.Add(new RawChange(ChangeType.Rescan, "", true, DateTime.UtcNow)); // bounded: fold into one full compare
+                        if (r.Coalescer.Count + _ready.Count > _options.MaxQueuedEvents) FoldIntoRescans(r.Watcher.Root);
                         foreach (var s in r.Coalescer.TakeSettled(DateTime.UtcNow))
                         {
                             _ready.Add(ToEvent(r.Watcher.Root, s));

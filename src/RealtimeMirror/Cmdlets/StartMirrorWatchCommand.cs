@@ -35,6 +35,11 @@ namespace RealtimeMirror.Cmdlets
         [ValidateRange(0, 60000)]
         public int SettleMilliseconds { get; set; } = 50;
 
+        /// <summary>Events held for a slow or absent consumer before they are folded into one Rescan per root (a full compare), so memory stays bounded.</summary>
+        [Parameter]
+        [ValidateRange(100, int.MaxValue)]
+        public int MaxQueuedEvents { get; set; } = 100_000;
+
         /// <summary>Mirror every change to these targets in the background (service mode).</summary>
         [Parameter]
         public string[] Target { get; set; }
@@ -84,6 +89,7 @@ namespace RealtimeMirror.Cmdlets
                 Roots = _roots,
                 Exclude = exclude,
                 Settle = TimeSpan.FromMilliseconds(SettleMilliseconds),
+                MaxQueuedEvents = MaxQueuedEvents,
             });
             if (targets.Count == 0)
             {
