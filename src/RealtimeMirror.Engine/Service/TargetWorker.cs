@@ -62,6 +62,8 @@ namespace RealtimeMirror.Engine.Service
         /// <summary>Waits for events and returns up to <paramref name="max"/> of them from the head, leaving them queued.</summary>
         private bool TryPeek(out List<MirrorEvent> batch, int max, CancellationToken cancel)
         {
+            // Stopping pulses the gate, so an idle worker sleeps without polling.
+            using (cancel.Register(() => { lock (_gate) Monitor.PulseAll(_gate); }))
             lock (_gate)
             {
                 while (_queue.Count == 0)
@@ -69,7 +71,7 @@ namespace RealtimeMirror.Engine.Service
                     if (cancel.IsCancellationRequested) { batch = null; return false; }
                     Status.Lag = TimeSpan.Zero;
                     if (Status.State == TargetState.Syncing) Status.State = TargetState.Idle;
-                    Monitor.Wait(_gate, 200);
+                    Monitor.Wait(_gate);
                 }
                 batch = new List<MirrorEvent>(Math.Min(max, _queue.Count));
                 foreach (var e in _queue) { batch.Add(e); if (batch.Count == max) break; }
