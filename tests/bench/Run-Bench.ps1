@@ -23,6 +23,9 @@ param(
     # Seconds before the idle measurement starts: the initial sync, and .NET's tiered JIT recompiling hot methods
     # in the background, are start-up costs, not idle costs.
     [int] $IdleWarmup = 60,
+    # Files mirrored in a separate directory before each timed burst, so that a contender is measured warm, as a
+    # long-running service is (the first seconds of a .NET process go partly to compiling hot code). 0: cold start.
+    [int] $BurstWarmup = 0,
     # Burst and big-file steps run this many times; the table shows the median (min-max in the note).
     [int] $Repeat = 3,
     [ValidateSet('latency', 'burst', 'bigfile', 'idle')]
@@ -147,18 +150,19 @@ if ('latency' -in $Only) {
 }
 
 # ---- burst --------------------------------------------------------------------------------------------------------
-function New-Burst([string] $Root) {
+function New-Burst([string] $Root, [string] $Sub = 'burst', [int] $Files = $BurstFiles) {
     $data = [byte[]]::new(4096)
-    for ($d = 0; $d -lt $BurstDirs; $d++) {
-        $dir = [IO.Directory]::CreateDirectory("$Root/burst/d$d").FullName
-        for ($f = 0; $f -lt $BurstFiles / $BurstDirs; $f++) { $data[0] = $f % 256; $data[1] = $d % 256; [IO.File]::WriteAllBytes("$dir/f$f", $data) }
+    $dirs = [Math]::Min($BurstDirs, $Files)
+    for ($d = 0; $d -lt $dirs; $d++) {
+        $dir = [IO.Directory]::CreateDirectory("$Root/$Sub/d$d").FullName
+        for ($f = 0; $f -lt $Files / $dirs; $f++) { $data[0] = $f % 256; $data[1] = $d % 256; [IO.File]::WriteAllBytes("$dir/f$f", $data) }
     }
 }
-function Wait-Count([string] $Root, [int] $Count, [int] $TimeoutS = 900) {
+function Wait-Count([string] $Root, [int] $Count, [int] $TimeoutS = 900, [string] $Sub = 'burst') {
     $sw = [Diagnostics.Stopwatch]::StartNew()
     while ($sw.Elapsed.TotalSeconds -lt $TimeoutS) {
-        if ([IO.Directory]::Exists("$Root/burst")) {
-            $n = @([IO.Directory]::EnumerateFiles("$Root/burst", '*', 'AllDirectories') | Where-Object { -not ([IO.Path]::GetFileName($_)).StartsWith('.') }).Count
+        if ([IO.Directory]::Exists("$Root/$Sub")) {
+            $n = @([IO.Directory]::EnumerateFiles("$Root/$Sub", '*', 'AllDirectories') | Where-Object { -not ([IO.Path]::GetFileName($_)).StartsWith('.') }).Count
             if ($n -ge $Count) { return $sw.Elapsed.TotalSeconds }
         }
         Start-Sleep -Milliseconds 100
@@ -183,6 +187,10 @@ if ('burst' -in $Only) {
             else {
                 $p = Start-Contender $name $src $dst $delay
                 try {
+                    if ($BurstWarmup -gt 0) {
+                        New-Burst $src 'warmup' $BurstWarmup
+                        if ((Wait-Count $dst $BurstWarmup -Sub 'warmup') -lt 0) { throw "$label did not mirror the warm-up burst." }
+                    }
                     $sw = [Diagnostics.Stopwatch]::StartNew()
                     New-Burst $src
                     $writes[$label].Add($sw.Elapsed.TotalSeconds)
@@ -197,7 +205,7 @@ if ('burst' -in $Only) {
     foreach ($label in $times.Keys | Sort-Object { if ($_ -like 'Realtime*') { 0 } elseif ($_ -like 'lsyncd*') { 1 } else { 2 } }, { $_ }) {
         $note = "range $(Format-Range $times[$label]) s"
         if ($writes[$label].Count) { $note += ", files written in $(Format-Range $writes[$label]) s" } else { $note += ', the practical limit' }
-        Add-Row "burst $BurstFiles x 4 KiB" $label ([Math]::Round((Get-Median $times[$label]), 2)) 's' $note
+        Add-Row "burst $BurstFiles x 4 KiB$(if ($BurstWarmup) { ', warm' })" $label ([Math]::Round((Get-Median $times[$label]), 2)) 's' $note
     }
 }
 
