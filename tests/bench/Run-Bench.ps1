@@ -120,12 +120,13 @@ function Start-Contender([string] $Name, [string] $Src, [string] $Dst, [int] $De
     if (-not (Wait-File "$Dst/.ready" 'ready' 120000)) { Stop-Contender $p; throw "$Name did not start mirroring (see $Work/*.err)." }
     $p
 }
-function Get-Median([double[]] $Values) { $s = @($Values | Sort-Object); $s[[int][Math]::Floor(($s.Count - 1) / 2)] }
 function Format-Range([double[]] $Values, [string] $Format = 'N2') { "{0:$Format}-{1:$Format}" -f ($Values | Measure-Object -Minimum).Minimum, ($Values | Measure-Object -Maximum).Maximum }
 function Get-Percentile([double[]] $Values, [double] $P) {
     $s = @($Values | Sort-Object)
     $s[[Math]::Min($s.Count - 1, [int][Math]::Ceiling($P / 100 * $s.Count) - 1)]
 }
+# The lower median for an even count, as for an odd one the middle value.
+function Get-Median([double[]] $Values) { Get-Percentile $Values 50 }
 
 # ---- latency ------------------------------------------------------------------------------------------------------
 if ('latency' -in $Only) {

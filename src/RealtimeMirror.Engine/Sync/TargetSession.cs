@@ -53,18 +53,15 @@ namespace RealtimeMirror.Engine.Sync
             var entries = Platform.LocalFileSystem.Walk(sourceRoot, o.Exclude, (rel, e) => o.OnError(rel, e)).ToList();
             int files = entries.Count(e => e.Kind == Planning.EntryKind.File), done = 0;
             o.OnProgress(0, files, null);
-            var reported = new System.Collections.Generic.HashSet<string>(StringComparer.Ordinal);
+            var reported = o.IncludeSkipped ? new System.Collections.Generic.HashSet<string>(StringComparer.Ordinal) : null;
             Delta.Push(sourceRoot, entries, wholeTree: true, delete: o.Delete, o.Exclude, r =>
             {
-                reported.Add(r.RelativePath);
+                reported?.Add(r.RelativePath);
                 o.OnProgress(++done, Math.Max(files, done), r.RelativePath);
                 o.OnResult(r);
             }, o.OnError, o.Cancel);
             o.OnProgress(files, files, null);
-            if (!o.IncludeSkipped) return;
-            foreach (var e in entries.Where(e => !reported.Contains(e.RelativePath)))
-                o.OnResult(new Results.SyncResult(Target.Name, e.RelativePath, Results.SyncAction.Skipped, e.IsDirectory,
-                    transport: DeltaPusher.TransportName, sourcePath: Paths.RelativePath.ToFull(sourceRoot, e.RelativePath)));
+            if (reported != null) TreeSynchronizer.ReportSkipped(sourceRoot, entries, reported, Target.Name, DeltaPusher.TransportName, o);
         }
 
         public void Dispose()

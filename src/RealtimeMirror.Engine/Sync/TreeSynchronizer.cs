@@ -52,9 +52,15 @@ namespace RealtimeMirror.Engine.Sync
             Execute(plan, sourceRoot, replica, o);
             if (!o.IncludeSkipped) return;
             var touched = new HashSet<string>(plan.Where(p => !p.Quiet).Select(p => p.RelativePath), StringComparer.Ordinal);
+            ReportSkipped(sourceRoot, source, touched, replica.TargetName, replica.TransportName, o);
+        }
+
+        /// <summary>For -IncludeSkipped: one Skipped result per source entry that no action touched.</summary>
+        internal static void ReportSkipped(string sourceRoot, IEnumerable<FileMeta> source, ISet<string> touched, string target, string transport, SyncOptions o)
+        {
             foreach (var s in source.Where(s => !touched.Contains(s.RelativePath)))
-                o.OnResult(new SyncResult(replica.TargetName, s.RelativePath, SyncAction.Skipped, s.IsDirectory,
-                    transport: replica.TransportName, sourcePath: RelativePath.ToFull(sourceRoot, s.RelativePath)));
+                o.OnResult(new SyncResult(target, s.RelativePath, SyncAction.Skipped, s.IsDirectory,
+                    transport: transport, sourcePath: RelativePath.ToFull(sourceRoot, s.RelativePath)));
         }
 
         public static void Execute(IReadOnlyList<PlannedAction> plan, string sourceRoot, IReplica replica, SyncOptions o)

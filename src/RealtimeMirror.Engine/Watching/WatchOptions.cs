@@ -14,6 +14,7 @@ namespace RealtimeMirror.Engine.Watching
         /// <summary>A path's event is emitted once nothing touched it for this long.</summary>
         public TimeSpan Settle { get; set; } = TimeSpan.FromMilliseconds(50);
         /// <summary>Pending + ready events per watch; beyond it everything folds into one Rescan per root.</summary>
-        public int MaxQueuedEvents { get; set; } = 100_000;
+        public int MaxQueuedEvents { get; set; } = DefaultMaxQueuedEvents;
+        public const int DefaultMaxQueuedEvents = 100_000;
     }
 }

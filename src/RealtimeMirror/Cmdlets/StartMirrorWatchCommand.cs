@@ -38,7 +38,7 @@ namespace RealtimeMirror.Cmdlets
         /// <summary>Events held for a slow or absent consumer before they are folded into one Rescan per root (a full compare), so memory stays bounded.</summary>
         [Parameter]
         [ValidateRange(100, int.MaxValue)]
-        public int MaxQueuedEvents { get; set; } = 100_000;
+        public int MaxQueuedEvents { get; set; } = WatchOptions.DefaultMaxQueuedEvents;
 
         /// <summary>Mirror every change to these targets in the background (service mode).</summary>
         [Parameter]
