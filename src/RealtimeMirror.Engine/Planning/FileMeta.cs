@@ -1,14 +1,16 @@
 namespace RealtimeMirror.Engine.Planning
 {
-    public enum EntryKind { File, Directory, Symlink }
+    /// <summary>Fifo, Socket, CharDevice and BlockDevice are "special": never opened, recreated where the transport can.</summary>
+    public enum EntryKind { File, Directory, Symlink, Fifo, Socket, CharDevice, BlockDevice }
 
     /// <summary>
-    /// What we know of one entry of a tree, on either side. Times are whole Unix seconds because both
-    /// SFTP v3 and rsync protocol 27 carry nothing finer; comparing at finer grain would re-copy forever.
+    /// What we know of one entry of a tree, on either side, from one lstat/fstat. Names are strings in the project's
+    /// <see cref="Paths.PathEncoding"/> (undecodable bytes carried as lone surrogates). Times are Unix seconds plus
+    /// nanoseconds; each transport compares at the precision it can set (see <see cref="EntryComparer"/>).
     /// </summary>
     public sealed class FileMeta
     {
-        public FileMeta(string relativePath, EntryKind kind, long size, long mtime, int mode, int uid, int gid, string linkTarget)
+        public FileMeta(string relativePath, EntryKind kind, long size, long mtime, int mode, long uid, long gid, string linkTarget)
         {
             RelativePath = relativePath;
             Kind = kind;
@@ -26,20 +28,30 @@ namespace RealtimeMirror.Engine.Planning
         public long Size { get; }
         /// <summary>Last write time, Unix seconds.</summary>
         public long MTime { get; }
+        /// <summary>Nanoseconds past <see cref="MTime"/>; 0 where the side cannot tell (SFTP v3, rsync protocol 27).</summary>
+        public int MTimeNanos { get; init; }
         /// <summary>Permission bits (07777); -1 when the platform has none.</summary>
         public int Mode { get; }
-        /// <summary>-1 when unknown.</summary>
-        public int Uid { get; }
-        /// <summary>-1 when unknown.</summary>
-        public int Gid { get; }
+        /// <summary>Owner as an unsigned 32-bit id (0..4294967295); -1 when unknown.</summary>
+        public long Uid { get; }
+        /// <summary>Group as an unsigned 32-bit id; -1 when unknown.</summary>
+        public long Gid { get; }
         /// <summary>Target of a symlink, as stored in the link.</summary>
         public string LinkTarget { get; }
+        /// <summary>Device number (st_rdev) of a character or block device.</summary>
+        public long DeviceNumber { get; init; }
+        /// <summary>File system (st_dev) and inode (st_ino) of the entry: with LinkCount &gt; 1 they identify hard links. 0 when unknown.</summary>
+        public long Device { get; init; }
+        public long Inode { get; init; }
+        public int LinkCount { get; init; } = 1;
 
         public bool IsDirectory => Kind == EntryKind.Directory;
+        public bool IsSpecial => Kind >= EntryKind.Fifo;
 
         public FileMeta WithPath(string relativePath) =>
-            new FileMeta(relativePath, Kind, Size, MTime, Mode, Uid, Gid, LinkTarget);
+            new FileMeta(relativePath, Kind, Size, MTime, Mode, Uid, Gid, LinkTarget)
+            { MTimeNanos = MTimeNanos, DeviceNumber = DeviceNumber, Device = Device, Inode = Inode, LinkCount = LinkCount };
 
-        public override string ToString() => $"{Kind} {RelativePath} size={Size} mtime={MTime} mode={System.Convert.ToString(Mode < 0 ? 0 : Mode, 8)}";
+        public override string ToString() => $"{Kind} {RelativePath} size={Size} mtime={MTime}.{MTimeNanos:D9} mode={System.Convert.ToString(Mode < 0 ? 0 : Mode, 8)}";
     }
 }

@@ -55,8 +55,8 @@ namespace RealtimeMirror.Engine.Platform
         {
             if (Posix.IsAvailable)
             {
-                if (preserveOwner && meta.Uid >= 0 && Posix.IsRoot) Posix.TryLChown(fullPath, meta.Uid, meta.Gid);
-                else if (preserveOwner && meta.Gid >= 0) Posix.TryLChown(fullPath, -1, meta.Gid); // a member may set its group
+                if (preserveOwner && meta.Uid >= 0 && Posix.IsRoot) Posix.TryLChown(fullPath, (int)meta.Uid, (int)meta.Gid);
+                else if (preserveOwner && meta.Gid >= 0) Posix.TryLChown(fullPath, -1, (int)meta.Gid); // a member may set its group
                 if (meta.Kind != EntryKind.Symlink && meta.Mode >= 0) Posix.Chmod(fullPath, meta.Mode);
                 Posix.SetTimes(fullPath, meta.MTime);
                 return;

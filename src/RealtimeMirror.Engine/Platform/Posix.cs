@@ -40,7 +40,7 @@ namespace RealtimeMirror.Engine.Platform
         public struct StatInfo
         {
             public int Mode; // file type and permission bits
-            public int Uid, Gid;
+            public long Uid, Gid;
             public long Size, MTime, MTimeNanos;
             public long Inode;
             public bool IsDirectory => (Mode & S_IFMT) == S_IFDIR;
@@ -67,8 +67,8 @@ namespace RealtimeMirror.Engine.Platform
                 if (err == 2 || err == 20) return false; // ENOENT, ENOTDIR
                 throw new Win32Exception(err, $"stat '{path}': {new Win32Exception(err).Message}");
             }
-            info.Uid = (int)BitConverter.ToUInt32(buf, 20);
-            info.Gid = (int)BitConverter.ToUInt32(buf, 24);
+            info.Uid = BitConverter.ToUInt32(buf, 20);
+            info.Gid = BitConverter.ToUInt32(buf, 24);
             info.Mode = BitConverter.ToUInt16(buf, 28);
             info.Inode = (long)BitConverter.ToUInt64(buf, 32);
             info.Size = (long)BitConverter.ToUInt64(buf, 40);

@@ -197,7 +197,7 @@ namespace RealtimeMirror.Engine.Transport
             attrs.LastWriteTimeUtc = LocalFileSystem.FromUnix(meta.MTime);
             attrs.LastAccessTimeUtc = DateTime.UtcNow;
             bool tryOwner = CanSetOwner && meta.Uid >= 0;
-            if (tryOwner) { attrs.UserId = meta.Uid; attrs.GroupId = meta.Gid; }
+            if (tryOwner) { attrs.UserId = unchecked((int)meta.Uid); attrs.GroupId = unchecked((int)meta.Gid); }
             try
             {
                 _raw.SetStat(remote, attrs);

@@ -127,8 +127,8 @@ namespace RealtimeMirror.Engine.Transport.Rsync
                 int type = e.Kind == EntryKind.Directory ? S_IFDIR : e.Kind == EntryKind.Symlink ? S_IFLNK : S_IFREG;
                 int perm = e.Mode >= 0 ? e.Mode : e.Kind == EntryKind.Directory ? 0x1ED : e.Kind == EntryKind.Symlink ? 0x1FF : 0x1A4;
                 output.WriteInt(type | perm);
-                if (_options.PreserveOwner) output.WriteInt(Math.Max(0, e.Uid));
-                if (_options.PreserveGroup) output.WriteInt(Math.Max(0, e.Gid));
+                if (_options.PreserveOwner) output.WriteInt(unchecked((int)(uint)Math.Max(0, e.Uid)));
+                if (_options.PreserveGroup) output.WriteInt(unchecked((int)(uint)Math.Max(0, e.Gid)));
                 if (_options.PreserveLinks && e.Kind == EntryKind.Symlink) output.WriteString(e.LinkTarget ?? "");
             }
             output.WriteByte(0);
