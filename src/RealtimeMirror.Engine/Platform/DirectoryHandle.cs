@@ -95,10 +95,24 @@ namespace RealtimeMirror.Engine.Platform
 
         /// <summary>A hidden name beside <paramref name="finalName"/>, unique per call, at most 255 bytes in PathEncoding
         /// (the final name is cut on a character boundary by bytes when needed): ".NAME.rtm-XXXXXXXXXXXX".</summary>
-        public static string TempName(string finalName) => throw new NotImplementedException();
+        public static string TempName(string finalName)
+        {
+            const string marker = ".rtm-";
+            var suffix = marker + Guid.NewGuid().ToString("N").Substring(0, 12);
+            int room = 255 - 1 - suffix.Length; // the leading dot and the suffix are ASCII
+            var name = finalName;
+            while (Paths.PathEncoding.ByteCount(name) > room)
+            {
+                int cut = name.Length - 1;
+                if (cut > 0 && char.IsLowSurrogate(name[cut]) && char.IsHighSurrogate(name[cut - 1])) cut--;
+                name = name.Substring(0, cut);
+            }
+            return "." + name + suffix;
+        }
 
         /// <summary>True when a name was made by <see cref="TempName"/> (stale temp files are removed at start).</summary>
-        public static bool IsTempName(string name) => throw new NotImplementedException();
+        public static bool IsTempName(string name) =>
+            name.Length > 18 && name[0] == '.' && name.LastIndexOf(".rtm-", StringComparison.Ordinal) == name.Length - 17;
 
         public void Dispose() => throw new NotImplementedException();
     }

@@ -34,7 +34,7 @@ namespace RealtimeMirror.Engine.Sync
             var replicaTop = subtree.Length == 0 ? null : replica.Stat(subtree);
             if (replicaTop != null) replicaSide.Add(replicaTop);
             if (subtree.Length == 0 || (replicaTop != null && replicaTop.Kind == EntryKind.Directory))
-                replicaSide.AddRange(replica.Walk(subtree));
+                replicaSide.AddRange(((dynamic)replica).Walk(subtree)); // transitional
 
             // A subtree whose source vanished is deleted whole; the delete switch guards only whole-tree extras.
             bool delete = o.Delete || subtree.Length > 0;
@@ -94,7 +94,7 @@ namespace RealtimeMirror.Engine.Sync
             {
                 if (knownDirs != null && knownDirs.Contains(dir)) continue;
                 var there = replica.Stat(dir);
-                if (there != null && there.Kind != EntryKind.Directory) { replica.Delete(dir, false); there = null; }
+                if (there != null && there.Kind != EntryKind.Directory) { replica.Delete(dir); there = null; }
                 if (there == null) replica.CreateDirectory(dir, LocalFileSystem.Stat(RelativePath.ToFull(sourceRoot, dir), dir));
                 knownDirs?.Add(dir);
             }

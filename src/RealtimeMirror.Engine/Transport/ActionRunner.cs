@@ -29,14 +29,14 @@ namespace RealtimeMirror.Engine.Transport
                         replica.CreateDirectory(a.RelativePath, a.Source);
                         return Result(SyncAction.Copied);
                     case ActionKind.SendFile:
-                        return Result(existed ? SyncAction.Updated : SyncAction.Copied, replica.UploadFile(full, a.Source, cancel));
+                        return Result(existed ? SyncAction.Updated : SyncAction.Copied, ((dynamic)replica).UploadFile(full, a.Source, cancel));
                     case ActionKind.CheckContent:
-                        if (replica.ContentEquals(full, a.RelativePath, cancel))
+                        if (((dynamic)replica).ContentEquals(full, a.RelativePath, cancel))
                         {
                             replica.ApplyMetadata(a.Source);
                             return Result(SyncAction.MetadataOnly);
                         }
-                        return Result(SyncAction.Updated, replica.UploadFile(full, a.Source, cancel));
+                        return Result(SyncAction.Updated, ((dynamic)replica).UploadFile(full, a.Source, cancel));
                     case ActionKind.SetMetadata:
                         replica.ApplyMetadata(a.Source);
                         return a.Quiet ? null : Result(SyncAction.MetadataOnly);
@@ -44,7 +44,7 @@ namespace RealtimeMirror.Engine.Transport
                         replica.CreateSymlink(a.Source);
                         return Result(existed ? SyncAction.Updated : SyncAction.Copied);
                     case ActionKind.Delete:
-                        replica.Delete(a.RelativePath, isDir);
+                        replica.Delete(a.RelativePath);
                         return a.Quiet ? null : Result(SyncAction.Deleted);
                     case ActionKind.Rename:
                         replica.Rename(a.OldRelativePath, a.RelativePath);

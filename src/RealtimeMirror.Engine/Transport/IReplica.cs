@@ -2,13 +2,15 @@ using System;
 using System.Collections.Generic;
 using System.Threading;
 using RealtimeMirror.Engine.Planning;
+using RealtimeMirror.Engine.Platform;
 
 namespace RealtimeMirror.Engine.Transport
 {
     /// <summary>
-    /// The replica side of a mirror: a tree we can read metadata from and change entry by entry.
-    /// Every path is '/'-separated and relative to the replica root; implementations confine every
-    /// operation to that root and never pass a name through a shell.
+    /// The replica side of a mirror: a tree we can read metadata from and change entry by entry. Every path is
+    /// '/'-separated, relative to the replica root, in <see cref="Paths.PathEncoding"/>. Implementations confine
+    /// every operation to that root, never follow a symlink in any component (creating a symlink aside), never
+    /// pass a name through a shell, and hold no cached belief about the replica between calls.
     /// </summary>
     public interface IReplica : IDisposable
     {
@@ -19,32 +21,48 @@ namespace RealtimeMirror.Engine.Transport
         /// <summary>Whether owner and group can be set here (root on the replica); if not they are not compared.</summary>
         bool CanSetOwner { get; }
 
+        /// <summary>Whether fifos and device nodes can be made here (local, as root); if not they are skipped with a warning.</summary>
+        bool CanCreateSpecial { get; }
+
+        /// <summary>The finest mtime step this transport can set, in nanoseconds: 1 locally, 1,000,000,000 over SFTP v3.</summary>
+        int TimeResolutionNanos { get; }
+
         /// <summary>Connects (if remote) and makes sure the root directory exists.</summary>
         void Open(CancellationToken cancel);
 
-        /// <summary>Metadata of one entry without following links; null when absent.</summary>
+        /// <summary>Metadata of one entry without following links; null when absent. A symlink among its parents throws.</summary>
         FileMeta Stat(string relativePath);
 
-        /// <summary>Everything below <paramref name="relativeDir"/> (not the directory itself), parents before children.</summary>
-        IEnumerable<FileMeta> Walk(string relativeDir);
+        /// <summary>The entries of one directory (not recursive). Throws when it cannot be listed.</summary>
+        List<FileMeta> List(string relativeDir);
 
+        /// <summary>Makes a directory (parent must exist), then applies <paramref name="meta"/> when given.</summary>
         void CreateDirectory(string relativePath, FileMeta meta);
 
-        /// <summary>Sends the whole file to a temp name beside its final one, applies metadata, renames over. Returns bytes sent.</summary>
-        long UploadFile(string localFullPath, FileMeta meta, CancellationToken cancel);
+        /// <summary>
+        /// Reads <paramref name="relativePath"/> from <paramref name="source"/> (opened no-follow; metadata taken from the
+        /// opened descriptor, so what lands matches what was read), writes it to a temp name beside its final one,
+        /// applies that metadata and renames over. Returns bytes sent. Throws NotRegularFileException when the source
+        /// entry is not a regular file any more, FileNotFoundException when it is gone.
+        /// </summary>
+        long UploadFile(DirectoryHandle source, string relativePath, CancellationToken cancel);
 
-        /// <summary>True when the replica's file holds exactly the local file's bytes (reads, never writes).</summary>
-        bool ContentEquals(string localFullPath, string relativePath, CancellationToken cancel);
+        /// <summary>True when the replica's file holds exactly the source file's bytes (reads, never writes).</summary>
+        bool ContentEquals(DirectoryHandle source, string relativePath, CancellationToken cancel);
 
+        /// <summary>Sets owner/group (when CanSetOwner), mode and mtime of the entry itself; a symlink's mode is never set.</summary>
         void ApplyMetadata(FileMeta meta);
 
-        /// <summary>Creates or replaces a symlink.</summary>
+        /// <summary>Creates or replaces a symlink (via a temp name and a rename).</summary>
         void CreateSymlink(FileMeta meta);
 
-        /// <summary>Removes a file, link, or (recursively) a directory; absent is not an error.</summary>
-        void Delete(string relativePath, bool isDirectory);
+        /// <summary>Creates a fifo or device node; NotSupportedException where the transport cannot (see CanCreateSpecial).</summary>
+        void CreateSpecial(FileMeta meta);
 
-        /// <summary>Renames within the replica, replacing the destination.</summary>
+        /// <summary>Removes a file, link, special or (recursively, never through a link) a directory; absent is not an error.</summary>
+        void Delete(string relativePath);
+
+        /// <summary>Renames within the replica, replacing a non-directory destination.</summary>
         void Rename(string fromRelativePath, string toRelativePath);
     }
 }

@@ -131,6 +131,16 @@ namespace RealtimeMirror.Engine.Transport
             try { if (File.Exists(path)) File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
 
+
+        // Transitional members of the new IReplica contract (filled in by the confinement work).
+        public bool CanCreateSpecial => false;
+        public int TimeResolutionNanos => 1;
+        public List<FileMeta> List(string relativeDir) => throw new NotImplementedException();
+        public long UploadFile(DirectoryHandle source, string relativePath, CancellationToken cancel) => throw new NotImplementedException();
+        public bool ContentEquals(DirectoryHandle source, string relativePath, CancellationToken cancel) => throw new NotImplementedException();
+        public void CreateSpecial(FileMeta meta) => throw new NotSupportedException();
+        public void Delete(string relativePath) => Delete(relativePath, false);
+
         public void Dispose() { }
     }
 }

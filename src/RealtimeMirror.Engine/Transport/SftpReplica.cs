@@ -244,6 +244,16 @@ namespace RealtimeMirror.Engine.Transport
             try { if (_sftp.IsConnected) _raw.Remove(remote); } catch (Exception) { }
         }
 
+
+        // Transitional members of the new IReplica contract (filled in by the confinement work).
+        public bool CanCreateSpecial => false;
+        public int TimeResolutionNanos => 1000000000;
+        public List<FileMeta> List(string relativeDir) => throw new NotImplementedException();
+        public long UploadFile(DirectoryHandle source, string relativePath, CancellationToken cancel) => throw new NotImplementedException();
+        public bool ContentEquals(DirectoryHandle source, string relativePath, CancellationToken cancel) => throw new NotImplementedException();
+        public void CreateSpecial(FileMeta meta) => throw new NotSupportedException();
+        public void Delete(string relativePath) => Delete(relativePath, false);
+
         public void Dispose()
         {
             _sftp?.Dispose();
