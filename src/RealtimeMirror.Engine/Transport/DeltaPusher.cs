@@ -151,6 +151,18 @@ namespace RealtimeMirror.Engine.Transport
             return result.Values.ToList();
         }
 
+        // Transitional: the planner-driven push (replaced by the rsync work).
+        public RsyncPushOutcome Push(Platform.DirectoryHandle source, IReadOnlyList<FileMeta> entries, bool ignoreTimes, bool ioError,
+            Action<SyncResult> onFileResult, Action<string, Exception> onError, CancellationToken cancel) => throw new NotImplementedException();
+
         public void Dispose() => _ssh.Dispose();
+    }
+}
+
+namespace RealtimeMirror.Engine.Transport
+{
+    public sealed class RsyncPushOutcome
+    {
+        public List<string> Unsent { get; } = new List<string>();
     }
 }

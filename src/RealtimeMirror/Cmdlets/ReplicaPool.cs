@@ -11,12 +11,12 @@ namespace RealtimeMirror.Cmdlets
         private readonly Dictionary<string, TargetSession> _open = new Dictionary<string, TargetSession>(StringComparer.OrdinalIgnoreCase);
 
         /// <summary>The open session, or null after writing the reason as an ErrorRecord.</summary>
-        public TargetSession Get(MirrorTarget target, MirrorCmdletBase cmdlet)
+        public TargetSession Get(MirrorTarget target, MirrorCmdletBase cmdlet, bool allowDelta = true)
         {
             if (_open.TryGetValue(target.Name, out var session)) return session;
             try
             {
-                session = TargetSession.Open(target, false, System.Threading.CancellationToken.None);
+                session = TargetSession.Open(target, false, System.Threading.CancellationToken.None, allowDelta);
             }
             catch (TargetUnavailableException e)
             {
