@@ -22,9 +22,12 @@ namespace RealtimeMirror.Engine.Platform.Native
             if (!s_noOpenat2)
             {
                 var path = relativePath.Length == 0 ? Dot : PathEncoding.ToCString(relativePath);
+                // RESOLVE_NO_SYMLINKS already refuses a final link. With O_NOFOLLOW as well, O_PATH|O_DIRECTORY on a
+                // link would say ENOTDIR (like a plain file) instead of ELOOP, hiding that a link was planted there.
+                int how2Flags = (flags & Flags.O_DIRECTORY) != 0 ? flags & ~Flags.O_NOFOLLOW : flags;
                 var how = new OpenHow
                 {
-                    Flags = (ulong)(uint)flags,
+                    Flags = (ulong)(uint)how2Flags,
                     Mode = (flags & Flags.O_CREAT) != 0 ? mode : 0, // openat2 refuses a mode without O_CREAT
                     Resolve = Flags.RESOLVE_BENEATH | Flags.RESOLVE_NO_SYMLINKS | Flags.RESOLVE_NO_MAGICLINKS,
                 };
