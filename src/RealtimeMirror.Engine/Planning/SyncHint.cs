@@ -56,7 +56,8 @@ namespace RealtimeMirror.Engine.Planning
                     yield return new SyncHint(path, subtree: isDirectory, contentChanged: !isDirectory);
                     break;
                 case ChangeType.Changed:
-                    yield return new SyncHint(path, subtree: false, contentChanged: !isDirectory);
+                    // A directory "changed" when it was replaced (deleted and made again): what is inside is new too.
+                    yield return new SyncHint(path, subtree: isDirectory, contentChanged: !isDirectory);
                     break;
                 default:
                     yield return new SyncHint(path, subtree: false);

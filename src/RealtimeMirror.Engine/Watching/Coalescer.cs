@@ -56,7 +56,9 @@ namespace RealtimeMirror.Engine.Watching
                 case ChangeType.Deleted: Upsert(c.RelativePath, ChangeType.Deleted, c.IsDirectory, c.Time); break;
                 case ChangeType.Created: Upsert(c.RelativePath, ChangeType.Created, c.IsDirectory, c.Time); break;
                 default:
-                    Upsert(c.RelativePath, c.Kind == ChangeType.AttributeChanged ? ChangeType.AttributeChanged : ChangeType.Changed, c.IsDirectory, c.Time);
+                    // The OS's "changed" on a directory is its attributes; a replaced directory shows as Deleted+Created.
+                    bool attr = c.Kind == ChangeType.AttributeChanged || c.IsDirectory == true;
+                    Upsert(c.RelativePath, attr ? ChangeType.AttributeChanged : ChangeType.Changed, c.IsDirectory, c.Time);
                     break;
             }
         }

@@ -117,7 +117,7 @@ namespace RealtimeMirror.Engine.Tests.Sync
         [Fact] // 9
         public void Owners_past_2_pow_31_land_exactly_and_setuid_stays_only_with_its_owner()
         {
-            if (!Platform.Posix.IsRoot) return; // chown needs root
+            if (!RealtimeMirror.Engine.Platform.Posix.IsRoot) return; // chown needs root
             _m.Sh("echo x > $S/f; chown 3000000000:3000000001 $S/f; chmod 4755 $S/f");
             _m.SyncAll();
             _m.Sh("test \"$(stat -c '%u:%g:%a' $R/f)\" = 3000000000:3000000001:4755");
@@ -146,7 +146,7 @@ namespace RealtimeMirror.Engine.Tests.Sync
             _m.Sh("echo two >> $S/a");
             _m.Apply((ChangeType.Changed, "a", null, false));
             Assert.Equal("one\ntwo\n", File.ReadAllText(Path.Combine(_m.Replica, "b")));
-            if (Platform.Posix.IsRoot) _m.Sh("test -p $R/pipe");
+            if (RealtimeMirror.Engine.Platform.Posix.IsRoot) _m.Sh("test -p $R/pipe");
         }
 
         [Fact] // 11
@@ -195,8 +195,8 @@ namespace RealtimeMirror.Engine.Tests.Sync
         [Fact] // 13
         public void A_local_target_inside_the_source_is_refused_before_anything_is_written()
         {
-            using var m = new MirrorFixture(new Targets.MirrorTarget { Name = "in", Kind = Targets.TargetKind.Local, Path = Path.Combine(Path.GetTempPath(), "rtm-unused-" + System.Guid.NewGuid().ToString("N")) });
-            var inside = new Targets.MirrorTarget { Name = "inside", Kind = Targets.TargetKind.Local, Path = Path.Combine(m.Source, "backup") };
+            using var m = new MirrorFixture(new RealtimeMirror.Engine.Targets.MirrorTarget { Name = "in", Kind = RealtimeMirror.Engine.Targets.TargetKind.Local, Path = Path.Combine(Path.GetTempPath(), "rtm-unused-" + System.Guid.NewGuid().ToString("N")) });
+            var inside = new RealtimeMirror.Engine.Targets.MirrorTarget { Name = "inside", Kind = RealtimeMirror.Engine.Targets.TargetKind.Local, Path = Path.Combine(m.Source, "backup") };
             using var session = RealtimeMirror.Engine.Sync.TargetSession.Open(inside, false, default);
             m.Sh("echo x > $S/f");
             Assert.Throws<System.InvalidOperationException>(() => session.Sync(m.Root, new[] { SyncHint.WholeTree() }, m.Options()));
