@@ -28,7 +28,9 @@ namespace RealtimeMirror.Engine.Service
         private readonly Backoff _backoff;
         private readonly Backoff _retryBackoff;
         private readonly Dictionary<string, SourceRoot> _sources = new Dictionary<string, SourceRoot>(StringComparer.Ordinal);
-        private TargetSession _session;
+        private readonly IReadOnlyDictionary<string, string> _subdirectories;
+        // One session per root: with several roots each mirrors into its own replica subdirectory.
+        private readonly Dictionary<string, TargetSession> _sessions = new Dictionary<string, TargetSession>(StringComparer.Ordinal);
 
         public TargetWorker(MirrorTarget target, ServiceOptions options)
         {
@@ -38,6 +40,7 @@ namespace RealtimeMirror.Engine.Service
             _backoff = new Backoff(options.RetryFirst, options.RetryMax);
             _retryBackoff = new Backoff(options.RetryFirst, options.RetryMax);
             foreach (var root in options.Roots) _sources[root] = new SourceRoot(root);
+            _subdirectories = MirrorTarget.SubdirectoriesFor(options.Roots);
             Status = new TargetStatus { Target = target.Name, State = TargetState.Connecting };
             _thread = new Thread(Run) { IsBackground = true, Name = "RealtimeMirror target " + target.Name };
         }
@@ -151,7 +154,7 @@ namespace RealtimeMirror.Engine.Service
                         var source = _sources[root];
                         try
                         {
-                            foreach (var path in _session.Sync(source, hints, SyncOptionsFor(cancel))) failed.Add((root, path));
+                            foreach (var path in _sessions[root].Sync(source, hints, SyncOptionsFor(cancel))) failed.Add((root, path));
                         }
                         catch (SourceRootMissingException e)
                         {
@@ -212,7 +215,8 @@ namespace RealtimeMirror.Engine.Service
                 try
                 {
                     Status.State = TargetState.Connecting;
-                    _session = TargetSession.Open(_target, false, cancel);
+                    foreach (var root in _options.Roots)
+                        if (!_sessions.ContainsKey(root)) _sessions[root] = TargetSession.Open(_target.ForSubdirectory(_subdirectories[root]), false, cancel);
                     _backoff.Reset();
                     Status.NextRetry = null;
                     return true;
@@ -260,8 +264,8 @@ namespace RealtimeMirror.Engine.Service
 
         private void DropSession()
         {
-            try { _session?.Dispose(); } catch (Exception) { }
-            _session = null;
+            foreach (var s in _sessions.Values) { try { s.Dispose(); } catch (Exception) { } }
+            _sessions.Clear();
         }
 
         public void Stop()

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 
 namespace RealtimeMirror.Engine.Targets
 {
@@ -38,5 +39,40 @@ namespace RealtimeMirror.Engine.Targets
             : $"{(string.IsNullOrEmpty(User) ? "" : User + "@")}{HostName}{(Port == 22 ? "" : ":" + Port)}:{RemotePath}";
 
         public MirrorTarget Clone() => (MirrorTarget)MemberwiseClone();
+
+        /// <summary>
+        /// The same target with its replica root one directory deeper: when several roots mirror to one target, each
+        /// goes to its own subdirectory (named after the root's last segment), so they can neither delete nor
+        /// overwrite each other's files.
+        /// </summary>
+        public MirrorTarget ForSubdirectory(string name)
+        {
+            if (string.IsNullOrEmpty(name)) return this;
+            var t = Clone();
+            if (Kind == TargetKind.Local) t.Path = System.IO.Path.Combine(Path, name);
+            else t.RemotePath = (string.IsNullOrEmpty(RemotePath) ? "." : RemotePath.TrimEnd('/')) + "/" + name;
+            return t;
+        }
+
+        /// <summary>
+        /// Where each root goes on a target: the replica root itself for a single root, else a subdirectory named
+        /// after the root's last segment. Two roots with the same last segment are refused before anything is written.
+        /// </summary>
+        public static IReadOnlyDictionary<string, string> SubdirectoriesFor(IReadOnlyList<string> roots)
+        {
+            var map = new Dictionary<string, string>(StringComparer.Ordinal);
+            if (roots.Count == 1) { map[roots[0]] = ""; return map; }
+            var byName = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var root in roots)
+            {
+                var name = System.IO.Path.GetFileName(root.TrimEnd('/'));
+                if (string.IsNullOrEmpty(name)) throw new ArgumentException($"'{root}' cannot share a target with other roots: it has no last segment to name its replica subdirectory.");
+                if (byName.TryGetValue(name, out var other))
+                    throw new ArgumentException($"'{other}' and '{root}' would both mirror to the replica subdirectory '{name}'. Mirror them to separate targets, or watch their common parent instead.");
+                byName[name] = root;
+                map[root] = name;
+            }
+            return map;
+        }
     }
 }

@@ -33,9 +33,16 @@ namespace RealtimeMirror.Engine.Watching
             Id = id;
             _options = options;
             Paths = options.Roots.Select(r => System.IO.Path.GetFullPath(r).TrimEnd('/', '\\')).Select(r => r.Length == 0 ? "/" : r).ToList();
+            try { _subdirectories = Targets.MirrorTarget.SubdirectoriesFor(Paths); }
+            catch (ArgumentException)
+            {
+                // Roots with the same last segment can be watched, but not mirrored to one target (refused there).
+                _subdirectories = Paths.Distinct().ToDictionary(p => p, p => "");
+            }
         }
 
         public int Id { get; }
+        private IReadOnlyDictionary<string, string> _subdirectories;
         public IReadOnlyList<string> Paths { get; }
         public WatchState State { get; private set; } = WatchState.Stopped;
         public DateTime Started { get; private set; }
@@ -164,14 +171,14 @@ namespace RealtimeMirror.Engine.Watching
             if (allThere && State == WatchState.Faulted && _roots.All(r => !r.Watcher.RootMissing)) State = WatchState.Running;
         }
 
-        private static MirrorEvent ToEvent(string root, (string Path, string OldPath, ChangeType Kind, bool IsDirectory, DateTime Time) s)
+        private MirrorEvent ToEvent(string root, (string Path, string OldPath, ChangeType Kind, bool IsDirectory, DateTime Time) s)
         {
             long? size = null;
             if (!s.IsDirectory && s.Kind != ChangeType.Deleted && s.Kind != ChangeType.Rescan)
             {
                 try { size = LocalFileSystem.Stat(RelativePath.ToFull(root, s.Path), s.Path)?.Size; } catch (Exception) { }
             }
-            return new MirrorEvent(root, s.Path, s.Kind, s.IsDirectory, size, s.Time, s.OldPath);
+            return new MirrorEvent(root, s.Path, s.Kind, s.IsDirectory, size, s.Time, s.OldPath, Id, _subdirectories[root]);
         }
 
         public bool TryTake(out MirrorEvent e, int millisecondsTimeout, CancellationToken cancel)

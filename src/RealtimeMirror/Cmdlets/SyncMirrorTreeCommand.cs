@@ -59,6 +59,7 @@ namespace RealtimeMirror.Cmdlets
         protected override void ProcessRecord()
         {
             string root;
+            string subdirectory = "";
             List<SyncHint> hints;
             object errorTarget;
             if (ParameterSetName == "Tree")
@@ -86,6 +87,7 @@ namespace RealtimeMirror.Cmdlets
                     return;
                 }
                 root = e.WatchRoot;
+                subdirectory = e.ReplicaSubdirectory;
                 hints = new List<SyncHint>(SyncHint.FromEvent(e.ChangeType, e.RelativePath, e.OldRelativePath, e.IsDirectory));
                 errorTarget = e;
             }
@@ -96,7 +98,7 @@ namespace RealtimeMirror.Cmdlets
                 if (StopToken.IsCancellationRequested) return;
                 var target = ResolveTarget(name);
                 if (target == null) continue;
-                SyncOne(target, source, hints, exclude, errorTarget);
+                SyncOne(target.ForSubdirectory(subdirectory), source, hints, exclude, errorTarget);
             }
         }
 
@@ -113,7 +115,8 @@ namespace RealtimeMirror.Cmdlets
             if (!named || string.IsNullOrEmpty(root) || rel == null || !Enum.TryParse<ChangeType>(kindText, out var kind)) return null;
             bool isDir = o.Properties["IsDirectory"]?.Value is bool b && b;
             var old = o.Properties["OldRelativePath"]?.Value as string;
-            return new MirrorEvent(root, rel, kind, isDir, null, DateTime.UtcNow, old);
+            var subdirectory = o.Properties["ReplicaSubdirectory"]?.Value as string ?? "";
+            return new MirrorEvent(root, rel, kind, isDir, null, DateTime.UtcNow, old, 0, subdirectory);
         }
 
         private void SyncOne(MirrorTarget target, SourceRoot source, List<SyncHint> hints, GlobFilter exclude, object errorTarget)
