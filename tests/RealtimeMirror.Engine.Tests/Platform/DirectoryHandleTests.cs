@@ -242,6 +242,27 @@ namespace RealtimeMirror.Engine.Tests.Platform
         }
 
         [Fact]
+        public void Without_root_setOwner_keeps_going_returns_false_and_drops_setuid()
+        {
+            if (Raw.IsRoot) return; // as root the owner is set (see above)
+            File.WriteAllText(Path.Combine(_root, "f"), "x");
+            Assert.False(_h.SetMetadata("f", Meta("f", EntryKind.File, 0x9ED, 0, 0), true));
+            Assert.Equal(0x1ED, _h.Stat("f").Mode);
+        }
+
+        [Fact]
+        public void A_file_we_may_not_read_still_gets_its_mode_and_time()
+        {
+            File.WriteAllText(Path.Combine(_root, "w"), "x");
+            File.SetUnixFileMode(Path.Combine(_root, "w"), UnixFileMode.UserWrite); // 0200: not openable for reading unless root
+            _h.SetMetadata("w", Meta("w", EntryKind.File, 0x100 /*0400*/, mtime: 1_300_000_000, nanos: 7), false);
+            var st = _h.Stat("w");
+            Assert.Equal(0x100, st.Mode);
+            Assert.Equal(1_300_000_000, st.MTime);
+            Assert.Equal(7, st.MTimeNanos);
+        }
+
+        [Fact]
         public void Nanosecond_mtimes_round_trip_on_files_directories_and_links()
         {
             File.WriteAllText(Path.Combine(_root, "f"), "x");
