@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
+using System.Linq;
 using System.Management.Automation;
 using RealtimeMirror.Engine.Events;
 using RealtimeMirror.Engine.Paths;
@@ -56,50 +57,94 @@ namespace RealtimeMirror.Cmdlets
         private readonly Dictionary<string, SourceRoot> _sources = new Dictionary<string, SourceRoot>(StringComparer.Ordinal);
         private readonly Stopwatch _progressClock = Stopwatch.StartNew();
 
+        // Directories that arrived through the pipeline (Get-ChildItem, objects with a Path): mirrored together at the end.
+        private readonly List<(string Root, object Input, string[] Targets)> _pipedTrees = new List<(string, object, string[])>();
+
         protected override void ProcessRecord()
         {
-            string root;
-            string subdirectory = "";
-            List<SyncHint> hints;
-            object errorTarget;
             if (ParameterSetName == "Tree")
             {
-                root = GetUnresolvedProviderPathFromPSPath(Path);
-                if (!Directory.Exists(root))
-                {
-                    WriteError(new ErrorRecord(new DirectoryNotFoundException($"Source directory '{root}' does not exist."),
-                        "SourceNotFound", ErrorCategory.ObjectNotFound, Path));
-                    return;
-                }
-                hints = new List<SyncHint> { SyncHint.WholeTree() };
-                errorTarget = Path;
+                var root = GetUnresolvedProviderPathFromPSPath(Path);
+                if (CheckSourceDirectory(root, Path)) SyncTree(root, "", Path, Target);
+                return;
             }
-            else
+            var e = AsEvent(InputObject);
+            if (e != null)
             {
                 if (Delete)
                     ThrowTerminatingError(new ErrorRecord(new ArgumentException("-Delete applies to a tree sync (-Path). With events, deletes the source confirms are mirrored anyway."),
                         "DeleteWithEvents", ErrorCategory.InvalidArgument, null));
-                var e = AsEvent(InputObject);
-                if (e == null)
+                var hints = new List<SyncHint>(SyncHint.FromEvent(e.ChangeType, e.RelativePath, e.OldRelativePath, e.IsDirectory));
+                SyncToTargets(e.WatchRoot, e.ReplicaSubdirectory, hints, e, Target, delete: true);
+                return;
+            }
+            var piped = PathOf(InputObject);
+            if (piped == null)
+            {
+                WriteError(new ErrorRecord(new ArgumentException("Sync-MirrorTree takes MirrorEvent objects (from Get-MirrorEvent) or directories (objects with a FullName or Path) from the pipeline."),
+                    "NotAMirrorEvent", ErrorCategory.InvalidArgument, InputObject));
+                return;
+            }
+            var full = GetUnresolvedProviderPathFromPSPath(piped);
+            if (CheckSourceDirectory(full, piped)) _pipedTrees.Add((full, InputObject, Target));
+        }
+
+        /// <summary>
+        /// One piped directory mirrors onto the replica root, like -Path. Several (Get-ChildItem -Directory | ...)
+        /// each go to their own subdirectory, named after their last segment, as a service with several roots does:
+        /// mirrored onto one root they would overwrite, and with -Delete erase, each other.
+        /// </summary>
+        protected override void EndProcessing()
+        {
+            try
+            {
+                if (_pipedTrees.Count == 0) return;
+                IReadOnlyDictionary<string, string> subdirectories;
+                try { subdirectories = MirrorTarget.SubdirectoriesFor(_pipedTrees.Select(t => t.Root).Distinct().ToList()); }
+                catch (ArgumentException e)
                 {
-                    WriteError(new ErrorRecord(new ArgumentException("Sync-MirrorTree takes MirrorEvent objects from the pipeline (from Get-MirrorEvent); for a directory use -Path."),
-                        "NotAMirrorEvent", ErrorCategory.InvalidArgument, InputObject));
+                    WriteError(new ErrorRecord(e, "SourceNameClash", ErrorCategory.InvalidArgument, null));
                     return;
                 }
-                root = e.WatchRoot;
-                subdirectory = e.ReplicaSubdirectory;
-                hints = new List<SyncHint>(SyncHint.FromEvent(e.ChangeType, e.RelativePath, e.OldRelativePath, e.IsDirectory));
-                errorTarget = e;
+                foreach (var (root, input, targets) in _pipedTrees)
+                {
+                    if (StopToken.IsCancellationRequested) return;
+                    SyncTree(root, subdirectories[root], input, targets);
+                }
             }
+            finally { Dispose(); }
+        }
+
+        private bool CheckSourceDirectory(string full, object input)
+        {
+            if (Directory.Exists(full)) return true;
+            var why = File.Exists(full) ? $"'{full}' is a file; Sync-MirrorTree mirrors directories." : $"Source directory '{full}' does not exist.";
+            WriteError(new ErrorRecord(new DirectoryNotFoundException(why), "SourceNotFound", ErrorCategory.ObjectNotFound, input));
+            return false;
+        }
+
+        private void SyncTree(string root, string subdirectory, object input, string[] targets) =>
+            SyncToTargets(root, subdirectory, new List<SyncHint> { SyncHint.WholeTree() }, input, targets, Delete);
+
+        private void SyncToTargets(string root, string subdirectory, List<SyncHint> hints, object errorTarget, string[] targets, bool delete)
+        {
             if (!_sources.TryGetValue(root, out var source)) _sources[root] = source = new SourceRoot(root);
             var exclude = new GlobFilter(Exclude);
-            foreach (var name in Target)
+            foreach (var name in targets)
             {
                 if (StopToken.IsCancellationRequested) return;
                 var target = ResolveTarget(name);
                 if (target == null) continue;
-                SyncOne(target.ForSubdirectory(subdirectory), source, hints, exclude, errorTarget);
+                SyncOne(target.ForSubdirectory(subdirectory), source, hints, exclude, errorTarget, delete);
             }
+        }
+
+        /// <summary>The directory a piped object names: a DirectoryInfo, or any object with a FullName or Path property.</summary>
+        private static string PathOf(PSObject o)
+        {
+            if (o?.BaseObject is FileSystemInfo fsi) return fsi.FullName;
+            if (o?.BaseObject is string text) return text;
+            return (o?.Properties["FullName"]?.Value ?? o?.Properties["Path"]?.Value) as string;
         }
 
         /// <summary>A live MirrorEvent, or one rebuilt from a deserialized copy (its properties survive Export-Clixml).</summary>
@@ -119,14 +164,14 @@ namespace RealtimeMirror.Cmdlets
             return new MirrorEvent(root, rel, kind, isDir, null, DateTime.UtcNow, old, 0, subdirectory);
         }
 
-        private void SyncOne(MirrorTarget target, SourceRoot source, List<SyncHint> hints, GlobFilter exclude, object errorTarget)
+        private void SyncOne(MirrorTarget target, SourceRoot source, List<SyncHint> hints, GlobFilter exclude, object errorTarget, bool delete)
         {
             var session = _replicas.Get(target, this, allowDelta: !NoDelta);
             if (session == null) return;
             var activity = $"Mirroring {source.Path} to {target.Name}";
             try
             {
-                session.Sync(source, hints, Options(exclude, activity));
+                session.Sync(source, hints, Options(exclude, activity, delete));
             }
             catch (OperationCanceledException) { throw new PipelineStoppedException(); }
             catch (SourceRootMissingException e)
@@ -149,9 +194,9 @@ namespace RealtimeMirror.Cmdlets
             }
         }
 
-        private SyncOptions Options(GlobFilter exclude, string activity) => new SyncOptions
+        private SyncOptions Options(GlobFilter exclude, string activity, bool delete) => new SyncOptions
         {
-            Delete = ParameterSetName != "Tree" || Delete,
+            Delete = delete,
             Exclude = exclude,
             IncludeSkipped = IncludeSkipped,
             DryRun = IsWhatIf,
@@ -188,8 +233,6 @@ namespace RealtimeMirror.Cmdlets
                 default: return "Copy to replica";
             }
         }
-
-        protected override void EndProcessing() => Dispose();
 
         /// <summary>PowerShell disposes cmdlets also after Ctrl+C or a terminating error: close connections then too.</summary>
         public void Dispose()
