@@ -5,6 +5,7 @@ using RealtimeMirror.Engine.Paths;
 using RealtimeMirror.Engine.Planning;
 using RealtimeMirror.Engine.Platform;
 using RealtimeMirror.Engine.Transport;
+using RealtimeMirror.Engine.Transport.Rsync;
 
 namespace RealtimeMirror.Engine.Sync
 {
@@ -74,7 +75,11 @@ namespace RealtimeMirror.Engine.Sync
             }
             pending.Clear();
             if (entries.Count == 0) return;
-            _delta.Push(root, DeltaPusher.WithParents(root, entries), wholeTree: false, delete: false, o.Exclude, o.OnResult, o.OnError, o.Cancel);
+            RsyncPushOutcome outcome;
+            using (var source = DirectoryHandle.Open(root))
+                outcome = _delta.Push(source, entries, ignoreTimes: false, ioError: false, o.OnResult, o.OnError, o.Cancel);
+            // Entries that did not go as listed (changed while read, gone, another kind now) are planned again.
+            foreach (var p in outcome.ReplanPaths) SyncPath(root, p, recursive: false, o);
             foreach (var e in entries) if (e.Kind == EntryKind.Directory) _knownDirs.Add(e.RelativePath);
         }
 
@@ -168,9 +173,15 @@ namespace RealtimeMirror.Engine.Sync
                 && plan1[0].Replica != null && source.Size >= DeltaThreshold && o.ShouldProcess(plan1[0]))
             {
                 // A big file the replica has an older copy of: send only what changed.
-                _delta.Push(root, DeltaPusher.WithParents(root, new[] { source }), wholeTree: false, delete: false, o.Exclude, o.OnResult, o.OnError, o.Cancel);
-                FixParentTime(root, rel);
-                return;
+                RsyncPushOutcome outcome;
+                using (var src = DirectoryHandle.Open(root))
+                    outcome = _delta.Push(src, new[] { source }, ignoreTimes: false, ioError: false, o.OnResult, o.OnError, o.Cancel);
+                if (outcome.Replan.Count == 0)
+                {
+                    FixParentTime(root, rel);
+                    return;
+                }
+                // Not sent as listed (changed while read...): the planned action sends it once more, by the replica.
             }
             TreeSynchronizer.Execute(plan1, root, _replica, o);
             if (source != null && source.Kind == EntryKind.Directory) _knownDirs.Add(rel);

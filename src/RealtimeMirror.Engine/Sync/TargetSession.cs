@@ -43,7 +43,8 @@ namespace RealtimeMirror.Engine.Sync
         /// </summary>
         public void SyncTree(string sourceRoot, SyncOptions o, bool allowDelta)
         {
-            if (Delta == null || !allowDelta)
+            // The rsync push never deletes (our planner does): a sync that must delete goes by plan.
+            if (Delta == null || !allowDelta || o.Delete)
             {
                 TreeSynchronizer.Sync(sourceRoot, "", Replica, o);
                 return;
@@ -54,12 +55,15 @@ namespace RealtimeMirror.Engine.Sync
             int files = entries.Count(e => e.Kind == Planning.EntryKind.File), done = 0;
             o.OnProgress(0, files, null);
             var reported = o.IncludeSkipped ? new System.Collections.Generic.HashSet<string>(StringComparer.Ordinal) : null;
-            Delta.Push(sourceRoot, entries, wholeTree: true, delete: o.Delete, o.Exclude, r =>
-            {
-                reported?.Add(r.RelativePath);
-                o.OnProgress(++done, Math.Max(files, done), r.RelativePath);
-                o.OnResult(r);
-            }, o.OnError, o.Cancel);
+            Transport.Rsync.RsyncPushOutcome outcome;
+            using (var source = Platform.DirectoryHandle.Open(sourceRoot))
+                outcome = Delta.Push(source, entries, ignoreTimes: false, ioError: false, r =>
+                {
+                    reported?.Add(r.RelativePath);
+                    o.OnProgress(++done, Math.Max(files, done), r.RelativePath);
+                    o.OnResult(r);
+                }, o.OnError, o.Cancel);
+            foreach (var p in outcome.ReplanPaths) TreeSynchronizer.Sync(sourceRoot, p, Replica, o); // not sent as listed: by plan
             o.OnProgress(files, files, null);
             if (reported != null) TreeSynchronizer.ReportSkipped(sourceRoot, entries, reported, Target.Name, DeltaPusher.TransportName, o);
         }
