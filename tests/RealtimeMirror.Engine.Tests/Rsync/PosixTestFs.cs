@@ -27,6 +27,7 @@ namespace RealtimeMirror.Engine.Tests.Rsync
         [DllImport("libc", SetLastError = true)] private static extern int mknod(byte[] path, uint mode, ulong dev);
         [DllImport("libc", SetLastError = true)] private static extern int lchown(byte[] path, uint uid, uint gid);
         [DllImport("libc", SetLastError = true)] private static extern int utimensat(int dirfd, byte[] path, long[] times, int flags);
+        [DllImport("libc", SetLastError = true)] private static extern int link(byte[] existing, byte[] path);
         [DllImport("libc", SetLastError = true)] private static extern int mkdir(byte[] path, uint mode);
         [DllImport("libc", SetLastError = true)] private static extern IntPtr opendir(byte[] path);
         [DllImport("libc", SetLastError = true)] private static extern IntPtr readdir(IntPtr dir);
@@ -119,9 +120,11 @@ namespace RealtimeMirror.Engine.Tests.Rsync
             return ms.ToArray();
         }
 
+        public static void Link(string existing, string path) => Check(link(Z(existing), Z(path)), "link", path);
         public static void Mkdir(string path) => Check(mkdir(Z(path), 0x1ED), "mkdir", path);
         public static void Symlink(string target, string path) => Check(symlink(Z(target), Z(path)), "symlink", path);
         public static void MkFifo(string path) => Check(mknod(Z(path), 0x1000 | 0x1A4, 0), "mknod", path);
+        public static void MkSocket(string path) => Check(mknod(Z(path), 0xC000 | 0x1ED, 0), "mknod", path);
         public static void MkCharDevice(string path, uint major, uint minor) => Check(mknod(Z(path), 0x2000 | 0x1A4, MakeDev(major, minor)), "mknod", path);
         public static void Chown(string path, uint uid, uint gid) => Check(lchown(Z(path), uid, gid), "lchown", path);
 
