@@ -139,6 +139,26 @@ namespace RealtimeMirror.Engine.Tests.Rsync
             Assert.Equal("fine", File.ReadAllText(Path.Combine(_dst, "fine")));
         }
 
+        [Fact]
+        public void The_public_push_reads_through_the_confined_directory_handle()
+        {
+            string name = "na" + (char)0xDCEF + "ve";
+            Directory.CreateDirectory(Path.Combine(_src, "sub"));
+            PosixTestFs.WriteFile(_src + "/sub/" + name, Encoding.ASCII.GetBytes("through the handle"));
+            File.WriteAllText(Path.Combine(_src, "was-file"), "x");
+            var stale = Meta("was-file");
+            File.Delete(Path.Combine(_src, "was-file"));
+            File.CreateSymbolicLink(Path.Combine(_src, "was-file"), "/etc/passwd"); // never followed
+            using var pusher = Open();
+            using var root = RealtimeMirror.Engine.Platform.DirectoryHandle.Open(_src);
+            var results = new List<SyncResult>();
+            var outcome = pusher.Push(root, new[] { Meta("sub/" + name), stale }, false, false, results.Add, (p, e) => throw e, default);
+            Assert.Equal("sub/" + name, Assert.Single(results).RelativePath);
+            Assert.Equal(("was-file", RsyncReplanReason.KindChanged), (Assert.Single(outcome.Replan).RelativePath, outcome.Replan[0].Reason));
+            Assert.Equal("through the handle", Encoding.ASCII.GetString(PosixTestFs.ReadFile(_dst + "/sub/" + name)));
+            Assert.False(File.Exists(Path.Combine(_dst, "was-file")));
+        }
+
         [Theory]
         [InlineData("-rf")]
         [InlineData("--rsync-path=evil")]
