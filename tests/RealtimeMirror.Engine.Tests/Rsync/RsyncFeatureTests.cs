@@ -6,6 +6,7 @@ using System.Linq;
 using System.Text;
 using RealtimeMirror.Engine.Paths;
 using RealtimeMirror.Engine.Planning;
+using RealtimeMirror.Engine.Platform;
 using RealtimeMirror.Engine.Transport.Rsync;
 using Xunit;
 
@@ -28,7 +29,9 @@ namespace RealtimeMirror.Engine.Tests.Rsync
             var sender = new RsyncSender(server.StandardOutput.BaseStream, server.StandardInput.BaseStream, options) { ServerName = "local rsync", BeforeRead = beforeRead };
             var reports = new List<RsyncFileReport>();
             var stderr = server.StandardError.ReadToEndAsync();
-            var outcome = sender.Push(new TestSource(_src), entries ?? PosixTestFs.Walk(_src), wholeTree: true, ioError, reports.Add, default);
+            // The product's confined reader: its answers for links, fifos and vanished files are what the sender must handle.
+            using var root = DirectoryHandle.Open(_src);
+            var outcome = sender.Push(new DirectoryHandleSource(root), entries ?? PosixTestFs.Walk(_src), wholeTree: true, ioError, reports.Add, default);
             server.StandardInput.Close();
             Assert.True(server.WaitForExit(20000), "rsync --server did not exit");
             Assert.True(server.ExitCode == expectedExit, $"rsync exit {server.ExitCode}: {stderr.Result} {string.Join(" | ", outcome.ServerMessages)}");
