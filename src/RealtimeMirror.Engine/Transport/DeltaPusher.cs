@@ -93,13 +93,24 @@ namespace RealtimeMirror.Engine.Transport
             using (var session = new SshRsyncSession(_ssh, options, remoteRoot))
             {
                 var sender = new RsyncSender(session.FromServer, session.ToServer, options) { ServerName = _target.HostName };
-                outcome = sender.Push(source, list, wholeTree: false, ioError ? FileListWriter.IoErrorGeneral : 0, r =>
+                try
                 {
-                    if (r.Redo) return; // reported in the first phase already
-                    var action = !r.HadBasis ? SyncAction.Copied : r.LiteralBytes == 0 ? SyncAction.MetadataOnly : SyncAction.Updated;
-                    onFileResult?.Invoke(new SyncResult(_target.Name, r.RelativePath, action, false, r.LiteralBytes, r.LiteralBytes, r.MatchedBytes,
-                        TransportName, null, RelativePath.ToFull(source.Description, r.RelativePath)));
-                }, cancel);
+                    outcome = sender.Push(source, list, wholeTree: false, ioError ? FileListWriter.IoErrorGeneral : 0, r =>
+                    {
+                        // A redo was reported in the first phase; a changed file is reported by the caller's re-plan.
+                        if (r.Redo || r.Changed) return;
+                        var action = !r.HadBasis ? SyncAction.Copied : r.LiteralBytes == 0 ? SyncAction.MetadataOnly : SyncAction.Updated;
+                        onFileResult?.Invoke(new SyncResult(_target.Name, r.RelativePath, action, false, r.LiteralBytes, r.LiteralBytes, r.MatchedBytes,
+                            TransportName, null, RelativePath.ToFull(source.Description, r.RelativePath)));
+                    }, cancel);
+                }
+                catch (EndOfStreamException e)
+                {
+                    // The server died or never started ("rsync: command not found", a full disk): its stderr says why.
+                    string why = null;
+                    try { session.WaitForExit(); why = session.Errors?.Trim(); } catch (Exception) { /* the channel is gone too */ }
+                    throw new IOException($"rsync on {_target.HostName} ended the session: {e.Message}{(string.IsNullOrEmpty(why) ? "" : " " + why)}", e);
+                }
                 int exit = session.WaitForExit();
                 if (exit != 0)
                     onError?.Invoke("", new IOException($"rsync on {_target.HostName} exited with {exit}: {Describe(outcome, session.Errors)}"));

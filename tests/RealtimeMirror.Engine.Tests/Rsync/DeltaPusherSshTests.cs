@@ -159,6 +159,36 @@ namespace RealtimeMirror.Engine.Tests.Rsync
             Assert.False(File.Exists(Path.Combine(_dst, "was-file")));
         }
 
+        [Fact]
+        public void A_file_that_is_not_the_listed_version_is_sent_but_left_to_the_replan_to_report()
+        {
+            File.WriteAllText(Path.Combine(_src, "f"), "old");
+            var listed = Meta("f");
+            File.WriteAllText(Path.Combine(_src, "f"), "newer and longer");
+            var (outcome, results, _) = Push(new[] { listed });
+            Assert.Empty(results);
+            Assert.Equal(("f", RsyncReplanReason.Changed), (Assert.Single(outcome.Replan).RelativePath, outcome.Replan[0].Reason));
+            Assert.Equal("newer and longer", File.ReadAllText(Path.Combine(_dst, "f"))); // one consistent version, never a mix
+        }
+
+        [Fact]
+        public void A_failing_server_is_a_clear_error_not_a_hang()
+        {
+            var e = Env.Value;
+            var target = new MirrorTarget
+            {
+                Name = "ssh-test", Kind = TargetKind.Ssh, HostName = e["RTM_SSH_HOST"], Port = int.Parse(e["RTM_SSH_PORT"]), User = e["RTM_SSH_USER"],
+                KeyFile = e["RTM_SSH_KEY"], KnownHostsFile = e["RTM_SSH_KNOWN_HOSTS"], RemotePath = Path.Combine(_dst, "no", "such", "dir"), Rsync = RsyncMode.Always,
+            };
+            File.WriteAllText(Path.Combine(_src, "f"), "x");
+            using var pusher = DeltaPusher.TryOpen(target, true);
+            var errors = new List<Exception>();
+            try { pusher.Push(new TestSource(_src), new[] { Meta("f") }, false, false, null, (p, x) => errors.Add(x), default); }
+            catch (IOException x) { errors.Add(x); }
+            Assert.NotEmpty(errors);
+            Assert.Contains(errors, x => x.Message.Contains("rsync on " + target.HostName));
+        }
+
         [Theory]
         [InlineData("-rf")]
         [InlineData("--rsync-path=evil")]

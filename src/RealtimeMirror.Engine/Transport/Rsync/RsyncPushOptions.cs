@@ -37,6 +37,8 @@ namespace RealtimeMirror.Engine.Transport.Rsync
         public long MatchedBytes { get; internal set; }
         /// <summary>Sent again in the receiver's redo phase (its checksum of the first copy failed).</summary>
         public bool Redo { get; internal set; }
+        /// <summary>What was sent is not the listed version (or moved while read); the path is in the outcome's Replan too.</summary>
+        public bool Changed { get; internal set; }
     }
 
     public enum RsyncReplanReason

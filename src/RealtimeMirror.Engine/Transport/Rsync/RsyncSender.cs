@@ -143,11 +143,12 @@ namespace RealtimeMirror.Engine.Transport.Rsync
             // replica may now have newer (or mixed) bytes under the listed metadata: the caller plans it again.
             FileMeta after = null;
             try { after = source.Stat(rel); } catch (Exception e) when (e is IOException || e is UnauthorizedAccessException) { }
-            if (!SameVersion(opened, listed) || after == null || !SameVersion(after, opened) || after.Inode != opened.Inode)
-                replan.Add(rel, RsyncReplanReason.Changed);
+            bool changed = !SameVersion(opened, listed) || after == null || !SameVersion(after, opened) || after.Inode != opened.Inode;
+            if (changed) replan.Add(rel, RsyncReplanReason.Changed);
             return new RsyncFileReport
             {
                 RelativePath = rel,
+                Changed = changed,
                 HadBasis = sums.Count > 0,
                 LiteralBytes = encoder.Literal,
                 MatchedBytes = encoder.Matched,
