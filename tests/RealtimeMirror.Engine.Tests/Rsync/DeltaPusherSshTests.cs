@@ -189,6 +189,17 @@ namespace RealtimeMirror.Engine.Tests.Rsync
             Assert.Contains(errors, x => x.Message.Contains("rsync on " + target.HostName));
         }
 
+        [Fact]
+        public void Listed_hard_links_land_as_one_inode()
+        {
+            File.WriteAllText(Path.Combine(_src, "one"), "linked");
+            PosixTestFs.Link(Path.Combine(_src, "one"), Path.Combine(_src, "two"));
+            var (_, _, errors) = Push(new[] { Meta("one"), Meta("two") });
+            Assert.Empty(errors);
+            Assert.Equal(2, PosixTestFs.LStat(Path.Combine(_dst, "one"), "one").LinkCount);
+            Assert.Equal(PosixTestFs.LStat(Path.Combine(_dst, "one"), "one").Inode, PosixTestFs.LStat(Path.Combine(_dst, "two"), "two").Inode);
+        }
+
         [Theory]
         [InlineData("-rf")]
         [InlineData("--rsync-path=evil")]
