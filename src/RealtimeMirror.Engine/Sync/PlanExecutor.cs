@@ -100,7 +100,9 @@ namespace RealtimeMirror.Engine.Sync
         {
             var outcomeOfPush = _delta.Push(_source.Handle, files.Select(a => a.Source).ToList(), ignoreTimes: true, ioError: ioError,
                 r => o.OnResult(r), (path, e) => { o.OnError(path, e); outcome.Failed.Add(path); }, o.Cancel);
-            outcome.Replan.AddRange(outcomeOfPush.Unsent);
+            // Unreadable files were reported (and go to the retry set); the others changed under us: plan them again.
+            foreach (var r in outcomeOfPush.Replan)
+                if (r.Reason != Transport.Rsync.RsyncReplanReason.Unreadable) outcome.Replan.Add(r.RelativePath);
         }
 
         /// <summary>Runs one action through the replica. Per-entry failures are reported; a lost connection is thrown.</summary>

@@ -74,5 +74,26 @@ namespace RealtimeMirror.Engine.Targets
             }
             return map;
         }
+
+        /// <summary>Refuses settings that could be misread on the way to the replica (see <see cref="CheckRemotePath"/>).</summary>
+        public void Validate()
+        {
+            if (Kind == TargetKind.Ssh) CheckRemotePath(Name, RemotePath);
+        }
+
+        /// <summary>
+        /// The remote root goes on the `rsync --server` command line (shell-quoted) and to SFTP. A leading '-' would be
+        /// read by rsync as an option whatever the quoting, and a control character (a newline above all) has no
+        /// business in a path an admin types; both are refused with the target named.
+        /// </summary>
+        public static void CheckRemotePath(string targetName, string remotePath)
+        {
+            if (string.IsNullOrEmpty(remotePath)) return;
+            if (remotePath[0] == '-')
+                throw new ArgumentException($"Target '{targetName}': RemotePath '{remotePath}' starts with '-', which rsync would take for an option; write './{remotePath}' instead.", nameof(RemotePath));
+            foreach (var c in remotePath)
+                if (char.IsControl(c))
+                    throw new ArgumentException($"Target '{targetName}': RemotePath contains a control character (U+{(int)c:X4}); refused.", nameof(RemotePath));
+        }
     }
 }
