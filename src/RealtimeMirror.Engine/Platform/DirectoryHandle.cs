@@ -28,16 +28,20 @@ namespace RealtimeMirror.Engine.Platform
         /// a directory is allowed: the admin chose it); everything below is confined. Throws DirectoryNotFoundException
         /// when absent or not a directory.
         /// </summary>
-        public static DirectoryHandle Open(string absolutePath) => throw new NotImplementedException();
+        public static DirectoryHandle Open(string absolutePath) => OpenRoot(absolutePath);
 
         /// <summary>Opens (creating with parents, mode 0755, when absent) a directory: a local replica root.</summary>
-        public static DirectoryHandle OpenOrCreate(string absolutePath) => throw new NotImplementedException();
+        public static DirectoryHandle OpenOrCreate(string absolutePath)
+        {
+            CreateParents(absolutePath);
+            return OpenRoot(absolutePath);
+        }
 
         /// <summary>lstat of <paramref name="relativePath"/> ("" = the held directory); null when it (or a parent) does not
         /// exist or a parent is not a directory; a symlink parent throws (ELOOP) rather than being followed.
         /// Fills Kind (incl. specials), Size (link: target byte length), MTime+MTimeNanos, Mode &amp; 07777, Uid/Gid as
         /// unsigned 32-bit, LinkTarget for links (readlinkat), DeviceNumber, Device, Inode, LinkCount.</summary>
-        public FileMeta Stat(string relativePath) => throw new NotImplementedException();
+        public FileMeta Stat(string relativePath) => StatImpl(Normalize(relativePath));
 
         /// <summary>
         /// The entries of one directory (not recursive), each lstat'ed, names as raw bytes through PathEncoding, sorted
@@ -45,7 +49,7 @@ namespace RealtimeMirror.Engine.Platform
         /// Throws when the directory cannot be opened or read (EACCES, EIO, ENOENT, ENOTDIR, ELOOP): the caller must
         /// then not delete anything below it. An entry that vanishes between readdir and lstat is left out.
         /// </summary>
-        public List<FileMeta> List(string relativeDir) => throw new NotImplementedException();
+        public List<FileMeta> List(string relativeDir) => ListImpl(Normalize(relativeDir));
 
         /// <summary>
         /// Opens a regular file for reading: O_RDONLY|O_NOFOLLOW|O_NONBLOCK|O_CLOEXEC beneath the root (a fifo never
@@ -53,16 +57,17 @@ namespace RealtimeMirror.Engine.Platform
         /// <see cref="NotRegularFileException"/> (with the kind found). O_NONBLOCK is cleared before returning.
         /// <paramref name="meta"/> is the fstat of what was opened (the data read matches it, not an earlier stat).
         /// </summary>
-        public FileStream OpenRead(string relativePath, out FileMeta meta) => throw new NotImplementedException();
+        public FileStream OpenRead(string relativePath, out FileMeta meta) => OpenReadImpl(Normalize(relativePath), out meta);
 
         /// <summary>mkdirat beneath the root (parent must exist). Existing directory: no error. Mode is applied later by SetMetadata.</summary>
-        public void CreateDirectory(string relativePath) => throw new NotImplementedException();
+        public void CreateDirectory(string relativePath) => CreateDirectoryImpl(NormalizeNonRoot(relativePath));
 
         /// <summary>
         /// Creates a new hidden temp file beside <paramref name="finalRelativePath"/> (O_CREAT|O_EXCL|O_WRONLY|O_NOFOLLOW,
         /// mode 0600) whose name fits in 255 bytes (<see cref="TempName"/>). Returns the stream and the temp's relative path.
         /// </summary>
-        public FileStream CreateTemp(string finalRelativePath, out string tempRelativePath) => throw new NotImplementedException();
+        public FileStream CreateTemp(string finalRelativePath, out string tempRelativePath) =>
+            CreateTempImpl(NormalizeNonRoot(finalRelativePath), out tempRelativePath);
 
         /// <summary>
         /// Sets owner/group (when <paramref name="setOwner"/>; failure to set the owner is not an error, but then the
@@ -70,28 +75,30 @@ namespace RealtimeMirror.Engine.Platform
         /// nanoseconds (atime = now) on the entry itself, without following a link: through a descriptor opened with
         /// O_NOFOLLOW (O_PATH where needed) or AT_SYMLINK_NOFOLLOW. Returns false when the owner could not be set.
         /// </summary>
-        public bool SetMetadata(string relativePath, FileMeta meta, bool setOwner) => throw new NotImplementedException();
+        public bool SetMetadata(string relativePath, FileMeta meta, bool setOwner) => SetMetadataImpl(Normalize(relativePath), meta, setOwner);
 
         /// <summary>Same as <see cref="SetMetadata(string, FileMeta, bool)"/> on an open file (the temp file before its rename).</summary>
-        public static bool SetMetadata(SafeFileHandle file, FileMeta meta, bool setOwner) => throw new NotImplementedException();
+        public static bool SetMetadata(SafeFileHandle file, FileMeta meta, bool setOwner) => SetMetadataOnFile(file, meta, setOwner);
 
         /// <summary>symlinkat: creates <paramref name="relativePath"/> pointing at <paramref name="target"/> (stored verbatim, PathEncoding bytes).</summary>
-        public void CreateSymlink(string target, string relativePath) => throw new NotImplementedException();
+        public void CreateSymlink(string target, string relativePath) => CreateSymlinkImpl(target, NormalizeNonRoot(relativePath));
 
         /// <summary>mknodat/mkfifoat for Fifo, Socket (a socket node cannot be made: throws NotSupportedException), CharDevice, BlockDevice.</summary>
-        public void CreateSpecial(string relativePath, FileMeta meta) => throw new NotImplementedException();
+        public void CreateSpecial(string relativePath, FileMeta meta) => CreateSpecialImpl(NormalizeNonRoot(relativePath), meta);
 
         /// <summary>linkat (no follow) of an existing entry to a new name, both beneath the root.</summary>
-        public void CreateHardLink(string existingRelativePath, string newRelativePath) => throw new NotImplementedException();
+        public void CreateHardLink(string existingRelativePath, string newRelativePath) =>
+            CreateHardLinkImpl(NormalizeNonRoot(existingRelativePath), NormalizeNonRoot(newRelativePath));
 
         /// <summary>renameat beneath the root: atomic, replaces a file/link/empty directory at the destination.</summary>
-        public void Rename(string fromRelativePath, string toRelativePath) => throw new NotImplementedException();
+        public void Rename(string fromRelativePath, string toRelativePath) =>
+            RenameImpl(NormalizeNonRoot(fromRelativePath), NormalizeNonRoot(toRelativePath));
 
         /// <summary>
         /// Removes a file, link, special or (recursively, descending by descriptor with O_NOFOLLOW, never through a link)
         /// a directory. Absent: no error. The root itself ("") is refused.
         /// </summary>
-        public void Delete(string relativePath) => throw new NotImplementedException();
+        public void Delete(string relativePath) => DeleteImpl(Normalize(relativePath));
 
         /// <summary>A hidden name beside <paramref name="finalName"/>, unique per call, at most 255 bytes in PathEncoding
         /// (the final name is cut on a character boundary by bytes when needed): ".NAME.rtm-XXXXXXXXXXXX".</summary>
@@ -114,7 +121,7 @@ namespace RealtimeMirror.Engine.Platform
         public static bool IsTempName(string name) =>
             name.Length > 18 && name[0] == '.' && name.LastIndexOf(".rtm-", StringComparison.Ordinal) == name.Length - 17;
 
-        public void Dispose() => throw new NotImplementedException();
+        public void Dispose() => _root.Dispose();
     }
 
     /// <summary>An OS error with its errno, e.g. ELOOP when a symlink was met where a directory was expected.</summary>

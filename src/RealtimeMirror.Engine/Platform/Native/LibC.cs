@@ -1,0 +1,53 @@
+using System;
+using System.Runtime.InteropServices;
+
+namespace RealtimeMirror.Engine.Platform.Native
+{
+    /// <summary>
+    /// The raw libc entry points the confined file layer uses, and nothing else. Paths are NUL-terminated byte
+    /// arrays made by <see cref="Paths.PathEncoding.ToCString"/> (names are bytes on Linux, not text).
+    /// Calls that take a variadic mode (openat, fcntl, syscall) are declared with fixed integer arguments: on the
+    /// 64-bit Linux ABIs we support those travel in the same registers either way.
+    /// </summary>
+    internal static unsafe class LibC
+    {
+        private const string Lib = "libc";
+
+        [DllImport(Lib, SetLastError = true)] public static extern int open(byte[] path, int flags, uint mode);
+        [DllImport(Lib, SetLastError = true)] public static extern int openat(int dirfd, byte[] path, int flags, uint mode);
+        [DllImport(Lib, SetLastError = true)] public static extern int close(int fd);
+        [DllImport(Lib, SetLastError = true)] public static extern int fcntl(int fd, int cmd, int arg);
+        [DllImport(Lib, SetLastError = true)] public static extern int mkdir(byte[] path, uint mode);
+
+        [DllImport(Lib, SetLastError = true)] public static extern int statx(int dirfd, byte[] path, int flags, uint mask, byte* buf);
+        [DllImport(Lib, SetLastError = true)] public static extern nint readlinkat(int dirfd, byte[] path, byte[] buf, nint size);
+
+        [DllImport(Lib, SetLastError = true)] public static extern int mkdirat(int dirfd, byte[] path, uint mode);
+        [DllImport(Lib, SetLastError = true)] public static extern int symlinkat(byte[] target, int dirfd, byte[] linkPath);
+        [DllImport(Lib, SetLastError = true)] public static extern int linkat(int oldDirfd, byte[] oldPath, int newDirfd, byte[] newPath, int flags);
+        [DllImport(Lib, SetLastError = true)] public static extern int renameat(int oldDirfd, byte[] oldPath, int newDirfd, byte[] newPath);
+        [DllImport(Lib, SetLastError = true)] public static extern int unlinkat(int dirfd, byte[] path, int flags);
+
+        [DllImport(Lib, SetLastError = true)] public static extern int fchown(int fd, uint uid, uint gid);
+        [DllImport(Lib, SetLastError = true)] public static extern int fchownat(int dirfd, byte[] path, uint uid, uint gid, int flags);
+        [DllImport(Lib, SetLastError = true)] public static extern int fchmod(int fd, uint mode);
+        [DllImport(Lib, SetLastError = true)] public static extern int fchmodat(int dirfd, byte[] path, uint mode, int flags);
+        [DllImport(Lib, SetLastError = true)] public static extern int futimens(int fd, long[] times);
+        [DllImport(Lib, SetLastError = true)] public static extern int utimensat(int dirfd, byte[] path, long[] times, int flags);
+
+        // syscall(2) for calls glibc wraps late or not at all (openat2, fchmodat2, getdents64, mknodat).
+        [DllImport(Lib, SetLastError = true, EntryPoint = "syscall")] public static extern long syscall_openat2(long nr, int dirfd, byte[] path, OpenHow* how, nuint size);
+        [DllImport(Lib, SetLastError = true, EntryPoint = "syscall")] public static extern long syscall_getdents64(long nr, int fd, byte* buf, nuint count);
+        [DllImport(Lib, SetLastError = true, EntryPoint = "syscall")] public static extern long syscall_mknodat(long nr, int dirfd, byte[] path, uint mode, uint dev);
+        [DllImport(Lib, SetLastError = true, EntryPoint = "syscall")] public static extern long syscall_fchmodat2(long nr, int dirfd, byte[] path, uint mode, int flags);
+    }
+
+    /// <summary>struct open_how of openat2(2): three u64 fields, 24 bytes.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct OpenHow
+    {
+        public ulong Flags;
+        public ulong Mode;
+        public ulong Resolve;
+    }
+}
