@@ -15,7 +15,8 @@ namespace RealtimeMirror.Engine.Transport
     internal static class SftpFileTransfer
     {
         private const int Window = 32;
-        private const uint ReadChunk = 128 * 1024;
+        private const int ReadAhead = 8;
+        private const uint ReadChunk = 64 * 1024;
 
         /// <summary>Copies <paramref name="input"/> to offset 0.. of the remote handle; returns bytes sent.</summary>
         public static long Write(RawSftpRequests raw, byte[] handle, Stream input, TimeSpan timeout, CancellationToken cancel)
@@ -42,39 +43,66 @@ namespace RealtimeMirror.Engine.Transport
                 while (inflight.Count > 0) Await(inflight.Dequeue(), timeout, cancel);
                 return sent;
             }
-            finally
-            {
-                // Requests abandoned by a cancel or failure may still fault later; observe them so that is not reported.
-                foreach (var t in inflight) t.ContinueWith(x => _ = x.Exception, TaskContinuationOptions.OnlyOnFaulted);
-            }
+            finally { Observe(inflight); }
         }
 
-        /// <summary>True when the remote handle's bytes equal the rest of <paramref name="local"/>.</summary>
-        public static bool Equal(RawSftpRequests raw, byte[] handle, Stream local, CancellationToken cancel)
+        /// <summary>
+        /// True when the remote handle's bytes equal the rest of <paramref name="local"/>. Reads run ahead a few requests
+        /// (SSH.NET's session is thread-safe; its async read returns an internal type), so a long link is not one round
+        /// trip per chunk; a short read that is not the end restarts the run-ahead at the right offset.
+        /// </summary>
+        public static bool Equal(RawSftpRequests raw, byte[] handle, Stream local, TimeSpan timeout, CancellationToken cancel)
         {
             var mine = new byte[ReadChunk];
-            ulong offset = 0;
-            while (true)
+            var pending = new Queue<Task<byte[]>>();
+            ulong next = 0, offset = 0;
+            try
             {
-                cancel.ThrowIfCancellationRequested();
-                var theirs = raw.Read(handle, offset, ReadChunk);
-                if (theirs.Length == 0) return ReadFull(local, mine, 1) == 0;
-                if (ReadFull(local, mine, theirs.Length) != theirs.Length) return false;
-                if (!theirs.AsSpan().SequenceEqual(mine.AsSpan(0, theirs.Length))) return false;
-                offset += (ulong)theirs.Length;
+                while (true)
+                {
+                    while (pending.Count < ReadAhead)
+                    {
+                        ulong at = next;
+                        pending.Enqueue(Task.Run(() => raw.Read(handle, at, ReadChunk)));
+                        next += ReadChunk;
+                    }
+                    var theirs = Await(pending.Dequeue(), timeout, cancel);
+                    if (theirs.Length == 0) return ReadFull(local, mine, 1) == 0;
+                    if (ReadFull(local, mine, theirs.Length) != theirs.Length) return false;
+                    if (!theirs.AsSpan().SequenceEqual(mine.AsSpan(0, theirs.Length))) return false;
+                    offset += (ulong)theirs.Length;
+                    if (theirs.Length < ReadChunk)
+                    {
+                        while (pending.Count > 0) Await(pending.Dequeue(), timeout, cancel);
+                        next = offset;
+                    }
+                }
             }
+            finally { Observe(pending); }
         }
 
         private static void Await(Task task, TimeSpan timeout, CancellationToken cancel)
         {
             try
             {
-                if (!task.Wait((int)timeout.TotalMilliseconds, cancel)) throw new SshOperationTimeoutException("A write to the replica timed out.");
+                if (!task.Wait((int)timeout.TotalMilliseconds, cancel)) throw new SshOperationTimeoutException("A request to the replica timed out.");
             }
             catch (AggregateException e) when (e.InnerException != null)
             {
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerException).Throw();
             }
+        }
+
+        private static T Await<T>(Task<T> task, TimeSpan timeout, CancellationToken cancel)
+        {
+            Await((Task)task, timeout, cancel);
+            return task.Result;
+        }
+
+        /// <summary>Requests abandoned by a cancel or failure may still fault later; observe them so that is not reported.</summary>
+        private static void Observe(IEnumerable<Task> tasks)
+        {
+            foreach (var t in tasks) t.ContinueWith(x => _ = x.Exception, TaskContinuationOptions.OnlyOnFaulted);
         }
 
         private static int ReadFull(Stream s, byte[] buf, int count = -1)

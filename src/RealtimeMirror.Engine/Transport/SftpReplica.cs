@@ -177,7 +177,7 @@ namespace RealtimeMirror.Engine.Transport
             // Only a regular file is read: the open below would follow a link at the final name.
             if (self == null || !self.IsRegularFile || self.IsSymbolicLink || self.Size != opened.Size) return false;
             var handle = _raw.Open(_guard.Remote(rel), RawSftpRequests.OpenRead);
-            try { return SftpFileTransfer.Equal(_raw, handle, input, cancel); }
+            try { return SftpFileTransfer.Equal(_raw, handle, input, Timeout, cancel); }
             finally { TryClose(handle); }
         }
 

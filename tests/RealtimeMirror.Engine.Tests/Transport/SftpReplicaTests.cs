@@ -122,6 +122,20 @@ namespace RealtimeMirror.Engine.Tests.Transport
         }
 
         [SshFact]
+        public void ContentEquals_compares_every_byte_and_never_reads_through_a_link()
+        {
+            // 3 MiB: several read-ahead windows; the replica copy differs in its very last byte.
+            Sh("head -c 3145728 /dev/urandom > \"$SRC/f\"; cp \"$SRC/f\" \"$DST/f\"; cp \"$SRC/f\" \"$DST/g\"; cp \"$SRC/f\" \"$SRC/g\"; " +
+               "printf 'z' | dd of=\"$DST/g\" bs=1 seek=3145727 conv=notrunc status=none; cp \"$SRC/f\" \"$OUT/same\"; ln -s \"$OUT/same\" \"$DST/l\"; cp \"$SRC/f\" \"$SRC/l\"");
+            using var r = OpenReplica();
+            Assert.True(r.ContentEquals(Source, "f", CancellationToken.None));
+            Assert.False(r.ContentEquals(Source, "g", CancellationToken.None));
+            Assert.False(r.ContentEquals(Source, "l", CancellationToken.None));
+            Sh("printf 'x' > \"$SRC/absent\"");
+            Assert.False(r.ContentEquals(Source, "absent", CancellationToken.None));
+        }
+
+        [SshFact]
         public void ApplyMetadata_on_a_link_changes_nothing_at_its_target()
         {
             Sh("printf t > \"$OUT/t\"; chmod 0600 \"$OUT/t\"; touch -d @1500000000 \"$OUT/t\"; ln -s \"$OUT/t\" \"$DST/l\"");
