@@ -44,7 +44,13 @@ namespace RealtimeMirror.Engine.Targets
             if (!string.IsNullOrEmpty(target.Password)) methods.Add(new PasswordAuthenticationMethod(user, target.Password));
             if (methods.Count == 0)
                 throw new TargetUnavailableException($"Target '{target.Name}': no key file or credential to log in to {target.HostName} with.") { IsPermanent = true };
-            return new ConnectionInfo(target.HostName, target.Port, user, methods.ToArray()) { Timeout = TimeSpan.FromSeconds(15) };
+            // File names are bytes, not UTF-8: SFTP strings (paths, listings, link targets) and exec commands must
+            // carry them exactly, so every channel of this login encodes strings with the one path encoding.
+            return new ConnectionInfo(target.HostName, target.Port, user, methods.ToArray())
+            {
+                Timeout = TimeSpan.FromSeconds(15),
+                Encoding = Paths.PathEncoding.Instance,
+            };
         }
 
         /// <summary>Connects a client, verifying the host key; TOFU records a new key when allowed.</summary>

@@ -13,17 +13,22 @@ using Renci.SshNet.Sftp;
 namespace RealtimeMirror.Engine.Transport
 {
     /// <summary>
-    /// A replica on an SSH host, changed through SFTP only: every name travels as an SFTP string, none
-    /// through a remote shell. Files land under a temp name and are renamed over the real one with
-    /// posix-rename, so readers on the replica never see half a file.
+    /// A replica on an SSH host, changed through SFTP only: every name travels as an SFTP string in PathEncoding
+    /// (bytes, not UTF-8), none through a remote shell. SFTP v3 resolves paths through symlinks and cannot open
+    /// without following, so every step that writes first checks, in that step, that the root and each ancestor is
+    /// a real directory (<see cref="SftpPathGuard"/>); nothing about the replica is cached between calls. Files land
+    /// under a temp name, get their attributes through the open handle, and are renamed over the final name with
+    /// posix-rename, so readers never see half a file and a link at the final name is replaced, not followed.
     /// </summary>
     public sealed class SftpReplica : IReplica
     {
+        private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
         private readonly MirrorTarget _target;
         private readonly bool _acceptNewHostKey;
         private SftpClient _sftp;
         private RawSftpRequests _raw;
-        private string _root;
+        private SftpPathGuard _guard;
         private bool? _canSetOwner;
 
         public SftpReplica(MirrorTarget target, bool acceptNewHostKey = false)
@@ -35,229 +40,258 @@ namespace RealtimeMirror.Engine.Transport
         public string TargetName => _target.Name;
         public string TransportName => "Sftp";
         public bool CanSetOwner => _target.PreserveOwner && (_canSetOwner ?? false);
-
-        /// <summary>The connected client, for callers that open further channels (rsync) on the same login.</summary>
-        internal SftpClient Client => _sftp;
+        /// <summary>SFTP has no mknod: fifos and devices are skipped with a warning.</summary>
+        public bool CanCreateSpecial => false;
+        /// <summary>SFTP v3 carries whole seconds.</summary>
+        public int TimeResolutionNanos => 1_000_000_000;
 
         public void Open(CancellationToken cancel)
         {
+            cancel.ThrowIfCancellationRequested();
             if (_sftp != null && _sftp.IsConnected) return;
             _sftp?.Dispose();
-            _sftp = new SftpClient(SshConnector.ConnectionFor(_target)) { OperationTimeout = TimeSpan.FromSeconds(60) };
+            _sftp = new SftpClient(SshConnector.ConnectionFor(_target)) { OperationTimeout = Timeout };
             SshConnector.Connect(_sftp, _target, _acceptNewHostKey);
             _raw = new RawSftpRequests(_sftp);
-            var remote = string.IsNullOrEmpty(_target.RemotePath) ? "." : _target.RemotePath;
-            _root = remote.Length > 1 ? remote.TrimEnd('/') : remote;
-            MakeDirectories(_root);
+            _guard = new SftpPathGuard(_raw, ResolveRoot(), Timeout);
             _canSetOwner = _sftp.ConnectionInfo.Username == "root";
         }
 
-        private string Remote(string rel)
+        /// <summary>
+        /// Creates the configured root when absent, then resolves it once with realpath. Links in the configured path
+        /// are the admin's choice and are followed here, once; from then on the resolved path is used and checked with
+        /// lstat, so a root replaced by a link later is refused rather than followed.
+        /// </summary>
+        private string ResolveRoot()
         {
-            var n = RelativePath.Normalize(rel);
-            return n.Length == 0 ? _root : (_root == "/" ? "/" + n : _root + "/" + n);
+            var configured = string.IsNullOrEmpty(_target.RemotePath) ? "." : _target.RemotePath;
+            if (configured.Length > 1) configured = configured.TrimEnd('/');
+            var prefixes = new List<string>();
+            for (int i = configured.IndexOf('/', 1); i > 0; i = configured.IndexOf('/', i + 1)) prefixes.Add(configured.Substring(0, i));
+            prefixes.Add(configured);
+            foreach (var p in prefixes)
+            {
+                try { _raw.LStat(p); }
+                catch (SftpPathNotFoundException) { _raw.MkDir(p); }
+            }
+            var resolved = _raw.RealPath(configured)
+                ?? throw new IOException($"Target '{_target.Name}': the server could not resolve replica root '{configured}'.");
+            var attrs = _raw.LStat(resolved);
+            if (!attrs.IsDirectory)
+                throw new IOException($"Target '{_target.Name}': replica root '{configured}' ({resolved}) is not a directory.");
+            return resolved;
         }
 
-        private void MakeDirectories(string remotePath)
-        {
-            if (Exists(remotePath)) return;
-            var parent = remotePath.Contains("/") ? remotePath.Substring(0, remotePath.LastIndexOf('/')) : "";
-            if (parent.Length > 0) MakeDirectories(parent);
-            _raw.MkDir(remotePath);
-        }
-
-        private bool Exists(string remotePath)
-        {
-            try { _raw.LStat(remotePath); return true; }
-            catch (SftpPathNotFoundException) { return false; }
-        }
+        private SftpPathGuard Guard => _guard ?? throw new InvalidOperationException("The SFTP replica is not open.");
 
         public FileMeta Stat(string relativePath)
         {
-            SftpFileAttributes attrs;
-            var remote = Remote(relativePath);
-            try { attrs = _raw.LStat(remote); }
-            catch (SftpPathNotFoundException) { return null; }
-            return ToMeta(relativePath, remote, attrs);
+            var rel = RelativePath.Normalize(relativePath);
+            var attrs = Guard.CheckRead(rel);
+            return attrs == null ? null : ToMeta(rel, attrs);
         }
 
-        public IEnumerable<FileMeta> Walk(string relativeDir)
+        public List<FileMeta> List(string relativeDir)
         {
-            var stack = new Stack<string>();
-            stack.Push(RelativePath.Normalize(relativeDir));
-            while (stack.Count > 0)
+            var rel = RelativePath.Normalize(relativeDir);
+            var self = Guard.CheckRead(rel);
+            if (self == null) throw new DirectoryNotFoundException($"Replica directory '{rel}' does not exist.");
+            if (self.IsSymbolicLink) throw new IOException($"replica path '{rel}' is a symlink; refusing to list through it");
+            if (!self.IsDirectory) throw new IOException($"replica path '{rel}' is not a directory");
+            var entries = new List<FileMeta>();
+            var handle = _raw.OpenDir(_guard.Remote(rel));
+            try
             {
-                var dir = stack.Pop();
-                var children = new List<ISftpFile>();
-                try
-                {
-                    foreach (var f in _sftp.ListDirectory(Remote(dir)))
-                        if (f.Name != "." && f.Name != "..") children.Add(f);
-                }
-                catch (SftpPathNotFoundException) { continue; }
-                children.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
-                var subdirs = new List<string>();
-                foreach (var child in children)
-                {
-                    var rel = RelativePath.Combine(dir, child.Name);
-                    var meta = ToMeta(rel, child.FullName, child.Attributes);
-                    if (meta == null) continue;
-                    yield return meta;
-                    if (meta.Kind == EntryKind.Directory) subdirs.Add(rel);
-                }
-                for (int i = subdirs.Count - 1; i >= 0; i--) stack.Push(subdirs[i]);
+                // readdir's attributes are lstat's (OpenSSH): a link is listed as a link, never as what it points to.
+                for (var batch = _raw.ReadDir(handle); batch != null; batch = _raw.ReadDir(handle))
+                    foreach (var kv in batch)
+                    {
+                        if (kv.Key == "." || kv.Key == "..") continue;
+                        var meta = ToMeta(RelativePath.Combine(rel, kv.Key), kv.Value);
+                        if (meta != null) entries.Add(meta);
+                    }
             }
+            finally { _raw.Close(handle); }
+            entries.Sort((a, b) => RelativePath.Utf8Order.Compare(a.RelativePath, b.RelativePath));
+            return entries;
         }
 
         public void CreateDirectory(string relativePath, FileMeta meta)
         {
-            var remote = Remote(relativePath);
-            if (!Exists(remote)) _raw.MkDir(remote);
-            if (meta != null) SetAttributes(remote, meta);
+            var rel = RelativePath.Normalize(relativePath);
+            var self = Guard.CheckWrite(rel)[0];
+            if (self == null)
+            {
+                try { _raw.MkDir(_guard.Remote(rel)); }
+                catch (SshException) when (IsRealDirectory(rel)) { /* made meanwhile: fine */ }
+                self = _raw.LStat(_guard.Remote(rel));
+            }
+            if (!self.IsDirectory || self.IsSymbolicLink)
+                throw new IOException($"replica path '{rel}' exists and is not a directory");
+            if (meta != null) SetAttributes(a => _raw.SetStat(_guard.Remote(rel), a), meta);
         }
 
-        public long UploadFile(string localFullPath, FileMeta meta, CancellationToken cancel)
+        private bool IsRealDirectory(string rel)
         {
-            var final = Remote(meta.RelativePath);
-            var temp = SiblingTemp(final);
+            try { return _raw.LStat(_guard.Remote(rel)).IsDirectory; }
+            catch (SftpPathNotFoundException) { return false; }
+        }
+
+        public long UploadFile(DirectoryHandle source, string relativePath, CancellationToken cancel)
+        {
+            var rel = RelativePath.Normalize(relativePath);
+            if (rel.Length == 0) throw new ArgumentException("The replica root is not a file.", nameof(relativePath));
+            using var input = source.OpenRead(rel, out var opened);
+            var meta = opened.WithPath(rel); // what was read is what gets described: fstat of the open descriptor
+            var temp = RelativePath.Combine(RelativePath.Parent(rel), DirectoryHandle.TempName(RelativePath.Name(rel)));
+            Guard.CheckWrite(rel);
+            // CREATE|EXCL: a name that exists (even as a link) fails instead of being opened through.
+            var handle = _raw.Open(_guard.Remote(temp), RawSftpRequests.OpenWrite | RawSftpRequests.OpenCreateExclusive);
             try
             {
-                long sent;
-                using (var input = LocalFileSystem.OpenForReading(localFullPath))
-                using (cancel.Register(() => { try { _sftp.Disconnect(); } catch { } }))
-                {
-                    // SSH.NET reports upload progress on a pool thread, possibly after UploadFile returns,
-                    // so the stream's own position is the only reliable count of bytes sent.
-                    _sftp.UploadFile(input, temp, false);
-                    sent = input.Position;
-                }
+                // Private while it fills: the final mode may be tighter than the server's default for new files.
+                _raw.FSetStat(handle, SftpAttributes.Mode(0x180 /*0600*/));
+                long sent = SftpFileTransfer.Write(_raw, handle, input, Timeout, cancel);
                 cancel.ThrowIfCancellationRequested();
-                SetAttributes(temp, meta);
-                _raw.PosixRename(temp, final);
+                SetAttributes(a => _raw.FSetStat(handle, a), meta);
+                var h = handle;
+                handle = null;
+                _raw.Close(h);
+                Guard.CheckWrite(rel);
+                _raw.PosixRename(_guard.Remote(temp), _guard.Remote(rel));
                 return sent;
             }
             catch
             {
-                TryDelete(temp);
+                if (handle != null) TryClose(handle);
+                TryRemoveTemp(temp);
                 throw;
             }
         }
 
-        public bool ContentEquals(string localFullPath, string relativePath, CancellationToken cancel)
+        public bool ContentEquals(DirectoryHandle source, string relativePath, CancellationToken cancel)
         {
-            using (var a = LocalFileSystem.OpenForReading(localFullPath))
-            using (var b = _sftp.OpenRead(Remote(relativePath)))
-                return ContentCompare.StreamsEqual(a, b, cancel);
+            var rel = RelativePath.Normalize(relativePath);
+            using var input = source.OpenRead(rel, out var opened);
+            var self = Guard.CheckRead(rel);
+            // Only a regular file is read: the open below would follow a link at the final name.
+            if (self == null || !self.IsRegularFile || self.IsSymbolicLink || self.Size != opened.Size) return false;
+            var handle = _raw.Open(_guard.Remote(rel), RawSftpRequests.OpenRead);
+            try { return SftpFileTransfer.Equal(_raw, handle, input, Timeout, cancel); }
+            finally { TryClose(handle); }
         }
 
         public void ApplyMetadata(FileMeta meta)
         {
-            if (meta.Kind == EntryKind.Symlink) return; // SFTP setstat follows links: it would change the link's target
-            SetAttributes(Remote(meta.RelativePath), meta);
+            var rel = RelativePath.Normalize(meta.RelativePath);
+            var self = Guard.CheckWrite(rel)[0];
+            if (self == null) throw new FileNotFoundException($"Replica entry '{rel}' does not exist.");
+            // SFTP v3 SETSTAT follows a link at the final name: it would change the link's target. A link keeps
+            // whatever owner and time it was created with; its mode means nothing on Linux.
+            if (self.IsSymbolicLink || meta.Kind == EntryKind.Symlink) return;
+            SetAttributes(a => _raw.SetStat(_guard.Remote(rel), a), meta);
         }
 
         public void CreateSymlink(FileMeta meta)
         {
-            var final = Remote(meta.RelativePath);
-            var temp = SiblingTemp(final);
-            _raw.SymLink(meta.LinkTarget, temp);
-            try { _raw.PosixRename(temp, final); }
-            catch { TryDelete(temp); throw; }
+            var rel = RelativePath.Normalize(meta.RelativePath);
+            if (rel.Length == 0) throw new ArgumentException("The replica root cannot be a link.", nameof(meta));
+            var temp = RelativePath.Combine(RelativePath.Parent(rel), DirectoryHandle.TempName(RelativePath.Name(rel)));
+            Guard.CheckWrite(rel);
+            _raw.SymLink(meta.LinkTarget, _guard.Remote(temp));
+            try
+            {
+                Guard.CheckWrite(rel);
+                _raw.PosixRename(_guard.Remote(temp), _guard.Remote(rel));
+            }
+            catch { TryRemoveTemp(temp); throw; }
         }
 
-        public void Delete(string relativePath, bool isDirectory)
+        public void CreateSpecial(FileMeta meta) =>
+            throw new NotSupportedException($"SFTP cannot create a {meta.Kind} ('{meta.RelativePath}') on target '{_target.Name}'.");
+
+        public void Delete(string relativePath)
         {
-            if (RelativePath.Normalize(relativePath).Length == 0)
-                throw new InvalidOperationException("Refusing to delete the replica root itself.");
-            var meta = Stat(relativePath);
-            if (meta == null) return;
-            if (meta.Kind != EntryKind.Directory) { _raw.Remove(Remote(relativePath)); return; }
-            // Children first, deepest first; links are removed as links, never followed.
-            var entries = new List<FileMeta>(Walk(relativePath));
-            for (int i = entries.Count - 1; i >= 0; i--)
+            var rel = RelativePath.Normalize(relativePath);
+            if (rel.Length == 0) throw new InvalidOperationException("Refusing to delete the replica root itself.");
+            SftpFileAttributes self;
+            try { self = Guard.CheckWrite(rel)[0]; }
+            catch (DirectoryNotFoundException) { return; } // a missing parent: the entry is absent too
+            if (self == null) return;
+            if (self.IsDirectory && !self.IsSymbolicLink) DeleteTree(rel);
+            else _raw.Remove(_guard.Remote(rel)); // links (and specials) go as themselves
+        }
+
+        /// <summary>Children first; descends only into entries listed as real directories, and List refuses a link.</summary>
+        private void DeleteTree(string rel)
+        {
+            foreach (var child in List(rel))
             {
-                var e = entries[i];
-                if (e.Kind == EntryKind.Directory) _raw.RmDir(Remote(e.RelativePath));
-                else _raw.Remove(Remote(e.RelativePath));
+                if (child.Kind == EntryKind.Directory) { DeleteTree(child.RelativePath); continue; }
+                Guard.CheckWrite(child.RelativePath);
+                try { _raw.Remove(_guard.Remote(child.RelativePath)); }
+                catch (SftpPathNotFoundException) { }
             }
-            _raw.RmDir(Remote(relativePath));
+            Guard.CheckWrite(rel);
+            _raw.RmDir(_guard.Remote(rel));
         }
 
         public void Rename(string fromRelativePath, string toRelativePath)
         {
-            var existing = Stat(toRelativePath);
-            if (existing != null && existing.Kind == EntryKind.Directory) Delete(toRelativePath, true);
-            _raw.PosixRename(Remote(fromRelativePath), Remote(toRelativePath));
+            var from = RelativePath.Normalize(fromRelativePath);
+            var to = RelativePath.Normalize(toRelativePath);
+            if (from.Length == 0 || to.Length == 0) throw new InvalidOperationException("Refusing to rename the replica root.");
+            Guard.CheckWrite(from, to);
+            _raw.PosixRename(_guard.Remote(from), _guard.Remote(to));
         }
 
-        private void SetAttributes(string remote, FileMeta meta)
+        /// <summary>
+        /// Owner first (chown clears set-uid/set-gid, so it must precede the mode), then mode and mtime, each request
+        /// carrying only its own fields. When the owner is not set, the set-uid/set-gid bits are dropped: a set-uid file
+        /// owned by whoever we log in as is not what the source had.
+        /// </summary>
+        private void SetAttributes(Action<SftpFileAttributes> send, FileMeta meta)
         {
-            var attrs = _raw.LStat(remote);
-            if (meta.Mode >= 0) SetMode(attrs, meta.Mode);
-            attrs.LastWriteTimeUtc = LocalFileSystem.FromUnix(meta.MTime);
-            attrs.LastAccessTimeUtc = DateTime.UtcNow;
-            bool tryOwner = CanSetOwner && meta.Uid >= 0;
-            if (tryOwner) { attrs.UserId = unchecked((int)meta.Uid); attrs.GroupId = unchecked((int)meta.Gid); }
+            bool ownerSet = false;
+            if (CanSetOwner && meta.Uid >= 0 && meta.Gid >= 0)
+            {
+                try { send(SftpAttributes.Owner(meta.Uid, meta.Gid)); ownerSet = true; }
+                catch (SftpPermissionDeniedException) { _canSetOwner = false; }
+            }
+            int mode = meta.Mode;
+            if (mode >= 0 && !ownerSet) mode &= ~0xC00;
+            send(SftpAttributes.ModeAndTime(mode, meta.MTime));
+        }
+
+        private FileMeta ToMeta(string rel, SftpFileAttributes attrs)
+        {
+            string link = attrs.IsSymbolicLink ? _raw.ReadLink(_guard.Remote(rel)) : null;
+            return SftpAttributes.ToMeta(rel, attrs, link);
+        }
+
+        private void TryClose(byte[] handle)
+        {
+            try { if (_sftp.IsConnected) _raw.Close(handle); } catch (Exception) { }
+        }
+
+        /// <summary>Removes our own temp name, after the same parent check any removal gets.</summary>
+        private void TryRemoveTemp(string tempRel)
+        {
             try
             {
-                _raw.SetStat(remote, attrs);
+                if (!_sftp.IsConnected) return;
+                _guard.CheckWrite(tempRel);
+                _raw.Remove(_guard.Remote(tempRel));
             }
-            catch (SftpPermissionDeniedException) when (tryOwner)
-            {
-                _canSetOwner = false; // not root after all: keep mode and time, give up on ownership
-                SetAttributes(remote, meta);
-            }
+            catch (Exception) { }
         }
-
-        private static void SetMode(SftpFileAttributes a, int mode)
-        {
-            a.OwnerCanRead = (mode & 0x100) != 0; a.OwnerCanWrite = (mode & 0x80) != 0; a.OwnerCanExecute = (mode & 0x40) != 0;
-            a.GroupCanRead = (mode & 0x20) != 0; a.GroupCanWrite = (mode & 0x10) != 0; a.GroupCanExecute = (mode & 0x8) != 0;
-            a.OthersCanRead = (mode & 0x4) != 0; a.OthersCanWrite = (mode & 0x2) != 0; a.OthersCanExecute = (mode & 0x1) != 0;
-            a.IsUIDBitSet = (mode & 0x800) != 0; a.IsGroupIDBitSet = (mode & 0x400) != 0; a.IsStickyBitSet = (mode & 0x200) != 0;
-        }
-
-        private static int ModeOf(SftpFileAttributes a) =>
-            (a.OwnerCanRead ? 0x100 : 0) | (a.OwnerCanWrite ? 0x80 : 0) | (a.OwnerCanExecute ? 0x40 : 0) |
-            (a.GroupCanRead ? 0x20 : 0) | (a.GroupCanWrite ? 0x10 : 0) | (a.GroupCanExecute ? 0x8 : 0) |
-            (a.OthersCanRead ? 0x4 : 0) | (a.OthersCanWrite ? 0x2 : 0) | (a.OthersCanExecute ? 0x1 : 0) |
-            (a.IsUIDBitSet ? 0x800 : 0) | (a.IsGroupIDBitSet ? 0x400 : 0) | (a.IsStickyBitSet ? 0x200 : 0);
-
-        private FileMeta ToMeta(string rel, string remote, SftpFileAttributes a)
-        {
-            var kind = a.IsDirectory ? EntryKind.Directory : a.IsSymbolicLink ? EntryKind.Symlink : a.IsRegularFile ? EntryKind.File : (EntryKind?)null;
-            if (kind == null) return null;
-            string link = kind == EntryKind.Symlink ? _raw.ReadLink(remote) : null;
-            return new FileMeta(rel, kind.Value, kind == EntryKind.Directory ? 0 : a.Size,
-                LocalFileSystem.ToUnix(a.LastWriteTimeUtc), ModeOf(a), a.UserId, a.GroupId, link);
-        }
-
-        private static string SiblingTemp(string remoteFinal)
-        {
-            int slash = remoteFinal.LastIndexOf('/');
-            var dir = slash < 0 ? "" : remoteFinal.Substring(0, slash + 1);
-            return dir + ContentCompare.TempNameFor(remoteFinal.Substring(slash + 1));
-        }
-
-        private void TryDelete(string remote)
-        {
-            try { if (_sftp.IsConnected) _raw.Remove(remote); } catch (Exception) { }
-        }
-
-
-        // Transitional members of the new IReplica contract (filled in by the confinement work).
-        public bool CanCreateSpecial => false;
-        public int TimeResolutionNanos => 1000000000;
-        public List<FileMeta> List(string relativeDir) => throw new NotImplementedException();
-        public long UploadFile(DirectoryHandle source, string relativePath, CancellationToken cancel) => throw new NotImplementedException();
-        public bool ContentEquals(DirectoryHandle source, string relativePath, CancellationToken cancel) => throw new NotImplementedException();
-        public void CreateSpecial(FileMeta meta) => throw new NotSupportedException();
-        public void Delete(string relativePath) => Delete(relativePath, false);
 
         public void Dispose()
         {
             _sftp?.Dispose();
             _sftp = null;
+            _raw = null;
+            _guard = null;
         }
     }
 }
