@@ -70,8 +70,8 @@ namespace RealtimeMirror.Engine.Watching
                 Insert(path, null, kind, isDir ?? false, time);
                 return;
             }
+            if (kind == ChangeType.Deleted) KeepOrigin(p, except: null);
             p.Kind = Fold(p.Kind, kind);
-            if (kind == ChangeType.Deleted) p.OldPath = null;
             if (isDir.HasValue) p.IsDirectory = isDir.Value;
             Touch(p, time);
         }
@@ -95,23 +95,40 @@ namespace RealtimeMirror.Engine.Watching
             var to = c.RelativePath;
             string origin = from;
             bool isDir = c.IsDirectory ?? false;
-            if (_byPath.TryGetValue(from, out var p))
+            _byPath.TryGetValue(from, out var p);
+            if (p != null)
             {
                 isDir |= p.IsDirectory;
                 if (p.Kind == ChangeType.Renamed && p.OldPath != null) origin = p.OldPath; // a->b then b->c: the replica may still have a
                 else if (p.Kind == ChangeType.Created) origin = null;                      // new within the window: nothing to rename on the replica
             }
-            // The old name is a hint too: if the rename cannot be proven, the planner deletes it there.
-            Upsert(from, ChangeType.Deleted, isDir, c.Time);
+            // The Renamed event names the old path, which is all the hint it needs. A pending entry at the old name
+            // (b in a->b->c) stays as a Deleted hint: the replica may have had a b of its own.
+            if (p != null)
+            {
+                p.Kind = ChangeType.Deleted;
+                p.OldPath = null;
+                Touch(p, c.Time);
+            }
             if (origin == to) origin = null; // a->b->a: back home, maybe edited
             if (_byPath.TryGetValue(to, out var target))
             {
+                KeepOrigin(target, except: origin);
                 target.Kind = origin != null ? ChangeType.Renamed : ChangeType.Changed;
                 target.OldPath = origin;
                 target.IsDirectory = isDir;
                 Touch(target, c.Time);
             }
             else Insert(to, origin, origin != null ? ChangeType.Renamed : ChangeType.Created, isDir, c.Time);
+        }
+
+        /// <summary>A pending rename is losing its old path (deleted, or renamed over): keep that path as a hint of its own.</summary>
+        private void KeepOrigin(Pending p, string except)
+        {
+            if (p.Kind != ChangeType.Renamed || p.OldPath == null || p.OldPath == except) return;
+            var origin = p.OldPath;
+            p.OldPath = null;
+            if (!_byPath.ContainsKey(origin)) Insert(origin, null, ChangeType.Deleted, p.IsDirectory, p.LastTouched);
         }
 
         private void AddRescan(RawChange c)

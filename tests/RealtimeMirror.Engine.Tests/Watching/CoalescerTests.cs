@@ -65,7 +65,7 @@ namespace RealtimeMirror.Engine.Tests.Watching
         {
             Add(ChangeType.Renamed, "b", 0, false, "a");
             Add(ChangeType.Renamed, "c", 1, false, "b");
-            Assert.Equal(new[] { "Deleted a", "Deleted b", "Renamed a->c" }, Settle(100));
+            Assert.Equal(new[] { "Deleted b", "Renamed a->c" }, Settle(100));
         }
 
         [Fact]
@@ -76,6 +76,13 @@ namespace RealtimeMirror.Engine.Tests.Watching
             Add(ChangeType.Renamed, "y", 2, false, "x");
             Add(ChangeType.Renamed, "x", 3, false, "y");
             Assert.Equal(new[] { "Changed x", "Created n2", "Deleted n1", "Deleted y" }, Settle(100));
+        }
+
+        [Fact]
+        public void A_plain_rename_is_one_event()
+        {
+            Add(ChangeType.Renamed, "new", 0, false, "old");
+            Assert.Equal(new[] { "Renamed old->new" }, Settle(100));
         }
 
         [Fact]
