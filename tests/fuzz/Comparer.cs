@@ -35,14 +35,27 @@ public static class Comparer
             if (timed)
             {
                 var ns = p.Nanoseconds && a.Kind != Kind.Dir;
-                if (a.MtimeSec != b.MtimeSec || (ns && a.MtimeNsec != b.MtimeNsec))
-                    what.Add($"mtime {Time(a, ns)}/{Time(b, ns)}");
+                if (a.MtimeSec != b.MtimeSec) what.Add($"mtime {Time(a, ns)}/{Time(b, ns)}");
+                else if (ns && a.MtimeNsec != b.MtimeNsec) what.Add($"mtime(ns) {Time(a, ns)}/{Time(b, ns)}");
             }
             if (what.Count > 0) diffs.Add($"differs: {Bytes.Show(path)} ({a.Kind}) source/replica: {string.Join("; ", what)}");
         }
         foreach (var (path, b) in rep.Entries)
             if (!src.Entries.ContainsKey(path)) diffs.Add($"extra on replica: {Bytes.Show(path)} ({Describe(b)})");
         return diffs;
+    }
+
+    /// <summary>Short class names of a difference list, for one-line summaries: "content:2,mtime(ns):5".</summary>
+    public static string Categories(IEnumerable<string> diffs)
+    {
+        var counts = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        foreach (var d in diffs)
+        {
+            var cats = d.StartsWith("missing") ? new[] { "missing" } : d.StartsWith("extra") ? new[] { "extra" } : d.StartsWith("kind") ? new[] { "kind" }
+                : new[] { "content", "link target", "mode", "owner", "mtime(ns)", "mtime " }.Where(k => d.Contains("; " + k) || d.Contains(": " + k)).Select(k => k.Trim()).ToArray();
+            foreach (var k in cats) counts[k] = counts.GetValueOrDefault(k) + 1;
+        }
+        return string.Join(",", counts.Select(kv => $"{kv.Key.Replace(' ', '-')}:{kv.Value}"));
     }
 
     static string Describe(Entry e) => e.Kind switch

@@ -196,7 +196,7 @@ public static class Program
                 foreach (var line in d.Take(o.MaxDiffs)) Console.WriteLine($"           {line}");
                 if (d.Count > o.MaxDiffs) Console.WriteLine($"           ... and {d.Count - o.MaxDiffs} more");
             }
-            summary.Add($"{p.Kind}={(d.Count == 0 ? "ok" : $"FAIL({d.Count})")}");
+            summary.Add($"{p.Kind}={(d.Count == 0 ? "ok" : $"FAIL({d.Count}:{Comparer.Categories(d)})")}");
         }
         if (outsideDiffs.Count == 0) Console.WriteLine("  outside the replica roots: unchanged (sentinels intact)");
         else
