@@ -10,15 +10,22 @@
               it is installed, else with the converter in tests/tools/DocsToMaml.ps1.
     Package : Build + Docs, then a self-contained module folder in ./out/RealtimeMirror.
     Bench   : Build, then tests/bench/Run-Bench.ps1 (RealtimeMirror vs lsyncd vs rsync). Not part of Test.
+    Fuzz    : Build, then the differential fuzzer (tests/fuzz) for -Seeds (default 1,2,3) x -Operations (default 300)
+              against local, rsync and SFTP replicas; exit 1 if any replica did not converge.
+    Soak    : Fuzz with many seeds (default 20) x 10,000 operations, each killing the service (SIGKILL) and restarting
+              the fuzzer's sshd mid-churn.
     Run from Windows PowerShell or without pwsh: it installs the PowerShell dotnet tool and re-runs itself there.
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Docs', 'Package', 'Bench')]
+    [ValidateSet('Build', 'Test', 'Docs', 'Package', 'Bench', 'Fuzz', 'Soak')]
     [string] $Task = 'Build',
     [string] $Configuration = 'Release',
     # Pester/xunit filter: run only tests whose name matches.
-    [string] $Filter
+    [string] $Filter,
+    # Fuzz/Soak: seeds to run and operations per seed (defaults: Fuzz 1,2,3 x 300; Soak 1001..1020 x 10000).
+    [int[]] $Seeds,
+    [int] $Operations
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
@@ -62,8 +69,30 @@ function Get-PesterModulePath {
     $psd1.FullName
 }
 
+# ---- Differential fuzzer (tests/fuzz) -------------------------------------------------------------------------
+function Invoke-FuzzBuild {
+    Invoke-Native 'dotnet build (fuzzer)' { dotnet build "$Root/tests/fuzz/RealtimeMirror.Fuzz.csproj" -c $Configuration --nologo -v quiet } | Out-Host
+    "$Root/tests/fuzz/bin/$Configuration/net10.0/RealtimeMirror.Fuzz.dll"
+}
+
+function Invoke-Fuzz([int[]] $FuzzSeeds, [int] $Ops, [string[]] $Extra = @()) {
+    Invoke-Build
+    $dll = Invoke-FuzzBuild
+    $failed = @()
+    foreach ($seed in $FuzzSeeds) {
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        dotnet $dll --seed $seed --ops $Ops --targets local,rsync,sftp --repo $Root @Extra | Out-Host
+        if ($LASTEXITCODE -ne 0) { $failed += $seed }
+        Write-Host ("seed {0}: exit {1} in {2:F1} s" -f $seed, $LASTEXITCODE, $sw.Elapsed.TotalSeconds)
+    }
+    Write-Host "Fuzz: $($FuzzSeeds.Count - $failed.Count) of $($FuzzSeeds.Count) seeds converged$(if ($failed) { "; failing seeds: $($failed -join ', ')" })"
+    if ($failed) { exit 1 }
+}
+# -------------------------------------------------------------------------------------------------------------------
+
 function Invoke-Test {
     Invoke-Build
+    Invoke-FuzzBuild | Out-Null  # tests/Fuzz.Tests.ps1 runs it
     $results = Join-Path $Root 'TestResults'
     Remove-Item $results -Recurse -Force -ErrorAction SilentlyContinue
     New-Item -ItemType Directory $results | Out-Null
@@ -147,4 +176,6 @@ switch ($Task) {
     'Docs' { Invoke-Docs }
     'Package' { Invoke-Package }
     'Bench' { Invoke-Build; & "$Root/tests/bench/Run-Bench.ps1" }
+    'Fuzz' { Invoke-Fuzz $(if ($Seeds) { $Seeds } else { 1, 2, 3 }) $(if ($Operations) { $Operations } else { 300 }) }
+    'Soak' { Invoke-Fuzz $(if ($Seeds) { $Seeds } else { 1001..1020 }) $(if ($Operations) { $Operations } else { 10000 }) @('--kill', '--restart-sshd', '--settle-timeout', '120') }
 }
