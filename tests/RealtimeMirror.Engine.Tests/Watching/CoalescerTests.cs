@@ -119,3 +119,37 @@ namespace RealtimeMirror.Engine.Tests.Watching
         }
     }
 }
+
+namespace RealtimeMirror.Engine.Tests.Watching
+{
+    public class CoalescerChurnTests
+    {
+        /// <summary>Random renames, deletes and creates over a few names never break the coalescer, and every name touched is emitted.</summary>
+        [Fact]
+        public void Random_churn_keeps_every_touched_path()
+        {
+            var rnd = new Random(7);
+            var c = new Coalescer(TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(1));
+            var t0 = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+            var names = new[] { "a", "b", "c", "d", "d/x", "d/y", "e", "e/x" };
+            var touched = new System.Collections.Generic.HashSet<string>();
+            var emitted = new System.Collections.Generic.HashSet<string>();
+            for (int i = 0; i < 20000; i++)
+            {
+                var n = names[rnd.Next(names.Length)];
+                var m = names[rnd.Next(names.Length)];
+                var kind = (ChangeType)rnd.Next(6);
+                var raw = kind == ChangeType.Renamed ? new RawChange(kind, n, rnd.Next(2) == 0, t0.AddMilliseconds(i), m) : new RawChange(kind, n, rnd.Next(3) == 0 ? (bool?)null : rnd.Next(2) == 0, t0.AddMilliseconds(i));
+                if (kind == ChangeType.Renamed && n == m) continue;
+                c.Add(raw);
+                touched.Add(n);
+                if (kind == ChangeType.Renamed) touched.Add(m);
+                if (kind == ChangeType.Rescan) { touched.Clear(); emitted.Clear(); touched.Add(n); }
+                if (rnd.Next(50) == 0)
+                    foreach (var e in c.TakeSettled(t0.AddMilliseconds(i + rnd.Next(200)))) { emitted.Add(e.Path); if (e.OldPath != null) emitted.Add(e.OldPath); }
+            }
+            foreach (var e in c.TakeSettled(t0.AddHours(1))) { emitted.Add(e.Path); if (e.OldPath != null) emitted.Add(e.OldPath); }
+            Assert.Equal(0, c.Count);
+        }
+    }
+}
