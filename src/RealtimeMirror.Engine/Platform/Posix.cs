@@ -6,9 +6,9 @@ using System.Text;
 namespace RealtimeMirror.Engine.Platform
 {
     /// <summary>
-    /// The few libc calls netstandard2.0 lacks (owner, group, mode, symlinks, times). statx is used because its
-    /// struct layout is the same on every Linux architecture, unlike struct stat.
-    /// Paths go to libc as UTF-8 bytes, never through a shell.
+    /// Path-based libc calls kept for <see cref="LocalFileSystem"/> (the pre-confinement code path), and
+    /// <see cref="IsRoot"/>. New code goes through <see cref="DirectoryHandle"/> and Native/ instead: these
+    /// resolve whole paths and would follow a symlink in a parent. Paths go to libc in PathEncoding bytes.
     /// </summary>
     internal static class Posix
     {
@@ -48,13 +48,8 @@ namespace RealtimeMirror.Engine.Platform
             public bool IsRegular => (Mode & S_IFMT) == S_IFREG;
         }
 
-        private static byte[] Z(string s)
-        {
-            var n = Encoding.UTF8.GetByteCount(s);
-            var b = new byte[n + 1];
-            Encoding.UTF8.GetBytes(s, 0, s.Length, b, 0);
-            return b;
-        }
+        // Names are bytes: the project's one encoding, so a Latin-1 name reaches libc unchanged.
+        private static byte[] Z(string s) => Paths.PathEncoding.ToCString(s);
 
         /// <summary>lstat: does not follow a symlink. Returns false when the path does not exist.</summary>
         public static bool TryLStat(string path, out StatInfo info)
@@ -103,7 +98,7 @@ namespace RealtimeMirror.Engine.Platform
             var buf = new byte[4096];
             var n = (long)readlink(Z(path), buf, (IntPtr)buf.Length);
             if (n < 0) Check(-1, "readlink", path);
-            return Encoding.UTF8.GetString(buf, 0, (int)n);
+            return Paths.PathEncoding.FromBytes(buf, 0, (int)n);
         }
 
         /// <summary>Atomic replace, also over an existing symlink or file.</summary>

@@ -12,19 +12,38 @@ namespace RealtimeMirror.Engine.Platform.Native
     /// </summary>
     internal static unsafe class Beneath
     {
-        private static volatile bool s_noOpenat2;
+        private static volatile bool s_noOpenat2 = !Probe();
+
+        /// <summary>Tests set this to run the public API over the fallback walk (kernels before 5.6).</summary>
+        internal static volatile bool ForceWalk;
+
+        /// <summary>
+        /// Whether openat2 works here at all. A seccomp filter (older container runtimes) may answer EPERM rather
+        /// than ENOSYS for a syscall it does not know; opening "/" as O_PATH can fail for no other reason.
+        /// </summary>
+        private static unsafe bool Probe()
+        {
+            var how = new OpenHow { Flags = (ulong)(Flags.O_PATH | Flags.O_DIRECTORY | Flags.O_CLOEXEC) };
+            long fd = LibC.syscall_openat2(Flags.SYS_openat2, Flags.AT_FDCWD, new byte[] { (byte)'/', 0 }, &how, (nuint)sizeof(OpenHow));
+            if (fd < 0) return false;
+            LibC.close((int)fd);
+            return true;
+        }
 
         private static readonly byte[] Dot = { (byte)'.', 0 };
 
         public static int Open(int dirfd, string relativePath, int flags, uint mode)
         {
             flags |= Flags.O_CLOEXEC | Flags.O_NOFOLLOW;
-            if (!s_noOpenat2)
+            if (!s_noOpenat2 && !ForceWalk)
             {
                 var path = relativePath.Length == 0 ? Dot : PathEncoding.ToCString(relativePath);
+                // RESOLVE_NO_SYMLINKS already refuses a final link. With O_NOFOLLOW as well, O_PATH|O_DIRECTORY on a
+                // link would say ENOTDIR (like a plain file) instead of ELOOP, hiding that a link was planted there.
+                int how2Flags = (flags & Flags.O_DIRECTORY) != 0 ? flags & ~Flags.O_NOFOLLOW : flags;
                 var how = new OpenHow
                 {
-                    Flags = (ulong)(uint)flags,
+                    Flags = (ulong)(uint)how2Flags,
                     Mode = (flags & Flags.O_CREAT) != 0 ? mode : 0, // openat2 refuses a mode without O_CREAT
                     Resolve = Flags.RESOLVE_BENEATH | Flags.RESOLVE_NO_SYMLINKS | Flags.RESOLVE_NO_MAGICLINKS,
                 };
