@@ -6,8 +6,9 @@ namespace RealtimeMirror.Engine.Events
     public sealed class MirrorEvent
     {
         public MirrorEvent(string watchRoot, string relativePath, ChangeType changeType, bool isDirectory,
-            long? size, DateTime timeStamp, string oldRelativePath = null, int watchId = 0)
+            long? size, DateTime timeStamp, string oldRelativePath = null, int watchId = 0, string replicaSubdirectory = "")
         {
+            ReplicaSubdirectory = replicaSubdirectory ?? "";
             WatchRoot = watchRoot;
             RelativePath = relativePath ?? "";
             ChangeType = changeType;
@@ -35,6 +36,9 @@ namespace RealtimeMirror.Engine.Events
         public DateTime TimeStamp { get; }
         public string WatchRoot { get; }
         public int WatchId { get; }
+        /// <summary>Where the root lives on a replica: "" (the replica root) when the watch has one root, else the
+        /// root's last segment (several roots share a target, each in its own subdirectory).</summary>
+        public string ReplicaSubdirectory { get; }
 
         public override string ToString() =>
             OldRelativePath == null ? $"{ChangeType} {RelativePath}" : $"{ChangeType} {OldRelativePath} -> {RelativePath}";

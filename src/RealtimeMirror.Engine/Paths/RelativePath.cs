@@ -93,8 +93,8 @@ namespace RealtimeMirror.Engine.Paths
                 if (x == null) return -1;
                 if (y == null) return 1;
                 // Ordinal UTF-16 order equals UTF-8 byte order except around surrogates; compare bytes to be exact.
-                var bx = Encoding.UTF8.GetBytes(x);
-                var by = Encoding.UTF8.GetBytes(y);
+                var bx = PathEncoding.Instance.GetBytes(x);
+                var by = PathEncoding.Instance.GetBytes(y);
                 int n = Math.Min(bx.Length, by.Length);
                 for (int i = 0; i < n; i++)
                     if (bx[i] != by[i]) return bx[i].CompareTo(by[i]);

@@ -1,42 +1,75 @@
 namespace RealtimeMirror.Engine.Planning
 {
-    /// <summary>The quick check, rsync-style: size and whole-second mtime decide; content is read only on a tie of size.</summary>
-    public static class EntryComparer
+    /// <summary>
+    /// Decides, for one path present on both sides or one only, which action makes the replica equal. Times are
+    /// compared at the precision the transport can set (whole seconds over SFTP v3 and rsync protocol 27,
+    /// nanoseconds locally); a write the watcher saw is never trusted to the quick check.
+    /// </summary>
+    public sealed class EntryComparer
     {
-        /// <summary>The action that makes <paramref name="replica"/> equal to <paramref name="source"/>; null when already equal.
-        /// A kind mismatch returns null too: the caller deletes the replica entry first (see <see cref="KindsDiffer"/>).</summary>
-        public static ActionKind? Compare(FileMeta source, FileMeta replica, bool compareOwner)
+        private readonly bool _compareOwner;
+        private readonly int _resolution;
+
+        public EntryComparer(bool compareOwner, int timeResolutionNanos)
+        {
+            _compareOwner = compareOwner;
+            _resolution = timeResolutionNanos <= 0 ? 1 : timeResolutionNanos;
+        }
+
+        /// <summary>The action for an entry whose kinds agree (or that the replica lacks); null when equal.</summary>
+        public ActionKind? Compare(FileMeta source, FileMeta replica, bool contentChanged)
         {
             if (replica == null)
-                return source.Kind == EntryKind.Directory ? ActionKind.MakeDirectory
-                    : source.Kind == EntryKind.Symlink ? ActionKind.MakeSymlink : ActionKind.SendFile;
-            if (KindsDiffer(source, replica)) return null;
+            {
+                switch (source.Kind)
+                {
+                    case EntryKind.Directory: return ActionKind.MakeDirectory;
+                    case EntryKind.Symlink: return ActionKind.MakeSymlink;
+                    case EntryKind.File: return ActionKind.SendFile;
+                    default: return ActionKind.MakeSpecial;
+                }
+            }
             switch (source.Kind)
             {
                 case EntryKind.Symlink:
                     // A replica whose link target we cannot read is compared by length (lstat size of a link).
                     bool same = replica.LinkTarget != null ? replica.LinkTarget == source.LinkTarget : replica.Size == source.Size;
-                    return same ? (ActionKind?)null : ActionKind.MakeSymlink;
+                    if (!same) return ActionKind.MakeSymlink;
+                    return OwnerDiffers(source, replica) ? ActionKind.SetMetadata : (ActionKind?)null;
                 case EntryKind.File:
                     if (source.Size != replica.Size) return ActionKind.SendFile;
-                    if (source.MTime != replica.MTime) return ActionKind.CheckContent;
-                    return MetadataDiffers(source, replica, compareOwner) ? ActionKind.SetMetadata : (ActionKind?)null;
+                    if (contentChanged || !SameTime(source, replica)) return ActionKind.CheckContent;
+                    return ModeOrOwnerDiffers(source, replica) ? ActionKind.SetMetadata : (ActionKind?)null;
+                case EntryKind.Directory:
+                    return MetadataDiffers(source, replica) ? ActionKind.SetMetadata : (ActionKind?)null;
                 default:
-                    // Directory mtimes are fixed after their children are written (writing children changes them).
-                    return ModeOrOwnerDiffers(source, replica, compareOwner) ? ActionKind.SetMetadata : (ActionKind?)null;
+                    if (source.DeviceNumber != replica.DeviceNumber) return ActionKind.MakeSpecial;
+                    return MetadataDiffers(source, replica) ? ActionKind.SetMetadata : (ActionKind?)null;
             }
         }
 
         public static bool KindsDiffer(FileMeta source, FileMeta replica) => replica != null && source.Kind != replica.Kind;
 
-        public static bool MetadataDiffers(FileMeta source, FileMeta replica, bool compareOwner) =>
-            source.MTime != replica.MTime || ModeOrOwnerDiffers(source, replica, compareOwner);
+        public bool MetadataDiffers(FileMeta source, FileMeta replica) => !SameTime(source, replica) || ModeOrOwnerDiffers(source, replica);
 
-        private static bool ModeOrOwnerDiffers(FileMeta source, FileMeta replica, bool compareOwner)
+        /// <summary>Equal at the transport's precision: the replica's time is the source's, truncated to what it can hold.</summary>
+        public bool SameTime(FileMeta source, FileMeta replica)
         {
-            if (source.Mode >= 0 && replica.Mode >= 0 && source.Mode != replica.Mode) return true;
-            if (compareOwner && source.Uid >= 0 && (source.Uid != replica.Uid || source.Gid != replica.Gid)) return true;
-            return false;
+            if (source.MTime != replica.MTime) return false;
+            if (_resolution >= 1_000_000_000) return true;
+            return source.MTimeNanos / _resolution == replica.MTimeNanos / _resolution;
         }
+
+        private bool ModeOrOwnerDiffers(FileMeta source, FileMeta replica)
+        {
+            if (source.Mode >= 0 && replica.Mode >= 0 && ExpectedMode(source) != replica.Mode) return true;
+            return OwnerDiffers(source, replica);
+        }
+
+        /// <summary>Where the owner is not set, the set-id bits are dropped (as rsync does): expect that on the replica.</summary>
+        private int ExpectedMode(FileMeta source) => _compareOwner ? source.Mode : source.Mode & ~0xC00;
+
+        private bool OwnerDiffers(FileMeta source, FileMeta replica) =>
+            _compareOwner && source.Uid >= 0 && (source.Uid != replica.Uid || source.Gid != replica.Gid);
     }
 }

@@ -3,12 +3,15 @@ namespace RealtimeMirror.Engine.Planning
     public enum ActionKind
     {
         MakeDirectory,
-        /// <summary>Send the file whole: absent on the replica, or its size differs.</summary>
+        /// <summary>Send the file: absent on the replica, its size differs, or its content is unknown.</summary>
         SendFile,
-        /// <summary>Same size, other mtime: compare content, then send or only set metadata (a mere touch).</summary>
+        /// <summary>Size equal, content possibly not (other mtime, or a write was seen): compare content, then send
+        /// or only set metadata (a mere touch).</summary>
         CheckContent,
         SetMetadata,
         MakeSymlink,
+        /// <summary>A fifo or device node (made only where the transport can).</summary>
+        MakeSpecial,
         Delete,
         Rename,
     }
@@ -31,9 +34,11 @@ namespace RealtimeMirror.Engine.Planning
         public string OldRelativePath { get; }
         public FileMeta Source { get; }
         public FileMeta Replica { get; }
-        /// <summary>Housekeeping the user did not ask about (a new directory's time after its contents landed): no result.</summary>
+        /// <summary>Housekeeping the user did not ask about (a directory's time after its contents changed): no result, no prompt.</summary>
         public bool Quiet { get; }
 
-        public override string ToString() => $"{Kind} {RelativePath}";
+        public bool IsDirectory => (Source ?? Replica)?.Kind == EntryKind.Directory;
+
+        public override string ToString() => OldRelativePath == null ? $"{Kind} {RelativePath}" : $"{Kind} {OldRelativePath} -> {RelativePath}";
     }
 }

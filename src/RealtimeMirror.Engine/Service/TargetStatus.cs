@@ -16,8 +16,16 @@ namespace RealtimeMirror.Engine.Service
         public long BytesSent { get; internal set; }
         public string LastError { get; internal set; }
         public DateTime? LastSync { get; internal set; }
-        /// <summary>Age of the oldest event not yet applied: how far the replica trails the source.</summary>
-        public TimeSpan Lag { get; internal set; }
+        /// <summary>Age of the oldest change not yet on the replica (queued, in flight or waiting for a retry):
+        /// how far the replica trails the source. It keeps growing while the target is down.</summary>
+        public TimeSpan Lag => OldestPending is DateTime t ? DateTime.UtcNow - t : TimeSpan.Zero;
+        /// <summary>UTC time of the oldest change not yet on the replica; null when it is up to date.</summary>
+        public DateTime? OldestPending { get; internal set; }
+        /// <summary>Paths whose last attempt failed (disk full, permission, I/O error); retried with backoff.</summary>
+        public int RetrySetSize { get; internal set; }
+        /// <summary>Entries created, updated or deleted on the replica.</summary>
+        public long FilesApplied { get; internal set; }
+        public DateTime? LastErrorTime { get; internal set; }
         /// <summary>When the next connection attempt is due while Retrying.</summary>
         public DateTime? NextRetry { get; internal set; }
 

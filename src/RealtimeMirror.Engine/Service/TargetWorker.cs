@@ -1,37 +1,46 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Threading;
 using RealtimeMirror.Engine.Events;
-using RealtimeMirror.Engine.Paths;
-using RealtimeMirror.Engine.Results;
+using RealtimeMirror.Engine.Planning;
 using RealtimeMirror.Engine.Sync;
 using RealtimeMirror.Engine.Targets;
 
 namespace RealtimeMirror.Engine.Service
 {
     /// <summary>
-    /// Applies the events of one watch to one target on its own thread. The queue is its own, so a slow or
-    /// down target never holds up the others; while the target is down its queue keeps growing up to a bound,
-    /// past which it is folded into one Rescan of the roots (a full compare loses nothing). Connection losses
-    /// are retried with backoff; the event that failed is applied again after reconnecting.
+    /// Mirrors the hints of one watch to one target on its own thread. Its queue is its own, so a slow or down
+    /// target never holds up the others. Every batch goes through the one planner (TargetSession.Sync). A lost
+    /// connection puts the batch back and reconnects with backoff; per-entry failures go to a retry set that is
+    /// hinted again with backoff, so a replica whose disk was full or whose directory was locked catches up without
+    /// a restart. Every exception is caught and reported: this thread never dies silently.
     /// </summary>
     internal sealed class TargetWorker : IDisposable
     {
         private readonly MirrorTarget _target;
         private readonly ServiceOptions _options;
         private readonly object _gate = new object();
-        private readonly LinkedList<MirrorEvent> _queue = new LinkedList<MirrorEvent>();
+        private readonly HintQueue _queue;
+        private readonly Dictionary<(string Root, string Path), DateTime> _retry = new Dictionary<(string, string), DateTime>();
         private readonly Thread _thread;
         private readonly CancellationTokenSource _stop = new CancellationTokenSource();
         private readonly Backoff _backoff;
-        private TargetSession _session;
-        private bool _collapsed;
+        private readonly Backoff _retryBackoff;
+        private readonly Dictionary<string, SourceRoot> _sources = new Dictionary<string, SourceRoot>(StringComparer.Ordinal);
+        private readonly IReadOnlyDictionary<string, string> _subdirectories;
+        // One session per root: with several roots each mirrors into its own replica subdirectory.
+        private readonly Dictionary<string, TargetSession> _sessions = new Dictionary<string, TargetSession>(StringComparer.Ordinal);
 
         public TargetWorker(MirrorTarget target, ServiceOptions options)
         {
             _target = target;
             _options = options;
+            _queue = new HintQueue(options.MaxQueuedEvents);
             _backoff = new Backoff(options.RetryFirst, options.RetryMax);
+            _retryBackoff = new Backoff(options.RetryFirst, options.RetryMax);
+            foreach (var root in options.Roots) _sources[root] = new SourceRoot(root);
+            _subdirectories = MirrorTarget.SubdirectoriesFor(options.Roots);
             Status = new TargetStatus { Target = target.Name, State = TargetState.Connecting };
             _thread = new Thread(Run) { IsBackground = true, Name = "RealtimeMirror target " + target.Name };
         }
@@ -44,51 +53,55 @@ namespace RealtimeMirror.Engine.Service
         {
             lock (_gate)
             {
-                if (_collapsed) return; // a pending Rescan of every root already covers it
-                _queue.AddLast(e);
-                if (_queue.Count > _options.MaxQueuedEvents)
-                {
-                    // Bounded memory during a long outage: one Rescan per root replaces everything queued.
-                    _queue.Clear();
-                    foreach (var root in _options.Roots)
-                        _queue.AddLast(new MirrorEvent(root, "", ChangeType.Rescan, true, null, DateTime.UtcNow));
-                    _collapsed = true;
-                }
-                Status.QueueLength = _queue.Count;
+                foreach (var h in SyncHint.FromEvent(e.ChangeType, e.RelativePath, e.OldRelativePath, e.IsDirectory))
+                    _queue.Add(e.WatchRoot, h, e.TimeStamp);
+                UpdateQueueStatus();
                 Monitor.Pulse(_gate);
             }
         }
 
-        /// <summary>Waits for events and returns up to <paramref name="max"/> of them from the head, leaving them queued.</summary>
-        private bool TryPeek(out List<MirrorEvent> batch, int max, CancellationToken cancel)
+        private void UpdateQueueStatus()
         {
-            // Stopping pulses the gate, so an idle worker sleeps without polling.
+            Status.QueueLength = _queue.Count + _queue.InFlight;
+            Status.RetrySetSize = _retry.Count;
+            var oldest = _queue.OldestSince;
+            foreach (var t in _retry.Values) if (oldest == null || t < oldest) oldest = t;
+            Status.OldestPending = oldest;
+        }
+
+        /// <summary>Waits for hints (or retries that fell due) and takes a batch into flight.</summary>
+        private bool TryTake(out List<(string Root, List<SyncHint> Hints)> batch, CancellationToken cancel)
+        {
             using (cancel.Register(() => { lock (_gate) Monitor.PulseAll(_gate); }))
             lock (_gate)
             {
-                while (_queue.Count == 0)
+                while (true)
                 {
                     if (cancel.IsCancellationRequested) { batch = null; return false; }
-                    Status.Lag = TimeSpan.Zero;
+                    var wait = QueueRetriesDue();
+                    if (_queue.Count > 0) break;
+                    UpdateQueueStatus();
                     if (Status.State == TargetState.Syncing) Status.State = TargetState.Idle;
-                    Monitor.Wait(_gate);
+                    Monitor.Wait(_gate, wait);
                 }
-                batch = new List<MirrorEvent>(Math.Min(max, _queue.Count));
-                foreach (var e in _queue) { batch.Add(e); if (batch.Count == max) break; }
-                Status.Lag = DateTime.UtcNow - batch[0].TimeStamp;
+                batch = _queue.Take(_options.MaxBatch);
+                UpdateQueueStatus();
                 return true;
             }
         }
 
-        /// <summary>Removes events only once they were applied: after a lost connection they are applied again.</summary>
-        private void Dequeue(int count)
+        /// <summary>Moves retries that are due into the queue; returns how long until the next one is (infinite when none).</summary>
+        private TimeSpan QueueRetriesDue()
         {
-            lock (_gate)
+            if (_retry.Count == 0) return Timeout.InfiniteTimeSpan;
+            var now = DateTime.UtcNow;
+            var next = DateTime.MaxValue;
+            foreach (var r in _retry.ToList())
             {
-                for (int i = 0; i < count && _queue.Count > 0; i++) _queue.RemoveFirst();
-                if (_queue.Count == 0) _collapsed = false;
-                Status.QueueLength = _queue.Count;
+                if (r.Value <= now) { _queue.Add(r.Key.Root, new SyncHint(r.Key.Path, subtree: true, contentChanged: true), now); _retry.Remove(r.Key); }
+                else if (r.Value < next) next = r.Value;
             }
+            return next == DateTime.MaxValue ? Timeout.InfiniteTimeSpan : next - now;
         }
 
         private void Run()
@@ -97,83 +110,95 @@ namespace RealtimeMirror.Engine.Service
             try
             {
                 if (!Connect(cancel)) return;
-                if (_options.InitialSync) InitialSync(cancel);
-                while (TryPeek(out var batch, _options.MaxBatch, cancel))
+                if (_options.InitialSync)
                 {
-                    Status.State = TargetState.Syncing;
-                    try
+                    lock (_gate)
+                        foreach (var root in _options.Roots) _queue.Add(root, SyncHint.WholeTree(), DateTime.UtcNow);
+                    Status.State = TargetState.InitialSync;
+                }
+                while (TryTake(out var batch, cancel))
+                {
+                    if (Status.State != TargetState.InitialSync) Status.State = TargetState.Syncing;
+                    ApplyBatch(batch, cancel);
+                    if (Status.State == TargetState.InitialSync)
                     {
-                        // Applying is idempotent (the source is checked as it is now), so a batch cut short is simply applied again.
-                        _session.Events.ApplyBatch(batch, SyncOptionsFor(cancel));
-                        Dequeue(batch.Count);
-                        Status.Applied += batch.Count;
-                        Status.LastSync = DateTime.UtcNow;
-                    }
-                    catch (OperationCanceledException) when (cancel.IsCancellationRequested) { return; }
-                    catch (Exception ex) when (ReplicaFailure.IsConnectionLost(ex))
-                    {
-                        Report(batch[0].RelativePath, ex);
-                        DropSession();
-                        if (!Connect(cancel)) return; // the events stay queued and are applied again
-                    }
-                    catch (Exception ex)
-                    {
-                        // Something in this batch cannot be applied: go one by one so the rest still land.
-                        Report(batch[0].RelativePath, ex);
-                        try { ApplyOneByOne(batch, cancel); }
-                        catch (OperationCanceledException) when (cancel.IsCancellationRequested) { return; }
-                        catch (Exception lost) when (ReplicaFailure.IsConnectionLost(lost))
-                        {
-                            DropSession();
-                            if (!Connect(cancel)) return;
-                        }
+                        Status.State = TargetState.Idle;
+                        ReturnStartupMemory();
                     }
                 }
+            }
+            catch (OperationCanceledException) when (cancel.IsCancellationRequested) { }
+            catch (Exception e)
+            {
+                // Nothing above should throw; if it does, say so instead of vanishing.
+                Report("", e);
+                Status.State = TargetState.Failed;
             }
             finally
             {
                 DropSession();
+                foreach (var s in _sources.Values) s.Dispose();
                 Status.State = Status.State == TargetState.Failed ? TargetState.Failed : TargetState.Stopped;
             }
         }
 
-        private void ApplyOneByOne(List<MirrorEvent> batch, CancellationToken cancel)
+        private void ApplyBatch(List<(string Root, List<SyncHint> Hints)> batch, CancellationToken cancel)
         {
-            foreach (var e in batch)
+            while (true)
             {
-                try { _session.Events.Apply(e, SyncOptionsFor(cancel)); }
-                catch (Exception ex) when (!ReplicaFailure.IsConnectionLost(ex)) { Report(e.RelativePath, ex); }
-                Dequeue(1);
-                Status.Applied++;
-            }
-        }
-
-        private void InitialSync(CancellationToken cancel)
-        {
-            while (!cancel.IsCancellationRequested)
-            {
-                Status.State = TargetState.InitialSync;
                 try
                 {
-                    foreach (var root in _options.Roots)
-                        _session.SyncTree(root, SyncOptionsFor(cancel, delete: true), allowDelta: true);
+                    var failed = new List<(string, string)>();
+                    foreach (var (root, hints) in batch)
+                    {
+                        var source = _sources[root];
+                        try
+                        {
+                            foreach (var path in _sessions[root].Sync(source, hints, SyncOptionsFor(cancel))) failed.Add((root, path));
+                        }
+                        catch (SourceRootMissingException e)
+                        {
+                            // Nothing is deleted while the root is gone; compare it whole once it is back.
+                            Report("", e);
+                            failed.Add((root, ""));
+                        }
+                    }
+                    lock (_gate)
+                    {
+                        _queue.Complete();
+                        var due = DateTime.UtcNow + (failed.Count > 0 ? _retryBackoff.Next() : TimeSpan.Zero);
+                        if (failed.Count == 0) _retryBackoff.Reset();
+                        foreach (var f in failed) _retry[f] = due;
+                        UpdateQueueStatus();
+                    }
+                    Status.Applied += batch.Sum(b => b.Hints.Count);
                     Status.LastSync = DateTime.UtcNow;
-                    Status.State = TargetState.Idle;
-                    ReturnStartupMemory();
                     return;
                 }
-                catch (OperationCanceledException) when (cancel.IsCancellationRequested) { return; }
-                catch (Exception ex) when (ReplicaFailure.IsConnectionLost(ex))
+                catch (OperationCanceledException) when (cancel.IsCancellationRequested)
                 {
+                    lock (_gate) _queue.Restore();
+                    throw;
+                }
+                catch (Exception ex)
+                {
+                    // Lost connection, or anything unexpected: the batch goes back, the session is rebuilt, we try again.
                     Report("", ex);
+                    lock (_gate) { _queue.Restore(); UpdateQueueStatus(); }
                     DropSession();
-                    if (!Connect(cancel)) return;
+                    if (!ReplicaFailure.IsConnectionLost(ex))
+                    {
+                        Status.State = TargetState.Retrying;
+                        if (cancel.WaitHandle.WaitOne(_backoff.Next())) throw new OperationCanceledException(cancel);
+                    }
+                    if (!Connect(cancel)) throw new OperationCanceledException(cancel);
+                    lock (_gate) batch = _queue.Take(_options.MaxBatch);
                 }
             }
         }
 
         /// <summary>
-        /// The initial sync of a big tree holds its whole file list for a while; a service then idles for days,
+        /// The initial sync of a big tree holds its whole plan for a while; a service then idles for days,
         /// so hand that memory back to the OS once instead of keeping the peak resident.
         /// </summary>
         private static void ReturnStartupMemory()
@@ -190,7 +215,8 @@ namespace RealtimeMirror.Engine.Service
                 try
                 {
                     Status.State = TargetState.Connecting;
-                    _session = TargetSession.Open(_target, false, cancel);
+                    foreach (var root in _options.Roots)
+                        if (!_sessions.ContainsKey(root)) _sessions[root] = TargetSession.Open(_target.ForSubdirectory(_subdirectories[root]), false, cancel);
                     _backoff.Reset();
                     Status.NextRetry = null;
                     return true;
@@ -201,7 +227,8 @@ namespace RealtimeMirror.Engine.Service
                     Status.State = TargetState.Failed; // wrong key or host key: retrying cannot help
                     return false;
                 }
-                catch (Exception e) when (ReplicaFailure.IsConnectionLost(e) && !cancel.IsCancellationRequested)
+                catch (OperationCanceledException) { return false; }
+                catch (Exception e)
                 {
                     Report("", e);
                     var delay = _backoff.Next();
@@ -209,35 +236,36 @@ namespace RealtimeMirror.Engine.Service
                     Status.NextRetry = DateTime.UtcNow + delay;
                     if (cancel.WaitHandle.WaitOne(delay)) return false;
                 }
-                catch (OperationCanceledException) { return false; }
             }
             return false;
         }
 
-        private SyncOptions SyncOptionsFor(CancellationToken cancel, bool delete = true) => new SyncOptions
+        private SyncOptions SyncOptionsFor(CancellationToken cancel) => new SyncOptions
         {
-            Delete = delete,
             Exclude = _options.Exclude,
             Cancel = cancel,
             OnResult = r =>
             {
                 Status.BytesSent += r.Bytes;
+                Status.FilesApplied++;
                 _options.OnResult(r);
             },
             OnError = Report,
+            OnWarning = (path, why) => _options.OnError(_target.Name, path, new NotSupportedException(why)),
         };
 
         private void Report(string relativePath, Exception e)
         {
             Status.Errors++;
             Status.LastError = e.Message;
-            _options.OnError(_target.Name, relativePath, e);
+            Status.LastErrorTime = DateTime.UtcNow;
+            try { _options.OnError(_target.Name, relativePath, e); } catch (Exception) { /* a reporter must not kill the worker */ }
         }
 
         private void DropSession()
         {
-            try { _session?.Dispose(); } catch (Exception) { }
-            _session = null;
+            foreach (var s in _sessions.Values) { try { s.Dispose(); } catch (Exception) { } }
+            _sessions.Clear();
         }
 
         public void Stop()

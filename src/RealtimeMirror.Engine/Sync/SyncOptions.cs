@@ -9,14 +9,20 @@ namespace RealtimeMirror.Engine.Sync
     /// <summary>How a sync runs and where it reports. The callbacks run on the calling thread.</summary>
     public sealed class SyncOptions
     {
-        /// <summary>Delete replica entries the source does not have (tree syncs; event deletes always propagate).</summary>
-        public bool Delete { get; set; }
         public GlobFilter Exclude { get; set; } = GlobFilter.None;
-        /// <summary>Asked before every change; false skips it (how -WhatIf and -Confirm reach the engine).</summary>
+        /// <summary>Delete replica entries the source confirms are gone. Off (a one-shot sync without -Delete): extraneous
+        /// entries stay; an entry whose kind changed is still replaced.</summary>
+        public bool Delete { get; set; } = true;
+        /// <summary>Asked before every change the user would want to know of; false skips it and everything below it
+        /// (how -Confirm reaches the engine).</summary>
         public Func<PlannedAction, bool> ShouldProcess { get; set; } = _ => true;
+        /// <summary>-WhatIf: plan everything, ask ShouldProcess for each visible action (it prints "What if"), change nothing.</summary>
+        public bool DryRun { get; set; }
         public Action<SyncResult> OnResult { get; set; } = _ => { };
         /// <summary>A per-entry failure; the sync goes on with the rest of the tree.</summary>
         public Action<string, Exception> OnError { get; set; } = (_, e) => { };
+        /// <summary>Something left out on purpose (path, why): a fifo over SFTP, say.</summary>
+        public Action<string, string> OnWarning { get; set; } = (_, __) => { };
         /// <summary>(done, total, current relative path)</summary>
         public Action<int, int, string> OnProgress { get; set; } = (_, __, ___) => { };
         /// <summary>Also report entries that were already equal.</summary>

@@ -1,34 +1,41 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
+using RealtimeMirror.Engine.Planning;
 using RealtimeMirror.Engine.Targets;
 using RealtimeMirror.Engine.Transport;
 
 namespace RealtimeMirror.Engine.Sync
 {
-    /// <summary>One open connection to one target, reused for every tree or event sync sent to it.</summary>
+    /// <summary>
+    /// One open connection to one target, reused for every sync sent to it. <see cref="Sync"/> is the only way
+    /// anything reaches a replica: hints in, one planner, one executor.
+    /// </summary>
     public sealed class TargetSession : IDisposable
     {
+        /// <summary>Paths whose source kept changing while being sent are planned again this many times, then left to the next hint.</summary>
+        private const int MaxRounds = 3;
+
         private TargetSession(MirrorTarget target, IReplica replica, DeltaPusher delta)
         {
             Target = target;
             Replica = replica;
             Delta = delta;
-            Events = new EventSynchronizer(replica, delta);
         }
 
         public MirrorTarget Target { get; }
         public IReplica Replica { get; }
-        public EventSynchronizer Events { get; }
         /// <summary>Delta transfer through the host's rsync; null for local targets and hosts without rsync.</summary>
         public DeltaPusher Delta { get; }
 
-        public static TargetSession Open(MirrorTarget target, bool acceptNewHostKey, CancellationToken cancel)
+        /// <param name="allowDelta">False: whole files over SFTP even where the host has rsync (-NoDelta).</param>
+        public static TargetSession Open(MirrorTarget target, bool acceptNewHostKey, CancellationToken cancel, bool allowDelta = true)
         {
             var replica = ReplicaFactory.Open(target, acceptNewHostKey, cancel);
             try
             {
-                return new TargetSession(target, replica, DeltaPusher.TryOpen(target, replica.CanSetOwner));
+                return new TargetSession(target, replica, allowDelta ? DeltaPusher.TryOpen(target, replica.CanSetOwner) : null);
             }
             catch
             {
@@ -38,30 +45,80 @@ namespace RealtimeMirror.Engine.Sync
         }
 
         /// <summary>
-        /// Makes the whole replica equal to <paramref name="sourceRoot"/>: through rsync when the host has it and
-        /// <paramref name="allowDelta"/> (not under -WhatIf/-Confirm, which need our own per-entry plan), else by plan over SFTP.
+        /// Makes the replica equal to the source wherever the hints point. Renames the planner can prove run first
+        /// (not under -WhatIf, whose plan must not depend on changes it will not make); then the compare.
+        /// Returns the paths that failed (per-entry errors, reported already) for the caller's retry set.
         /// </summary>
-        public void SyncTree(string sourceRoot, SyncOptions o, bool allowDelta)
+        public IReadOnlyList<string> Sync(SourceRoot source, IEnumerable<SyncHint> hints, SyncOptions o)
         {
-            if (Delta == null || !allowDelta)
+            var list = hints.ToList();
+            if (source.EnsureCurrent()) list = new List<SyncHint> { SyncHint.WholeTree() }; // a new root directory: compare it whole
+            RefuseOverlap(source.Path);
+            var planner = new Planner(source.Handle, Replica, o.Exclude, source.Links, o.Delete);
+            var executor = new PlanExecutor(source, Replica, Delta);
+            var failed = new List<string>();
+            for (int round = 0; round < MaxRounds && list.Count > 0; round++)
             {
-                TreeSynchronizer.Sync(sourceRoot, "", Replica, o);
-                return;
+                o.Cancel.ThrowIfCancellationRequested();
+                if (!o.DryRun)
+                {
+                    var renames = planner.PlanRenames(list);
+                    if (renames.Count > 0)
+                    {
+                        var renamePlan = new Plan();
+                        renamePlan.Actions.AddRange(renames);
+                        executor.Execute(renamePlan, o);
+                    }
+                }
+                var plan = planner.Plan(list);
+                if (o.IncludeSkipped) ReportSkipped(plan, o);
+                var outcome = executor.Execute(plan, o);
+                failed.AddRange(outcome.Failed);
+                list = outcome.Replan.Distinct(StringComparer.Ordinal).Select(p => new SyncHint(p, subtree: false, contentChanged: true)).ToList();
             }
-            if (!System.IO.Directory.Exists(sourceRoot))
-                throw new System.IO.DirectoryNotFoundException($"Source directory '{sourceRoot}' does not exist.");
-            var entries = Platform.LocalFileSystem.Walk(sourceRoot, o.Exclude, (rel, e) => o.OnError(rel, e)).ToList();
-            int files = entries.Count(e => e.Kind == Planning.EntryKind.File), done = 0;
-            o.OnProgress(0, files, null);
-            var reported = o.IncludeSkipped ? new System.Collections.Generic.HashSet<string>(StringComparer.Ordinal) : null;
-            Delta.Push(sourceRoot, entries, wholeTree: true, delete: o.Delete, o.Exclude, r =>
+            return failed;
+        }
+
+        /// <summary>
+        /// A local replica inside the source would mirror itself forever; one that contains the source would delete the
+        /// source. Both are refused before anything is written.
+        /// </summary>
+        private void RefuseOverlap(string sourcePath)
+        {
+            if (Target.Kind != TargetKind.Local) return;
+            var source = Canonical(sourcePath);
+            var replica = Canonical(Target.Path);
+            if (Paths.RelativePath.IsSameOrUnder(replica, source) || Paths.RelativePath.IsSameOrUnder(source, replica))
+                throw new InvalidOperationException($"Target '{Target.Name}' ({Target.Path}) overlaps the source '{sourcePath}': a replica must be neither inside the source nor contain it. Nothing was written.");
+        }
+
+        private static string Canonical(string path)
+        {
+            var full = System.IO.Path.GetFullPath(path).TrimEnd('/');
+            // Resolve symlinks of the part that exists, so /srv/link-to-data and /srv/data compare equal.
+            var existing = full;
+            var rest = "";
+            while (existing.Length > 0 && !System.IO.Directory.Exists(existing))
             {
-                reported?.Add(r.RelativePath);
-                o.OnProgress(++done, Math.Max(files, done), r.RelativePath);
-                o.OnResult(r);
-            }, o.OnError, o.Cancel);
-            o.OnProgress(files, files, null);
-            if (reported != null) TreeSynchronizer.ReportSkipped(sourceRoot, entries, reported, Target.Name, DeltaPusher.TransportName, o);
+                int i = existing.LastIndexOf('/');
+                rest = existing.Substring(i) + rest;
+                existing = existing.Substring(0, i);
+            }
+            try
+            {
+                var info = new System.IO.DirectoryInfo(existing.Length == 0 ? "/" : existing);
+                var resolved = info.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? info.FullName;
+                return (resolved.TrimEnd('/') + rest).TrimStart('/');
+            }
+            catch (Exception) { return full.TrimStart('/'); }
+        }
+
+        private void ReportSkipped(Plan plan, SyncOptions o)
+        {
+            var touched = new HashSet<string>(plan.Actions.Where(a => !a.Quiet).Select(a => a.RelativePath), StringComparer.Ordinal);
+            foreach (var path in plan.Compared)
+                if (!touched.Contains(path))
+                    o.OnResult(new Results.SyncResult(Target.Name, path, Results.SyncAction.Skipped, transport: Replica.TransportName));
         }
 
         public void Dispose()

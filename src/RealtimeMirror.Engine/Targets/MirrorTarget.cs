@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 
 namespace RealtimeMirror.Engine.Targets
 {
@@ -38,5 +39,61 @@ namespace RealtimeMirror.Engine.Targets
             : $"{(string.IsNullOrEmpty(User) ? "" : User + "@")}{HostName}{(Port == 22 ? "" : ":" + Port)}:{RemotePath}";
 
         public MirrorTarget Clone() => (MirrorTarget)MemberwiseClone();
+
+        /// <summary>
+        /// The same target with its replica root one directory deeper: when several roots mirror to one target, each
+        /// goes to its own subdirectory (named after the root's last segment), so they can neither delete nor
+        /// overwrite each other's files.
+        /// </summary>
+        public MirrorTarget ForSubdirectory(string name)
+        {
+            if (string.IsNullOrEmpty(name)) return this;
+            var t = Clone();
+            if (Kind == TargetKind.Local) t.Path = System.IO.Path.Combine(Path, name);
+            else t.RemotePath = (string.IsNullOrEmpty(RemotePath) ? "." : RemotePath.TrimEnd('/')) + "/" + name;
+            return t;
+        }
+
+        /// <summary>
+        /// Where each root goes on a target: the replica root itself for a single root, else a subdirectory named
+        /// after the root's last segment. Two roots with the same last segment are refused before anything is written.
+        /// </summary>
+        public static IReadOnlyDictionary<string, string> SubdirectoriesFor(IReadOnlyList<string> roots)
+        {
+            var map = new Dictionary<string, string>(StringComparer.Ordinal);
+            if (roots.Count == 1) { map[roots[0]] = ""; return map; }
+            var byName = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var root in roots)
+            {
+                var name = System.IO.Path.GetFileName(root.TrimEnd('/'));
+                if (string.IsNullOrEmpty(name)) throw new ArgumentException($"'{root}' cannot share a target with other roots: it has no last segment to name its replica subdirectory.");
+                if (byName.TryGetValue(name, out var other))
+                    throw new ArgumentException($"'{other}' and '{root}' would both mirror to the replica subdirectory '{name}'. Mirror them to separate targets, or watch their common parent instead.");
+                byName[name] = root;
+                map[root] = name;
+            }
+            return map;
+        }
+
+        /// <summary>Refuses settings that could be misread on the way to the replica (see <see cref="CheckRemotePath"/>).</summary>
+        public void Validate()
+        {
+            if (Kind == TargetKind.Ssh) CheckRemotePath(Name, RemotePath);
+        }
+
+        /// <summary>
+        /// The remote root goes on the `rsync --server` command line (shell-quoted) and to SFTP. A leading '-' would be
+        /// read by rsync as an option whatever the quoting, and a control character (a newline above all) has no
+        /// business in a path an admin types; both are refused with the target named.
+        /// </summary>
+        public static void CheckRemotePath(string targetName, string remotePath)
+        {
+            if (string.IsNullOrEmpty(remotePath)) return;
+            if (remotePath[0] == '-')
+                throw new ArgumentException($"Target '{targetName}': RemotePath '{remotePath}' starts with '-', which rsync would take for an option; write './{remotePath}' instead.", nameof(RemotePath));
+            foreach (var c in remotePath)
+                if (char.IsControl(c))
+                    throw new ArgumentException($"Target '{targetName}': RemotePath contains a control character (U+{(int)c:X4}); refused.", nameof(RemotePath));
+        }
     }
 }

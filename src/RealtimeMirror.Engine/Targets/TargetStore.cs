@@ -55,6 +55,7 @@ namespace RealtimeMirror.Engine.Targets
         /// <summary>Adds or replaces (by name, case-insensitive) a target.</summary>
         public void Save(MirrorTarget target)
         {
+            target.Validate();
             lock (FileLock)
             {
                 var list = Load().Where(t => !string.Equals(t.Name, target.Name, StringComparison.OrdinalIgnoreCase)).ToList();

@@ -15,7 +15,8 @@ namespace RealtimeMirror.Engine.Transport
 {
     /// <summary>
     /// Pushes lists of entries with the replica host's own `rsync --server` (protocol 27, our sender), so only
-    /// the changed parts of files cross the wire. One SSH connection, one exec channel per push.
+    /// the changed parts of files cross the wire. One SSH connection, one exec channel per push. Our planner decides
+    /// what to create and update (and deletes by itself); rsync only carries the entries it lists.
     /// </summary>
     public sealed class DeltaPusher : IDisposable
     {
@@ -39,6 +40,7 @@ namespace RealtimeMirror.Engine.Transport
         public static DeltaPusher TryOpen(MirrorTarget target, bool canSetOwner)
         {
             if (target.Kind != TargetKind.Ssh || target.Rsync == RsyncMode.Never) return null;
+            target.Validate(); // a target file edited by hand skips Register-MirrorTarget's check
             var ssh = new SshClient(SshConnector.ConnectionFor(target));
             try
             {
@@ -67,88 +69,108 @@ namespace RealtimeMirror.Engine.Transport
         }
 
         /// <summary>
-        /// Pushes and reports one SyncResult per entry the receiver created, updated or deleted. Files that
-        /// changed while being read are pushed again (up to three rounds).
+        /// Sends exactly <paramref name="entries"/> (files, directories, links, specials: what the planner decided),
+        /// adding their missing parent directories (stat'ed through <paramref name="source"/>). Never deletes. Reports
+        /// one SyncResult per regular file the receiver asked for, from what we sent; returns the paths that did not go
+        /// as listed (vanished, changed, another kind now, unreadable: the last also through <paramref name="onError"/>)
+        /// so the caller plans them again.
         /// </summary>
-        public void Push(string sourceRoot, IReadOnlyList<FileMeta> entries, bool wholeTree, bool delete, GlobFilter exclude,
-            Action<SyncResult> onResult, Action<string, Exception> onError, CancellationToken cancel)
-        {
-            var round = entries;
-            for (int attempt = 0; attempt < 3 && round.Count > 0; attempt++)
-            {
-                var changed = PushOnce(sourceRoot, round, attempt == 0 && wholeTree, attempt == 0 && delete, exclude, onResult, onError, cancel);
-                if (changed.Count == 0) return;
-                round = WithParents(sourceRoot, changed.Select(p => LocalFileSystem.Stat(RelativePath.ToFull(sourceRoot, p), p)).Where(m => m != null).ToList());
-            }
-        }
+        /// <param name="ignoreTimes">The receiver compares content even when size and mtime match (a same-second rewrite).</param>
+        /// <param name="ioError">The listing behind these entries had errors (told to the receiver as rsync's io_error).</param>
+        public RsyncPushOutcome Push(DirectoryHandle source, IReadOnlyList<FileMeta> entries, bool ignoreTimes, bool ioError,
+            Action<SyncResult> onFileResult, Action<string, Exception> onError, CancellationToken cancel) =>
+            Push(new DirectoryHandleSource(source), entries, ignoreTimes, ioError, onFileResult, onError, cancel);
 
-        private IReadOnlyList<string> PushOnce(string root, IReadOnlyList<FileMeta> entries, bool wholeTree, bool delete, GlobFilter exclude,
-            Action<SyncResult> onResult, Action<string, Exception> onError, CancellationToken cancel)
+        /// <summary>The same over any source reader (tests use a stand-in).</summary>
+        internal RsyncPushOutcome Push(IRsyncSource source, IReadOnlyList<FileMeta> entries, bool ignoreTimes, bool ioError,
+            Action<SyncResult> onFileResult, Action<string, Exception> onError, CancellationToken cancel)
         {
-            var options = new RsyncPushOptions
-            {
-                Delete = delete,
-                PreserveOwner = _owner,
-                PreserveGroup = _owner,
-                ProtectFromDelete = exclude?.Patterns ?? Array.Empty<string>(),
-            };
+            var orphans = new List<string>();
+            var list = WithParents(source, entries, orphans);
+            var options = OptionsFor(list, ignoreTimes);
             var remoteRoot = string.IsNullOrEmpty(_target.RemotePath) ? "." : _target.RemotePath;
-            var requested = new HashSet<string>(StringComparer.Ordinal);
-            RsyncPushSummary summary;
-            int exit;
+            RsyncPushOutcome outcome;
             using (var session = new SshRsyncSession(_ssh, options, remoteRoot))
             {
-                var sender = new RsyncSender(session.FromServer, session.ToServer, options);
-                summary = sender.Push(root, entries, wholeTree, r =>
+                var sender = new RsyncSender(session.FromServer, session.ToServer, options) { ServerName = _target.HostName };
+                try
                 {
-                    requested.Add(r.RelativePath);
-                    if (r.ReadError != null) { onError(r.RelativePath, r.ReadError); return; }
-                    if (r.ChangedDuringTransfer) return; // reported when it is sent again
-                    var action = !r.HadBasis ? SyncAction.Copied : r.LiteralBytes == 0 ? SyncAction.MetadataOnly : SyncAction.Updated;
-                    onResult(new SyncResult(_target.Name, r.RelativePath, action, false, r.LiteralBytes, r.LiteralBytes, r.MatchedBytes,
-                        TransportName, null, RelativePath.ToFull(root, r.RelativePath)));
-                }, cancel);
-                exit = session.WaitForExit();
-                if (exit != 0 && exit != 24) // 24: files vanished at the source meanwhile, which the watcher reports anyway
-                {
-                    var why = string.Join("; ", summary.ServerMessages.Where(m => !m.StartsWith("deleting ", StringComparison.Ordinal)).Concat(new[] { session.Errors?.Trim() }).Where(s => !string.IsNullOrEmpty(s)));
-                    onError("", new IOException($"rsync on {_target.HostName} exited with {exit}: {why}"));
+                    outcome = sender.Push(source, list, wholeTree: false, ioError ? FileListWriter.IoErrorGeneral : 0, r =>
+                    {
+                        // A redo was reported in the first phase; a changed file is reported by the caller's re-plan.
+                        if (r.Redo || r.Changed) return;
+                        var action = !r.HadBasis ? SyncAction.Copied : r.LiteralBytes == 0 ? SyncAction.MetadataOnly : SyncAction.Updated;
+                        onFileResult?.Invoke(new SyncResult(_target.Name, r.RelativePath, action, false, r.LiteralBytes, r.LiteralBytes, r.MatchedBytes,
+                            TransportName, null, RelativePath.ToFull(source.Description, r.RelativePath)));
+                    }, cancel);
                 }
+                catch (EndOfStreamException e)
+                {
+                    // The server died or never started ("rsync: command not found", a full disk): its stderr says why.
+                    string why = null;
+                    try { session.WaitForExit(); why = session.Errors?.Trim(); } catch (Exception) { /* the channel is gone too */ }
+                    throw new IOException($"rsync on {_target.HostName} ended the session: {e.Message}{(string.IsNullOrEmpty(why) ? "" : " " + why)}", e);
+                }
+                int exit = session.WaitForExit();
+                if (exit != 0)
+                    onError?.Invoke("", new IOException($"rsync on {_target.HostName} exited with {exit}: {Describe(outcome, session.Errors)}"));
             }
-            // rsync logs each entry it removes; report a removed directory once, as the SFTP path does.
-            string lastDir = null;
-            foreach (var d in summary.Deleted.OrderBy(x => x, RelativePath.Utf8Order))
-            {
-                if (lastDir != null && RelativePath.IsSameOrUnder(d, lastDir)) continue;
-                lastDir = d;
-                onResult(new SyncResult(_target.Name, d, SyncAction.Deleted, false, 0, 0, 0, TransportName));
-            }
-            // Directories and links the receiver made are in its log only: "dir/" and "link -> target".
-            var kinds = entries.ToDictionary(e => e.RelativePath, e => e.Kind, StringComparer.Ordinal);
-            foreach (var m in summary.ServerMessages)
-            {
-                string name = m.EndsWith("/") ? m.TrimEnd('/') : m.Contains(" -> ") ? m.Substring(0, m.IndexOf(" -> ", StringComparison.Ordinal)) : null;
-                if (name == null || name == "." || requested.Contains(name) || !kinds.TryGetValue(name, out var kind) || kind == EntryKind.File) continue;
-                onResult(new SyncResult(_target.Name, name, SyncAction.Copied, kind == EntryKind.Directory, 0, 0, 0, TransportName, null, RelativePath.ToFull(root, name)));
-            }
-            return summary.Changed;
+            foreach (var r in outcome.Replan)
+                if (r.Reason == RsyncReplanReason.Unreadable) onError?.Invoke(r.RelativePath, r.Error);
+            if (orphans.Count > 0)
+                outcome.Replan = orphans.Select(p => new RsyncReplan(p, RsyncReplanReason.Vanished)).Concat(outcome.Replan).ToList();
+            return outcome;
         }
 
-        /// <summary>A partial list must carry the parent directories of its entries, or the receiver cannot place them.</summary>
-        public static List<FileMeta> WithParents(string root, IEnumerable<FileMeta> entries)
+        private RsyncPushOptions OptionsFor(IReadOnlyList<FileMeta> list, bool ignoreTimes) => new RsyncPushOptions
         {
+            PreserveOwner = _owner,
+            PreserveGroup = _owner,
+            IgnoreTimes = ignoreTimes,
+            // Only when needed: the flags cost nothing, but -H makes every file carry 16 more bytes.
+            PreserveSpecials = list.Any(FileListWriter.NeedsSpecials),
+            PreserveHardLinks = list.Any(e => e.Kind == EntryKind.File && e.LinkCount > 1),
+        };
+
+        private static string Describe(RsyncPushOutcome outcome, string stderr) =>
+            string.Join("; ", outcome.ServerMessages.Concat(new[] { stderr?.Trim() }).Where(s => !string.IsNullOrEmpty(s)));
+
+        /// <summary>
+        /// The entries plus every ancestor directory not already among them: the receiver cannot place an entry whose
+        /// parent it is not told about. An entry whose parent is gone (or is no directory now) is left out and
+        /// returned in <paramref name="orphans"/>.
+        /// </summary>
+        internal static List<FileMeta> WithParents(IRsyncSource source, IEnumerable<FileMeta> entries, List<string> orphans)
+        {
+            var given = entries.Where(e => e.RelativePath.Length > 0).ToList();
             var result = new Dictionary<string, FileMeta>(StringComparer.Ordinal);
-            foreach (var e in entries)
+            foreach (var e in given) result[e.RelativePath] = e;
+            var missing = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var e in given)
             {
                 foreach (var dir in RelativePath.Ancestors(e.RelativePath))
-                    if (!result.ContainsKey(dir))
+                {
+                    if (missing.Contains(dir)) break;
+                    if (result.TryGetValue(dir, out var known))
                     {
-                        var meta = LocalFileSystem.Stat(RelativePath.ToFull(root, dir), dir);
-                        if (meta != null) result[dir] = meta;
+                        if (known.Kind == EntryKind.Directory) continue;
+                        missing.Add(dir);
+                        break;
                     }
-                result[e.RelativePath] = e;
+                    FileMeta meta = null;
+                    try { meta = source.Stat(dir); } catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException) { }
+                    if (meta == null || meta.Kind != EntryKind.Directory) { missing.Add(dir); break; }
+                    result[dir] = meta;
+                }
             }
-            return result.Values.ToList();
+            if (missing.Count == 0) return result.Values.ToList();
+            var kept = new List<FileMeta>();
+            foreach (var m in result.Values)
+            {
+                if (RelativePath.Ancestors(m.RelativePath).Any(missing.Contains)) orphans.Add(m.RelativePath);
+                else kept.Add(m);
+            }
+            return kept;
         }
 
         public void Dispose() => _ssh.Dispose();

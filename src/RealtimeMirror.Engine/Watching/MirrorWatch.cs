@@ -33,9 +33,16 @@ namespace RealtimeMirror.Engine.Watching
             Id = id;
             _options = options;
             Paths = options.Roots.Select(r => System.IO.Path.GetFullPath(r).TrimEnd('/', '\\')).Select(r => r.Length == 0 ? "/" : r).ToList();
+            try { _subdirectories = Targets.MirrorTarget.SubdirectoriesFor(Paths); }
+            catch (ArgumentException)
+            {
+                // Roots with the same last segment can be watched, but not mirrored to one target (refused there).
+                _subdirectories = Paths.Distinct().ToDictionary(p => p, p => "");
+            }
         }
 
         public int Id { get; }
+        private IReadOnlyDictionary<string, string> _subdirectories;
         public IReadOnlyList<string> Paths { get; }
         public WatchState State { get; private set; } = WatchState.Stopped;
         public DateTime Started { get; private set; }
@@ -56,7 +63,7 @@ namespace RealtimeMirror.Engine.Watching
             {
                 var raw = new ConcurrentQueue<RawChange>();
                 var watcher = new TreeWatcher(root, _options.Exclude, raw, msg => LastError = msg, () => _changed.Set());
-                _roots.Add((watcher, new Coalescer(_options.Settle), raw));
+                _roots.Add((watcher, new Coalescer(_options.Settle, _options.MaxDelay), raw));
             }
             foreach (var r in _roots) r.Watcher.Start();
             Started = DateTime.UtcNow;
@@ -92,6 +99,7 @@ namespace RealtimeMirror.Engine.Watching
             // Short ticks while something settles keep latency near the settle window; with nothing pending the
             // pump sleeps until the OS reports a change.
             var tick = TimeSpan.FromMilliseconds(Math.Max(5, Math.Min(25, _options.Settle.TotalMilliseconds / 4)));
+            var rootCheck = System.Diagnostics.Stopwatch.StartNew();
             try
             {
                 while (!_stop.IsCancellationRequested)
@@ -103,7 +111,6 @@ namespace RealtimeMirror.Engine.Watching
                         {
                             Interlocked.Increment(ref _rawChanges);
                             r.Coalescer.Add(c);
-                            if (c.Kind == ChangeType.Created && c.IsDirectory == true) ReportContents(r.Watcher.Root, c.RelativePath, r.Coalescer, c.Time);
                         }
                         if (r.Coalescer.Count + _ready.Count > _options.MaxQueuedEvents) FoldIntoRescans(r.Watcher.Root);
                         foreach (var s in r.Coalescer.TakeSettled(DateTime.UtcNow))
@@ -114,13 +121,16 @@ namespace RealtimeMirror.Engine.Watching
                         pending += r.Coalescer.Count;
                     }
                     _pendingInCoalescers = pending;
-                    if (pending == 0) WaitHandle.WaitAny(new[] { _stop.Token.WaitHandle, _changed }); // idle: no ticking at all
+                    if (rootCheck.Elapsed >= TimeSpan.FromSeconds(1)) { CheckRoots(); rootCheck.Restart(); }
+                    // Idle: sleep until the OS reports a change (or the once-a-second root check is due).
+                    if (pending == 0) WaitHandle.WaitAny(new[] { _stop.Token.WaitHandle, _changed }, TimeSpan.FromSeconds(1));
                     else _stop.Token.WaitHandle.WaitOne(tick);
                 }
             }
             catch (Exception e)
             {
-                LastError = e.Message;
+                // The pump itself failed: say so on the watch (Get-MirrorWatch shows it) rather than going quiet.
+                LastError = "The watch stopped: " + e.Message;
                 State = WatchState.Faulted;
             }
             finally
@@ -130,23 +140,45 @@ namespace RealtimeMirror.Engine.Watching
         }
 
         /// <summary>
-        /// Files can land in a new directory before the OS watch on it exists; listing it closes that race.
-        /// Duplicates of events the OS did report fold away in the coalescer.
+        /// A removed root gives no event and leaves a dead watch: check each root once a second. While one is gone
+        /// the watch is Faulted with the reason (and the planner deletes nothing for it); when it is back it is
+        /// watched again and compared whole.
         /// </summary>
-        private void ReportContents(string root, string dirRel, Coalescer coalescer, DateTime time)
+        private void CheckRoots()
         {
-            foreach (var meta in LocalFileSystem.Walk(root, _options.Exclude, null, dirRel))
-                coalescer.Add(new RawChange(ChangeType.Created, meta.RelativePath, meta.IsDirectory, time));
+            bool allThere = true;
+            foreach (var r in _roots)
+            {
+                bool there = Directory.Exists(r.Watcher.Root);
+                if (!there)
+                {
+                    allThere = false;
+                    if (!r.Watcher.RootMissing)
+                    {
+                        r.Watcher.RootMissing = true;
+                        LastError = $"Watched root '{r.Watcher.Root}' is missing; nothing is deleted on the replicas until it is back.";
+                        State = WatchState.Faulted;
+                    }
+                }
+                else if (r.Watcher.RootMissing)
+                {
+                    r.Watcher.RootMissing = false;
+                    try { r.Watcher.Restart(); }
+                    catch (Exception e) { LastError = $"Watched root '{r.Watcher.Root}' is back but cannot be watched: {e.Message}"; allThere = false; continue; }
+                    r.Coalescer.Add(new RawChange(ChangeType.Rescan, "", true, DateTime.UtcNow));
+                }
+            }
+            if (allThere && State == WatchState.Faulted && _roots.All(r => !r.Watcher.RootMissing)) State = WatchState.Running;
         }
 
-        private static MirrorEvent ToEvent(string root, (string Path, string OldPath, ChangeType Kind, bool IsDirectory, DateTime Time) s)
+        private MirrorEvent ToEvent(string root, (string Path, string OldPath, ChangeType Kind, bool IsDirectory, DateTime Time) s)
         {
             long? size = null;
             if (!s.IsDirectory && s.Kind != ChangeType.Deleted && s.Kind != ChangeType.Rescan)
             {
                 try { size = LocalFileSystem.Stat(RelativePath.ToFull(root, s.Path), s.Path)?.Size; } catch (Exception) { }
             }
-            return new MirrorEvent(root, s.Path, s.Kind, s.IsDirectory, size, s.Time, s.OldPath);
+            return new MirrorEvent(root, s.Path, s.Kind, s.IsDirectory, size, s.Time, s.OldPath, Id, _subdirectories[root]);
         }
 
         public bool TryTake(out MirrorEvent e, int millisecondsTimeout, CancellationToken cancel)

@@ -33,6 +33,8 @@ namespace RealtimeMirror.Engine.Watching
         }
 
         public string Root => _root;
+        /// <summary>Set by the watch's root check while the root directory is gone.</summary>
+        public bool RootMissing;
         public long Overflows;
 
         public void Start()
@@ -102,11 +104,20 @@ namespace RealtimeMirror.Engine.Watching
                 return;
             }
             _onFault?.Invoke($"{_root}: watch failed ({ex?.Message}); restarting it and rescanning.");
-            Restart();
+            RestartLater();
+        }
+
+        /// <summary>Watches the root again at once (it was removed and is back).</summary>
+        public void Restart()
+        {
+            var old = _fsw;
+            _fsw = null;
+            try { old?.Dispose(); } catch (Exception) { }
+            Start();
         }
 
         /// <summary>Recreates the watcher, backing off from 100 ms to 10 s while it keeps failing.</summary>
-        private void Restart()
+        private void RestartLater()
         {
             var old = _fsw;
             _fsw = null;
@@ -125,7 +136,7 @@ namespace RealtimeMirror.Engine.Watching
                 catch (Exception ex)
                 {
                     _onFault?.Invoke($"{_root}: cannot restart the watch: {ex.Message}");
-                    Restart();
+                    RestartLater();
                 }
             });
         }

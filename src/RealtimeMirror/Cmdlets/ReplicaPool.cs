@@ -11,25 +11,27 @@ namespace RealtimeMirror.Cmdlets
         private readonly Dictionary<string, TargetSession> _open = new Dictionary<string, TargetSession>(StringComparer.OrdinalIgnoreCase);
 
         /// <summary>The open session, or null after writing the reason as an ErrorRecord.</summary>
-        public TargetSession Get(MirrorTarget target, MirrorCmdletBase cmdlet)
+        public TargetSession Get(MirrorTarget target, MirrorCmdletBase cmdlet, bool allowDelta = true)
         {
-            if (_open.TryGetValue(target.Name, out var session)) return session;
+            var key = target.Name + "\n" + target.Path + "\n" + target.RemotePath; // one session per replica subdirectory
+            if (_open.TryGetValue(key, out var session)) return session;
             try
             {
-                session = TargetSession.Open(target, false, System.Threading.CancellationToken.None);
+                session = TargetSession.Open(target, false, System.Threading.CancellationToken.None, allowDelta);
             }
             catch (TargetUnavailableException e)
             {
                 cmdlet.ReportUnavailable(e, target);
                 return null;
             }
-            _open[target.Name] = session;
+            _open[key] = session;
             return session;
         }
 
         public void Drop(string name)
         {
-            if (_open.TryGetValue(name, out var s)) { s.Dispose(); _open.Remove(name); }
+            foreach (var key in new List<string>(_open.Keys))
+                if (key.StartsWith(name + "\n", StringComparison.OrdinalIgnoreCase)) { _open[key].Dispose(); _open.Remove(key); }
         }
 
         public void Dispose()

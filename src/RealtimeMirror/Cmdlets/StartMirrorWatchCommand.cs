@@ -35,6 +35,11 @@ namespace RealtimeMirror.Cmdlets
         [ValidateRange(0, 60000)]
         public int SettleMilliseconds { get; set; } = 50;
 
+        /// <summary>A path that keeps changing is still sent at most this long after its first unsent change.</summary>
+        [Parameter]
+        [ValidateRange(10, 600000)]
+        public int MaxDelayMilliseconds { get; set; } = 1000;
+
         /// <summary>Events held for a slow or absent consumer before they are folded into one Rescan per root (a full compare), so memory stays bounded.</summary>
         [Parameter]
         [ValidateRange(100, int.MaxValue)]
@@ -53,6 +58,20 @@ namespace RealtimeMirror.Cmdlets
         public SwitchParameter Wait { get; set; }
 
         private readonly List<string> _roots = new List<string>();
+
+        /// <summary>
+        /// Backpressure instead of loss: a worker waits while the pipeline is 10,000 objects behind, so results are
+        /// never dropped silently; once the pipeline has stopped (Ctrl+C) there is nobody to hand them to.
+        /// </summary>
+        private void Hand(BlockingCollection<object> output, object item)
+        {
+            while (!StopToken.IsCancellationRequested)
+            {
+                try { if (output.TryAdd(item, 100, StopToken)) return; }
+                catch (OperationCanceledException) { return; }
+                catch (InvalidOperationException) { return; }
+            }
+        }
 
         protected override void ProcessRecord()
         {
@@ -80,6 +99,11 @@ namespace RealtimeMirror.Cmdlets
                 if (t != null) targets.Add(t);
             }
             if (Target != null && targets.Count == 0) return;
+            try { MirrorTarget.SubdirectoriesFor(_roots); }
+            catch (ArgumentException e)
+            {
+                ThrowTerminatingError(new ErrorRecord(e, "RootNameClash", ErrorCategory.InvalidArgument, _roots));
+            }
             if (targets.Count > 0 && !ShouldProcess(string.Join(", ", _roots),
                     $"Mirror to {string.Join(", ", targets.Select(t => t.Name))}{(InitialSync ? " after a full sync that deletes extraneous replica files" : "")}"))
                 return;
@@ -89,6 +113,7 @@ namespace RealtimeMirror.Cmdlets
                 Roots = _roots,
                 Exclude = exclude,
                 Settle = TimeSpan.FromMilliseconds(SettleMilliseconds),
+                MaxDelay = TimeSpan.FromMilliseconds(Math.Max(MaxDelayMilliseconds, SettleMilliseconds)),
                 MaxQueuedEvents = MaxQueuedEvents,
             });
             if (targets.Count == 0)
@@ -104,8 +129,8 @@ namespace RealtimeMirror.Cmdlets
                 Exclude = exclude,
                 InitialSync = InitialSync,
                 // Worker threads only hand objects over; the pipeline thread writes them (below).
-                OnResult = r => { if (Wait) output.TryAdd(r); },
-                OnError = (target, rel, e) => { if (Wait) output.TryAdd(new ErrorRecord(e, "MirrorSyncFailed", ErrorCategory.WriteError, $"{target}:{rel}")); },
+                OnResult = r => { if (Wait) Hand(output, r); },
+                OnError = (target, rel, e) => { if (Wait) Hand(output, new ErrorRecord(e, "MirrorSyncFailed", ErrorCategory.WriteError, $"{target}:{rel}")); },
             });
             ServiceRegistry.Attach(watch, service);
             service.Start();

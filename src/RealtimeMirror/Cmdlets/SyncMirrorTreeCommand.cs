@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
+using System.Linq;
 using System.Management.Automation;
 using RealtimeMirror.Engine.Events;
 using RealtimeMirror.Engine.Paths;
@@ -13,25 +14,31 @@ using RealtimeMirror.Engine.Targets;
 namespace RealtimeMirror.Cmdlets
 {
     /// <summary>
-    /// Makes one or more replicas equal to a source tree (-Path), or applies MirrorEvents from the pipeline.
-    /// Runs on the pipeline thread: results are written as they happen; Ctrl+C stops between (and inside) transfers.
+    /// Makes one or more replicas equal to a source tree (-Path), or brings them up to date with MirrorEvents from the
+    /// pipeline. Both go through the engine's one planner: an event only says where to look. Runs on the pipeline
+    /// thread: results are written as they happen; Ctrl+C stops between (and inside) transfers.
     /// </summary>
     [Cmdlet(VerbsData.Sync, "MirrorTree", SupportsShouldProcess = true, DefaultParameterSetName = "Event")]
     [OutputType(typeof(SyncResult))]
     public sealed class SyncMirrorTreeCommand : MirrorCmdletBase, IDisposable
     {
-        [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Tree", ValueFromPipelineByPropertyName = true)]
-        [Alias("FullName", "Source")]
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Tree")]
+        [Alias("Source")]
         public string Path { get; set; }
 
+        /// <summary>
+        /// A MirrorEvent, live or deserialized (Import-Clixml, remoting): it always binds here, never as a tree path,
+        /// so an event can never turn into "mirror this directory onto the replica root".
+        /// </summary>
         [Parameter(Mandatory = true, ParameterSetName = "Event", ValueFromPipeline = true)]
-        public MirrorEvent InputObject { get; set; }
+        public PSObject InputObject { get; set; }
 
         [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
         public string[] Target { get; set; }
 
-        /// <summary>Delete replica entries the source does not have (tree mode). Event deletes always propagate.</summary>
-        [Parameter(ParameterSetName = "Tree")]
+        /// <summary>Delete replica entries the source does not have (tree mode). With events it is refused: deletes the
+        /// source confirms always propagate there.</summary>
+        [Parameter]
         public SwitchParameter Delete { get; set; }
 
         [Parameter]
@@ -47,68 +54,143 @@ namespace RealtimeMirror.Cmdlets
         public SwitchParameter NoDelta { get; set; }
 
         private readonly ReplicaPool _replicas = new ReplicaPool();
+        private readonly Dictionary<string, SourceRoot> _sources = new Dictionary<string, SourceRoot>(StringComparer.Ordinal);
         private readonly Stopwatch _progressClock = Stopwatch.StartNew();
+
+        // Directories that arrived through the pipeline (Get-ChildItem, objects with a Path): mirrored together at the end.
+        private readonly List<(string Root, object Input, string[] Targets)> _pipedTrees = new List<(string, object, string[])>();
 
         protected override void ProcessRecord()
         {
+            if (ParameterSetName == "Tree")
+            {
+                var root = GetUnresolvedProviderPathFromPSPath(Path);
+                if (CheckSourceDirectory(root, Path)) SyncTree(root, "", Path, Target);
+                return;
+            }
+            var e = AsEvent(InputObject);
+            if (e != null)
+            {
+                if (Delete)
+                    ThrowTerminatingError(new ErrorRecord(new ArgumentException("-Delete applies to a tree sync (-Path). With events, deletes the source confirms are mirrored anyway."),
+                        "DeleteWithEvents", ErrorCategory.InvalidArgument, null));
+                var hints = new List<SyncHint>(SyncHint.FromEvent(e.ChangeType, e.RelativePath, e.OldRelativePath, e.IsDirectory));
+                SyncToTargets(e.WatchRoot, e.ReplicaSubdirectory, hints, e, Target, delete: true);
+                return;
+            }
+            var piped = PathOf(InputObject);
+            if (piped == null)
+            {
+                WriteError(new ErrorRecord(new ArgumentException("Sync-MirrorTree takes MirrorEvent objects (from Get-MirrorEvent) or directories (objects with a FullName or Path) from the pipeline."),
+                    "NotAMirrorEvent", ErrorCategory.InvalidArgument, InputObject));
+                return;
+            }
+            var full = GetUnresolvedProviderPathFromPSPath(piped);
+            if (CheckSourceDirectory(full, piped)) _pipedTrees.Add((full, InputObject, Target));
+        }
+
+        /// <summary>
+        /// One piped directory mirrors onto the replica root, like -Path. Several (Get-ChildItem -Directory | ...)
+        /// each go to their own subdirectory, named after their last segment, as a service with several roots does:
+        /// mirrored onto one root they would overwrite, and with -Delete erase, each other.
+        /// </summary>
+        protected override void EndProcessing()
+        {
+            try
+            {
+                if (_pipedTrees.Count == 0) return;
+                IReadOnlyDictionary<string, string> subdirectories;
+                try { subdirectories = MirrorTarget.SubdirectoriesFor(_pipedTrees.Select(t => t.Root).Distinct().ToList()); }
+                catch (ArgumentException e)
+                {
+                    WriteError(new ErrorRecord(e, "SourceNameClash", ErrorCategory.InvalidArgument, null));
+                    return;
+                }
+                foreach (var (root, input, targets) in _pipedTrees)
+                {
+                    if (StopToken.IsCancellationRequested) return;
+                    SyncTree(root, subdirectories[root], input, targets);
+                }
+            }
+            finally { Dispose(); }
+        }
+
+        private bool CheckSourceDirectory(string full, object input)
+        {
+            if (Directory.Exists(full)) return true;
+            var why = File.Exists(full) ? $"'{full}' is a file; Sync-MirrorTree mirrors directories." : $"Source directory '{full}' does not exist.";
+            WriteError(new ErrorRecord(new DirectoryNotFoundException(why), "SourceNotFound", ErrorCategory.ObjectNotFound, input));
+            return false;
+        }
+
+        private void SyncTree(string root, string subdirectory, object input, string[] targets) =>
+            SyncToTargets(root, subdirectory, new List<SyncHint> { SyncHint.WholeTree() }, input, targets, Delete);
+
+        private void SyncToTargets(string root, string subdirectory, List<SyncHint> hints, object errorTarget, string[] targets, bool delete)
+        {
+            if (!_sources.TryGetValue(root, out var source)) _sources[root] = source = new SourceRoot(root);
             var exclude = new GlobFilter(Exclude);
-            foreach (var name in Target)
+            foreach (var name in targets)
             {
                 if (StopToken.IsCancellationRequested) return;
                 var target = ResolveTarget(name);
                 if (target == null) continue;
-                if (ParameterSetName == "Tree") SyncTree(target, exclude);
-                else SyncEvent(target, exclude);
+                SyncOne(target.ForSubdirectory(subdirectory), source, hints, exclude, errorTarget, delete);
             }
         }
 
-        private void SyncTree(MirrorTarget target, GlobFilter exclude)
+        /// <summary>The directory a piped object names: a DirectoryInfo, or any object with a FullName or Path property.</summary>
+        private static string PathOf(PSObject o)
         {
-            var root = GetUnresolvedProviderPathFromPSPath(Path);
-            if (!Directory.Exists(root))
-            {
-                WriteError(new ErrorRecord(new DirectoryNotFoundException($"Source directory '{root}' does not exist."),
-                    "SourceNotFound", ErrorCategory.ObjectNotFound, Path));
-                return;
-            }
-            var session = _replicas.Get(target, this);
+            if (o?.BaseObject is FileSystemInfo fsi) return fsi.FullName;
+            if (o?.BaseObject is string text) return text;
+            return (o?.Properties["FullName"]?.Value ?? o?.Properties["Path"]?.Value) as string;
+        }
+
+        /// <summary>A live MirrorEvent, or one rebuilt from a deserialized copy (its properties survive Export-Clixml).</summary>
+        private static MirrorEvent AsEvent(PSObject o)
+        {
+            if (o?.BaseObject is MirrorEvent live) return live;
+            if (o == null) return null;
+            bool named = false;
+            foreach (var t in o.TypeNames) if (t.EndsWith("RealtimeMirror.Engine.Events.MirrorEvent", StringComparison.Ordinal)) named = true;
+            var root = o.Properties["WatchRoot"]?.Value as string;
+            var rel = o.Properties["RelativePath"]?.Value as string;
+            var kindText = o.Properties["ChangeType"]?.Value?.ToString();
+            if (!named || string.IsNullOrEmpty(root) || rel == null || !Enum.TryParse<ChangeType>(kindText, out var kind)) return null;
+            bool isDir = o.Properties["IsDirectory"]?.Value is bool b && b;
+            var old = o.Properties["OldRelativePath"]?.Value as string;
+            var subdirectory = o.Properties["ReplicaSubdirectory"]?.Value as string ?? "";
+            return new MirrorEvent(root, rel, kind, isDir, null, DateTime.UtcNow, old, 0, subdirectory);
+        }
+
+        private void SyncOne(MirrorTarget target, SourceRoot source, List<SyncHint> hints, GlobFilter exclude, object errorTarget, bool delete)
+        {
+            var session = _replicas.Get(target, this, allowDelta: !NoDelta);
             if (session == null) return;
-            var activity = $"Mirroring {root} to {target.Name}";
+            var activity = $"Mirroring {source.Path} to {target.Name}";
             try
             {
-                session.SyncTree(root, Options(exclude, activity, Delete), allowDelta: !NoDelta && !AsksPerChange);
+                session.Sync(source, hints, Options(exclude, activity, delete));
             }
             catch (OperationCanceledException) { throw new PipelineStoppedException(); }
+            catch (SourceRootMissingException e)
+            {
+                WriteError(new ErrorRecord(e, "SourceNotFound", ErrorCategory.ObjectNotFound, errorTarget));
+            }
             catch (Exception e) when (ReplicaFailure.IsConnectionLost(e))
             {
                 _replicas.Drop(target.Name);
                 WriteTargetUnavailable(e as TargetUnavailableException
                     ?? new TargetUnavailableException($"Target '{target.Name}': connection lost: {e.Message}", e), target);
+            }
+            catch (InvalidOperationException e)
+            {
+                WriteError(new ErrorRecord(e, "TargetOverlapsSource", ErrorCategory.InvalidArgument, target.Name));
             }
             finally
             {
                 WriteProgress(new ProgressRecord(1, activity, "Done") { RecordType = ProgressRecordType.Completed });
-            }
-        }
-
-        private void SyncEvent(MirrorTarget target, GlobFilter exclude)
-        {
-            var session = _replicas.Get(target, this);
-            if (session == null) return;
-            try
-            {
-                session.Events.Apply(InputObject, Options(exclude, $"Mirroring {InputObject.WatchRoot} to {target.Name}", true));
-            }
-            catch (OperationCanceledException) { throw new PipelineStoppedException(); }
-            catch (Exception e) when (ReplicaFailure.IsConnectionLost(e))
-            {
-                _replicas.Drop(target.Name);
-                WriteTargetUnavailable(e as TargetUnavailableException
-                    ?? new TargetUnavailableException($"Target '{target.Name}': connection lost: {e.Message}", e), target);
-            }
-            catch (Exception e)
-            {
-                WriteError(new ErrorRecord(e, "EventSyncFailed", ErrorCategory.WriteError, InputObject));
             }
         }
 
@@ -117,11 +199,13 @@ namespace RealtimeMirror.Cmdlets
             Delete = delete,
             Exclude = exclude,
             IncludeSkipped = IncludeSkipped,
+            DryRun = IsWhatIf,
             Cancel = StopToken,
             ShouldProcess = a => ShouldProcess(a.RelativePath.Length == 0 ? "(root)" : a.RelativePath, Describe(a)),
             OnResult = r => WriteObject(r),
             OnError = (rel, e) => WriteError(new ErrorRecord(e, "SyncEntryFailed",
                 e is UnauthorizedAccessException ? ErrorCategory.PermissionDenied : ErrorCategory.WriteError, rel)),
+            OnWarning = (rel, why) => WriteWarning($"{rel}: {why}"),
             OnProgress = (done, total, current) =>
             {
                 if (total < 20 || (_progressClock.ElapsedMilliseconds < 200 && done != total)) return;
@@ -131,10 +215,9 @@ namespace RealtimeMirror.Cmdlets
             },
         };
 
-        /// <summary>-WhatIf and -Confirm need our own per-entry plan; rsync decides on the far side.</summary>
-        private bool AsksPerChange =>
-            MyInvocation.BoundParameters.ContainsKey("WhatIf") || MyInvocation.BoundParameters.ContainsKey("Confirm") ||
-            SessionState.PSVariable.GetValue("WhatIfPreference") is SwitchParameter w && w.IsPresent ||
+        private bool IsWhatIf =>
+            MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) ? ((SwitchParameter)w).IsPresent :
+            SessionState.PSVariable.GetValue("WhatIfPreference") is SwitchParameter s ? s.IsPresent :
             SessionState.PSVariable.GetValue("WhatIfPreference") is bool b && b;
 
         private static string Describe(PlannedAction a)
@@ -146,13 +229,17 @@ namespace RealtimeMirror.Cmdlets
                 case ActionKind.MakeDirectory: return "Create directory on replica";
                 case ActionKind.SetMetadata: return "Set mode, owner and time on replica";
                 case ActionKind.MakeSymlink: return "Create symlink on replica";
+                case ActionKind.MakeSpecial: return "Create special file on replica";
                 default: return "Copy to replica";
             }
         }
 
-        protected override void EndProcessing() => _replicas.Dispose();
-
         /// <summary>PowerShell disposes cmdlets also after Ctrl+C or a terminating error: close connections then too.</summary>
-        public void Dispose() => _replicas.Dispose();
+        public void Dispose()
+        {
+            _replicas.Dispose();
+            foreach (var s in _sources.Values) s.Dispose();
+            _sources.Clear();
+        }
     }
 }

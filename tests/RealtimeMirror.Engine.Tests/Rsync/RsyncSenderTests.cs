@@ -5,6 +5,7 @@ using System.Linq;
 using System.Security.Cryptography;
 using System.Text;
 using RealtimeMirror.Engine.Paths;
+using RealtimeMirror.Engine.Planning;
 using RealtimeMirror.Engine.Platform;
 using RealtimeMirror.Engine.Transport.Rsync;
 using Xunit;
@@ -18,27 +19,32 @@ namespace RealtimeMirror.Engine.Tests.Rsync
         private readonly string _dst = Directory.CreateTempSubdirectory("rtm-rs-dst-").FullName;
         public void Dispose() { Directory.Delete(_src, true); Directory.Delete(_dst, true); }
 
-        private (RsyncPushSummary Summary, List<RsyncFileReport> Reports) Push(bool delete = false, Action<RsyncSender> tweak = null, IReadOnlyList<string> protect = null)
+        private (RsyncPushOutcome Outcome, List<RsyncFileReport> Reports) Push(bool delete = false, Action<RsyncSender> tweak = null,
+            IReadOnlyList<string> protect = null, Action<RsyncPushOptions> configure = null, IReadOnlyList<FileMeta> entries = null,
+            int ioError = 0, bool wholeTree = true)
         {
             var options = new RsyncPushOptions { Delete = delete, ProtectFromDelete = protect ?? Array.Empty<string>() };
+            configure?.Invoke(options);
             using var server = LocalRsyncServer.Start(options, _dst);
-            var sender = new RsyncSender(server.StandardOutput.BaseStream, server.StandardInput.BaseStream, options);
+            var sender = new RsyncSender(server.StandardOutput.BaseStream, server.StandardInput.BaseStream, options) { ServerName = "local rsync" };
             tweak?.Invoke(sender);
             var reports = new List<RsyncFileReport>();
-            var entries = LocalFileSystem.Walk(_src, GlobFilter.None).ToList();
-            var summary = sender.Push(_src, entries, wholeTree: true, reports.Add, default);
+            var stderrTask = server.StandardError.ReadToEndAsync();
+            var outcome = sender.Push(new TestSource(_src), entries ?? PosixTestFs.Walk(_src), wholeTree, ioError, reports.Add, default);
             server.StandardInput.Close();
-            var stderr = server.StandardError.ReadToEnd();
             Assert.True(server.WaitForExit(20000), "rsync --server did not exit");
-            Assert.True(server.ExitCode == 0, $"rsync exit {server.ExitCode}: {stderr} {string.Join(" | ", summary.ServerMessages)}");
-            return (summary, reports);
+            Assert.True(server.ExitCode == 0, $"rsync exit {server.ExitCode}: {stderrTask.Result} {string.Join(" | ", outcome.ServerMessages)}");
+            return (outcome, reports);
         }
 
-        private static string Signature(string root) => string.Join("\n",
-            LocalFileSystem.Walk(root, GlobFilter.None).Select(m =>
-                m.Kind == RealtimeMirror.Engine.Planning.EntryKind.File
-                    ? $"F {m.RelativePath} {Convert.ToString(m.Mode, 8)} {m.MTime} {Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(Path.Combine(root, m.RelativePath))))}"
-                    : m.Kind == RealtimeMirror.Engine.Planning.EntryKind.Symlink ? $"L {m.RelativePath} -> {m.LinkTarget}" : $"D {m.RelativePath} {Convert.ToString(m.Mode, 8)} {m.MTime}"));
+        /// <summary>Kind, name, mode, mtime, content hash or link target (as bytes), owner and rdev where asked: one line per entry.</summary>
+        internal static string Signature(string root, bool owners = false) => string.Join("\n",
+            PosixTestFs.Walk(root).OrderBy(m => Convert.ToHexString(PathEncoding.ToBytes(m.RelativePath)), StringComparer.Ordinal).Select(m =>
+                $"{m.Kind} {Convert.ToHexString(PathEncoding.ToBytes(m.RelativePath))} " +
+                (m.Kind == EntryKind.Symlink ? "-> " + Convert.ToHexString(PathEncoding.ToBytes(m.LinkTarget))
+                    : $"{Convert.ToString(m.Mode, 8)} {m.MTime} rdev={m.DeviceNumber}" +
+                      (m.Kind == EntryKind.File ? " " + Convert.ToHexString(SHA256.HashData(PosixTestFs.ReadFile(root + "/" + m.RelativePath))) : "")) +
+                (owners ? $" {m.Uid}:{m.Gid}" : "")));
 
         [Fact]
         public void Md4_known_answers_from_rfc1320()
@@ -82,11 +88,12 @@ namespace RealtimeMirror.Engine.Tests.Rsync
             File.CreateSymbolicLink(Path.Combine(_src, "link"), "dir one/-sub/deep");
             File.WriteAllBytes(Path.Combine(_src, "empty"), Array.Empty<byte>());
 
-            var (summary, reports) = Push();
+            var (outcome, reports) = Push();
             Assert.Equal(Signature(_src), Signature(_dst));
             Assert.All(reports, r => Assert.False(r.HadBasis));
-            Assert.Equal(names.Length + 1, summary.FilesRequested);
-            Assert.Equal(reports.Sum(r => r.LiteralBytes), summary.LiteralBytes);
+            Assert.Equal(names.Length + 1, outcome.FilesRequested);
+            Assert.Equal(reports.Sum(r => r.LiteralBytes), outcome.LiteralBytes);
+            Assert.Empty(outcome.Replan);
         }
 
         [Fact]
@@ -101,7 +108,7 @@ namespace RealtimeMirror.Engine.Tests.Rsync
             var insert = new byte[1024];
             new Random(2).NextBytes(insert);
             File.WriteAllBytes(path, data.Take(data.Length / 2).Concat(insert).Concat(data.Skip(data.Length / 2)).ToArray());
-            var (summary, reports) = Push();
+            var (_, reports) = Push();
             var r = Assert.Single(reports);
             Assert.True(r.HadBasis);
             Assert.True(r.LiteralBytes < 16 * 1024, $"sent {r.LiteralBytes} literal bytes for a 1 KiB insert");
@@ -109,7 +116,7 @@ namespace RealtimeMirror.Engine.Tests.Rsync
             Assert.Equal(Signature(_src), Signature(_dst));
 
             File.SetLastWriteTimeUtc(path, new DateTime(2024, 2, 2, 2, 2, 2, DateTimeKind.Utc));
-            (summary, reports) = Push();
+            (_, reports) = Push();
             Assert.Equal(0, Assert.Single(reports).LiteralBytes);
             Assert.Equal(Signature(_src), Signature(_dst));
         }
@@ -122,23 +129,23 @@ namespace RealtimeMirror.Engine.Tests.Rsync
             File.WriteAllText(Path.Combine(_dst, "old dir", "x", "f"), "f");
             File.WriteAllText(Path.Combine(_dst, "stray"), "s");
             File.WriteAllText(Path.Combine(_dst, "scratch.tmp"), "t");
-            var (summary, _) = Push(delete: true, protect: new[] { "*.tmp" });
+            Push(delete: true, protect: new[] { "*.tmp" });
             Assert.False(Directory.Exists(Path.Combine(_dst, "old dir")));
             Assert.False(File.Exists(Path.Combine(_dst, "stray")));
             Assert.True(File.Exists(Path.Combine(_dst, "scratch.tmp")));
-            Assert.Contains("stray", summary.Deleted);
-            Assert.Contains("old dir", summary.Deleted);
         }
 
         [Fact]
-        public void A_file_changed_while_it_is_sent_is_reported_so_it_can_be_sent_again()
+        public void A_file_changed_after_listing_is_sent_as_opened_and_reported_for_replanning()
         {
             var path = Path.Combine(_src, "moving");
             File.WriteAllText(path, "first version");
-            var (_, reports) = Push(tweak: s => s.BeforeRead = p => { File.WriteAllText(p, "second, longer version"); File.SetLastWriteTimeUtc(p, DateTime.UtcNow.AddSeconds(5)); });
-            Assert.True(Assert.Single(reports).ChangedDuringTransfer);
-            var (_, again) = Push();
-            Assert.False(Assert.Single(again).ChangedDuringTransfer);
+            var (outcome, reports) = Push(tweak: s => s.BeforeRead = rel => { File.WriteAllText(path, "second, longer version"); File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddSeconds(5)); });
+            Assert.Single(reports);
+            var replan = Assert.Single(outcome.Replan);
+            Assert.Equal(("moving", RsyncReplanReason.Changed), (replan.RelativePath, replan.Reason));
+            var (again, _) = Push();
+            Assert.Empty(again.Replan);
             Assert.Equal("second, longer version", File.ReadAllText(Path.Combine(_dst, "moving")));
         }
     }

@@ -5,37 +5,6 @@ using System.Threading;
 
 namespace RealtimeMirror.Engine.Transport.Rsync
 {
-    /// <summary>The receiver's block checksums of its old version of one file.</summary>
-    internal sealed class BlockSums
-    {
-        public int Count, BlockLength, StrongLength, Remainder;
-        public uint[] Weak;
-        public byte[] Strong; // Count * StrongLength
-
-        public int LengthOf(int block) => block == Count - 1 && Remainder != 0 ? Remainder : BlockLength;
-
-        public static BlockSums Read(ServerInput input)
-        {
-            var s = new BlockSums { Count = input.ReadInt(), BlockLength = input.ReadInt(), StrongLength = input.ReadInt(), Remainder = input.ReadInt() };
-            if (s.Count < 0 || s.StrongLength < 0 || s.StrongLength > 16) throw new InvalidDataException($"Bad checksum header from the rsync server (count {s.Count}, s2length {s.StrongLength}).");
-            s.Weak = new uint[s.Count];
-            s.Strong = new byte[s.Count * s.StrongLength];
-            var four = new byte[4];
-            for (int i = 0; i < s.Count; i++)
-            {
-                input.Read(four, 0, 4);
-                s.Weak[i] = BitConverter.ToUInt32(four, 0);
-                input.Read(s.Strong, i * s.StrongLength, s.StrongLength);
-            }
-            return s;
-        }
-
-        public void WriteHead(ServerOutput output)
-        {
-            output.WriteInt(Count); output.WriteInt(BlockLength); output.WriteInt(StrongLength); output.WriteInt(Remainder);
-        }
-    }
-
     /// <summary>
     /// Sends one file as rsync tokens against the receiver's block sums: literal runs (at most 32 KiB each)
     /// and references to blocks it already has, then the MD4 of the whole file. Streams the file through a
@@ -68,12 +37,13 @@ namespace RealtimeMirror.Engine.Transport.Rsync
         private const long ParallelHashFrom = 8 * 1024 * 1024;
 
         /// <summary>
-        /// Sends one file. For a big file, with <paramref name="reopen"/>, the whole-file MD4 is computed on another
-        /// core from a second read of the file while this thread matches blocks, so the two MD4 passes no longer add
-        /// up; should the file change between the two reads, the receiver's check fails and it asks again in its
-        /// redo phase. Small files are hashed as they are sent: a second open would cost more than it saves.
+        /// Sends one file. For a big file the whole-file MD4 is computed on another core by positional reads of the
+        /// same descriptor (the same inode, never a second open by name) while this thread matches blocks, so the two
+        /// MD4 passes no longer add up; should the file change between the two reads, the receiver's check fails and it
+        /// asks again in its redo phase (and the sender's after-read stat reports the change). Small files are hashed
+        /// as they are sent.
         /// </summary>
-        public void Send(Stream file, BlockSums sums, Func<Stream> reopen = null)
+        public void Send(Stream file, BlockSums sums)
         {
             _file = file;
             // One buffer for every file of the push: a burst of small files must not allocate a megabyte each.
@@ -83,8 +53,9 @@ namespace RealtimeMirror.Engine.Transport.Rsync
             _eof = false;
             _fileSum.Reset();
             _fileSum.Update(_seed, 0, _seed.Length);
-            _hashInline = reopen == null || !file.CanSeek || file.Length < ParallelHashFrom;
-            var wholeSum = _hashInline ? null : System.Threading.Tasks.Task.Run(() => HashWholeFile(reopen));
+            var fs = file as FileStream;
+            _hashInline = fs == null || !fs.CanSeek || fs.Length < ParallelHashFrom;
+            var wholeSum = _hashInline ? null : System.Threading.Tasks.Task.Run(() => HashWholeFile(fs.SafeFileHandle));
             Literal = Matched = 0;
             if (sums.Count == 0) SendAllLiteral();
             else SendDelta(sums);
@@ -95,19 +66,18 @@ namespace RealtimeMirror.Engine.Transport.Rsync
 
         private bool _hashInline;
 
-        private byte[] HashWholeFile(Func<Stream> reopen)
+        private byte[] HashWholeFile(Microsoft.Win32.SafeHandles.SafeFileHandle handle)
         {
             var md4 = new Md4();
             md4.Update(_seed, 0, _seed.Length);
             var buf = new byte[1024 * 1024];
-            using (var s = reopen())
+            long offset = 0;
+            int n;
+            while ((n = RandomAccess.Read(handle, buf, offset)) > 0)
             {
-                int n;
-                while ((n = s.Read(buf, 0, buf.Length)) > 0)
-                {
-                    _cancel.ThrowIfCancellationRequested();
-                    md4.Update(buf, 0, n);
-                }
+                _cancel.ThrowIfCancellationRequested();
+                md4.Update(buf, 0, n);
+                offset += n;
             }
             return md4.Final();
         }

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 
 namespace RealtimeMirror.Engine.Transport.Rsync
 {
@@ -7,18 +8,26 @@ namespace RealtimeMirror.Engine.Transport.Rsync
     {
         /// <summary>The list is a whole tree starting at "." (needed for Delete).</summary>
         public bool Recursive { get; set; } = true;
-        /// <summary>Remove receiver entries not in the list, in the directories the list covers.</summary>
+        /// <summary>Remove receiver entries not in the list, in the directories the list covers (sender tests only:
+        /// the product's planner deletes by itself).</summary>
         public bool Delete { get; set; }
         public bool PreserveLinks { get; set; } = true;
         public bool PreservePerms { get; set; } = true;
         public bool PreserveTimes { get; set; } = true;
         public bool PreserveOwner { get; set; }
         public bool PreserveGroup { get; set; }
+        /// <summary>-D: devices, fifos and sockets are recreated (rdev in the list).</summary>
+        public bool PreserveSpecials { get; set; }
+        /// <summary>-H: regular files carry (dev, inode), so the receiver links those that share one.</summary>
+        public bool PreserveHardLinks { get; set; }
+        /// <summary>-I: the receiver sends block sums for every listed file even when size and mtime match, so a
+        /// same-size rewrite within the same second still travels.</summary>
+        public bool IgnoreTimes { get; set; }
         /// <summary>Patterns the receiver must not delete (our excludes), sent as the filter list.</summary>
         public IReadOnlyList<string> ProtectFromDelete { get; set; } = Array.Empty<string>();
     }
 
-    /// <summary>One file the receiver asked for, and how it was sent.</summary>
+    /// <summary>One file the receiver asked for and we sent.</summary>
     public sealed class RsyncFileReport
     {
         public string RelativePath { get; internal set; }
@@ -26,23 +35,41 @@ namespace RealtimeMirror.Engine.Transport.Rsync
         public bool HadBasis { get; internal set; }
         public long LiteralBytes { get; internal set; }
         public long MatchedBytes { get; internal set; }
-        /// <summary>The file changed while it was read; it is sent again afterwards.</summary>
-        public bool ChangedDuringTransfer { get; internal set; }
-        /// <summary>Why the file could not be read (it was not sent); null when it was sent.</summary>
-        public Exception ReadError { get; internal set; }
+        /// <summary>Sent again in the receiver's redo phase (its checksum of the first copy failed).</summary>
+        public bool Redo { get; internal set; }
+        /// <summary>What was sent is not the listed version (or moved while read); the path is in the outcome's Replan too.</summary>
+        public bool Changed { get; internal set; }
     }
 
-    public sealed class RsyncPushSummary
+    public enum RsyncReplanReason
     {
+        /// <summary>Gone (or a parent gone) when it was to be read or listed.</summary>
+        Vanished,
+        /// <summary>Not what was listed any more (size, time or inode), or it changed while being read: what arrived
+        /// may be a newer version under the listed metadata.</summary>
+        Changed,
+        /// <summary>Became a link, fifo, directory... where a regular file was listed; nothing was sent.</summary>
+        KindChanged,
+        /// <summary>Could not be opened or read; nothing was sent (<see cref="RsyncReplan.Error"/> says why).</summary>
+        Unreadable,
+    }
+
+    /// <summary>An entry that did not go as listed: the caller plans it again.</summary>
+    public sealed record RsyncReplan(string RelativePath, RsyncReplanReason Reason, Exception Error = null);
+
+    /// <summary>What a push did.</summary>
+    public sealed class RsyncPushOutcome
+    {
+        /// <summary>Entries not sent as listed, one row per path (the first reason met).</summary>
+        public IReadOnlyList<RsyncReplan> Replan { get; internal set; } = Array.Empty<RsyncReplan>();
+        public IReadOnlyList<string> ReplanPaths => Replan.Select(r => r.RelativePath).ToList();
         public long LiteralBytes { get; internal set; }
         public long MatchedBytes { get; internal set; }
         public long BytesSent { get; internal set; }
         public long BytesReceived { get; internal set; }
+        /// <summary>Regular files the receiver asked for (first phase).</summary>
         public int FilesRequested { get; internal set; }
+        /// <summary>The receiver's log and error lines (names in the project's path encoding).</summary>
         public IReadOnlyList<string> ServerMessages { get; internal set; } = Array.Empty<string>();
-        /// <summary>Relative paths the receiver deleted (from its "deleting ..." log lines).</summary>
-        public IReadOnlyList<string> Deleted { get; internal set; } = Array.Empty<string>();
-        /// <summary>Files that changed while being read (sent again).</summary>
-        public IReadOnlyList<string> Changed { get; internal set; } = Array.Empty<string>();
     }
 }

@@ -3,23 +3,20 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Threading;
-using RealtimeMirror.Engine.Paths;
 using RealtimeMirror.Engine.Planning;
 using RealtimeMirror.Engine.Platform;
 
 namespace RealtimeMirror.Engine.Transport.Rsync
 {
     /// <summary>
-    /// The sending side of rsync protocol 27, talking to a stock `rsync --server` receiver:
-    /// version and seed, (with --delete) the filter list, the file list, then for each file the receiver
-    /// asks for: its block sums in, tokens and the whole-file MD4 out; two phases (the second re-sends files
-    /// whose checksum failed) and the final goodbye.
+    /// The sending side of rsync protocol 27, talking to a stock `rsync --server` receiver: version and seed,
+    /// (with --delete) the filter list, the file list, then for each file the receiver asks for: its block sums
+    /// in, tokens and the whole-file MD4 out; two phases (the second re-sends files whose checksum failed) and the
+    /// final goodbye. Everything the server sends is checked before use: it may be hostile or just not rsync.
     /// </summary>
     public sealed class RsyncSender
     {
         public const int ProtocolVersion = 27;
-        private const byte XmitTopDir = 0x01, XmitLongName = 0x40;
-        private const int S_IFDIR = 0x4000, S_IFREG = 0x8000, S_IFLNK = 0xA000;
 
         private readonly Stream _fromServer, _toServer;
         private readonly RsyncPushOptions _options;
@@ -31,37 +28,41 @@ namespace RealtimeMirror.Engine.Transport.Rsync
             _options = options;
         }
 
-        /// <summary>Test seam: runs between a file's first stat and its read.</summary>
+        /// <summary>The host (or "local rsync") for messages.</summary>
+        public string ServerName { get; set; } = "the replica host";
+
+        /// <summary>Test seam: runs between a file's being requested and its open.</summary>
         internal Action<string> BeforeRead { get; set; }
 
         /// <summary>
-        /// Pushes <paramref name="entries"/> (relative to <paramref name="sourceRoot"/>). With
+        /// Pushes <paramref name="entries"/> exactly (the caller includes parent directories: see DeltaPusher). With
         /// <paramref name="wholeTree"/> the root itself goes as "." so the receiver can delete extras at the top.
-        /// A partial list must include the parent directories of its files.
+        /// <paramref name="ioError"/> non-zero tells the receiver the listing was incomplete (it then deletes nothing).
         /// </summary>
-        public RsyncPushSummary Push(string sourceRoot, IReadOnlyList<FileMeta> entries, bool wholeTree, Action<RsyncFileReport> onFile, CancellationToken cancel)
+        public RsyncPushOutcome Push(IRsyncSource source, IReadOnlyList<FileMeta> entries, bool wholeTree, int ioError,
+            Action<RsyncFileReport> onFile, CancellationToken cancel)
         {
             var input = new ServerInput(_fromServer, cancel);
             var output = new ServerOutput(_toServer);
-            var summary = new RsyncPushSummary();
-            var changed = new List<string>();
+            var outcome = new RsyncPushOutcome();
+            var replan = new ReplanList();
             using (cancel.Register(() => { try { _fromServer.Dispose(); } catch { } try { _toServer.Dispose(); } catch { } }))
             {
                 output.WriteInt(ProtocolVersion);
                 output.Flush();
-                int remote = input.ReadRawInt();
-                if (remote < ProtocolVersion) throw new NotSupportedException($"The replica's rsync speaks protocol {remote}; at least {ProtocolVersion} is needed.");
+                int remote = input.ReadProtocolVersion(ServerName);
+                if (remote < ProtocolVersion) throw new NotSupportedException($"The rsync on {ServerName} speaks protocol {remote}; at least {ProtocolVersion} is needed.");
                 int seed = input.ReadRawInt();
                 input.StartDemultiplexing();
 
                 if (_options.Delete)
                 {
-                    foreach (var p in _options.ProtectFromDelete) output.WriteString("- " + p);
+                    foreach (var p in _options.ProtectFromDelete) output.WriteName("- " + p);
                     output.WriteInt(0);
                 }
 
-                var list = BuildList(sourceRoot, entries, wholeTree);
-                WriteFileList(output, list);
+                var list = BuildList(source, entries, wholeTree);
+                FileListWriter.Write(output, list, _options, ioError);
                 output.Flush();
 
                 var encoder = new DeltaEncoder(output, seed, cancel);
@@ -77,93 +78,111 @@ namespace RealtimeMirror.Engine.Transport.Rsync
                         if (++phase > 1) break;
                         continue;
                     }
-                    if (ndx < 0 || ndx >= list.Count) throw new InvalidDataException($"The rsync server asked for file #{ndx} of {list.Count}.");
+                    if (ndx < 0 || ndx >= list.Count || list[ndx].Kind != EntryKind.File)
+                        throw new InvalidDataException($"The rsync server on {ServerName} asked for entry #{ndx}, which is not a regular file of the {list.Count} listed.");
                     var sums = BlockSums.Read(input);
-                    var report = SendOne(sourceRoot, ndx, list[ndx], sums, encoder, output);
+                    var report = SendOne(source, ndx, list[ndx], sums, encoder, output, replan);
                     if (report == null) continue;
-                    if (report.ReadError != null) { onFile?.Invoke(report); continue; }
-                    summary.FilesRequested++;
-                    summary.LiteralBytes += report.LiteralBytes;
-                    summary.MatchedBytes += report.MatchedBytes;
-                    if (report.ChangedDuringTransfer) changed.Add(report.RelativePath);
+                    report.Redo = phase > 0;
+                    if (!report.Redo) outcome.FilesRequested++;
+                    outcome.LiteralBytes += report.LiteralBytes;
+                    outcome.MatchedBytes += report.MatchedBytes;
                     onFile?.Invoke(report);
                 }
                 input.ReadInt(); // the receiver's goodbye
                 input.WaitForEnd(TimeSpan.FromSeconds(2));
             }
-            summary.BytesSent = output.BytesSent;
-            summary.BytesReceived = input.BytesReceived;
-            summary.ServerMessages = input.Messages;
-            summary.Deleted = input.Messages.Where(m => m.StartsWith("deleting ", StringComparison.Ordinal))
-                .Select(m => m.Substring("deleting ".Length).TrimEnd('/')).ToList();
-            summary.Changed = changed;
-            return summary;
+            outcome.BytesSent = output.BytesSent;
+            outcome.BytesReceived = input.BytesReceived;
+            outcome.ServerMessages = input.Messages;
+            outcome.Replan = replan.Items;
+            return outcome;
         }
 
-        /// <summary>The list as the receiver will index it: sorted by the raw bytes of the path (protocol &lt; 29).</summary>
-        private static List<FileMeta> BuildList(string root, IReadOnlyList<FileMeta> entries, bool wholeTree)
+        /// <summary>The list as the receiver will index it.</summary>
+        private static List<FileMeta> BuildList(IRsyncSource source, IReadOnlyList<FileMeta> entries, bool wholeTree)
         {
-            var list = new List<FileMeta>(entries.Count + 1);
+            var list = FileListWriter.Sort(entries);
             if (wholeTree)
             {
-                var top = LocalFileSystem.Stat(root, "") ?? throw new DirectoryNotFoundException($"Source directory '{root}' does not exist.");
-                list.Add(top.WithPath("."));
+                var top = source.Stat("") ?? throw new DirectoryNotFoundException($"Source directory '{source.Description}' does not exist.");
+                // "." sorts among the others by its bytes (protocol < 29 compares whole paths).
+                list = FileListWriter.Sort(new[] { top.WithPath(".") }.Concat(list));
             }
-            var seen = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var e in entries)
-                if (e.RelativePath.Length > 0 && seen.Add(e.RelativePath)) list.Add(e);
-            list.Sort((a, b) => RelativePath.Utf8Order.Compare(a.RelativePath, b.RelativePath));
             return list;
         }
 
-        private void WriteFileList(ServerOutput output, List<FileMeta> list)
+        /// <summary>
+        /// Sends one requested file, read from one descriptor whose fstat is compared with the listed entry. Null when
+        /// nothing was sent (gone, another kind now, unreadable): not sending a requested file is allowed, the receiver
+        /// keeps what it had, and the caller re-plans the path.
+        /// </summary>
+        private RsyncFileReport SendOne(IRsyncSource source, int ndx, FileMeta listed, BlockSums sums, DeltaEncoder encoder, ServerOutput output, ReplanList replan)
         {
-            foreach (var e in list)
-            {
-                output.WriteByte((byte)(XmitLongName | (e.RelativePath == "." ? XmitTopDir : 0)));
-                output.WriteString(e.RelativePath);
-                output.WriteLong(e.Kind == EntryKind.File ? e.Size : 0);
-                output.WriteInt((int)e.MTime);
-                int type = e.Kind == EntryKind.Directory ? S_IFDIR : e.Kind == EntryKind.Symlink ? S_IFLNK : S_IFREG;
-                int perm = e.Mode >= 0 ? e.Mode : e.Kind == EntryKind.Directory ? 0x1ED : e.Kind == EntryKind.Symlink ? 0x1FF : 0x1A4;
-                output.WriteInt(type | perm);
-                if (_options.PreserveOwner) output.WriteInt(unchecked((int)(uint)Math.Max(0, e.Uid)));
-                if (_options.PreserveGroup) output.WriteInt(unchecked((int)(uint)Math.Max(0, e.Gid)));
-                if (_options.PreserveLinks && e.Kind == EntryKind.Symlink) output.WriteString(e.LinkTarget ?? "");
-            }
-            output.WriteByte(0);
-            output.WriteInt(0); // io_error: none
-        }
-
-        /// <summary>Sends one requested file; null when it vanished (the receiver then simply does not get it, and the
-        /// watcher reports the delete).</summary>
-        private RsyncFileReport SendOne(string root, int ndx, FileMeta entry, BlockSums sums, DeltaEncoder encoder, ServerOutput output)
-        {
-            var full = RelativePath.ToFull(root, entry.RelativePath);
-            var before = LocalFileSystem.Stat(full, entry.RelativePath);
-            if (before == null || before.Kind != EntryKind.File) return null;
-            BeforeRead?.Invoke(full);
+            var rel = listed.RelativePath;
+            BeforeRead?.Invoke(rel);
             FileStream stream;
-            try { stream = LocalFileSystem.OpenForReading(full, FileOptions.SequentialScan); }
-            catch (Exception e) when (e is FileNotFoundException || e is DirectoryNotFoundException) { return null; }
-            // Not sending a requested file is allowed: the receiver keeps what it had. The caller reports why.
-            catch (Exception e) when (e is UnauthorizedAccessException || e is IOException) { return new RsyncFileReport { RelativePath = entry.RelativePath, ReadError = e }; }
+            FileMeta opened;
+            try { stream = source.OpenRead(rel, out opened); }
+            catch (NotRegularFileException) { replan.Add(rel, RsyncReplanReason.KindChanged); return null; }
+            catch (Exception e) when (SourceErrors.IsGone(e)) { replan.Add(rel, RsyncReplanReason.Vanished); return null; }
+            catch (Exception e) when (SourceErrors.IsLinkInTheWay(e)) { replan.Add(rel, RsyncReplanReason.KindChanged); return null; }
+            catch (Exception e) when (e is UnauthorizedAccessException || e is IOException) { replan.Add(rel, RsyncReplanReason.Unreadable, e); return null; }
             using (stream)
             {
                 output.WriteInt(ndx);
                 sums.WriteHead(output);
-                encoder.Send(stream, sums, () => LocalFileSystem.OpenForReading(full, FileOptions.SequentialScan));
+                try { encoder.Send(stream, sums); }
+                catch (IOException e)
+                {
+                    // Tokens are half out: the stream cannot be resynchronized, so the whole push fails. Say which file.
+                    throw new IOException($"Reading '{source.Description}/{rel}' failed mid-transfer: {e.Message}", e);
+                }
             }
-            var after = LocalFileSystem.Stat(full, entry.RelativePath);
+            // Sent what the descriptor held; if that is not the listed version, or it moved while being read, the
+            // replica may now have newer (or mixed) bytes under the listed metadata: the caller plans it again.
+            FileMeta after = null;
+            try { after = source.Stat(rel); } catch (Exception e) when (e is IOException || e is UnauthorizedAccessException) { }
+            bool changed = !SameVersion(opened, listed) || after == null || !SameVersion(after, opened) || after.Inode != opened.Inode;
+            if (changed) replan.Add(rel, RsyncReplanReason.Changed);
             return new RsyncFileReport
             {
-                RelativePath = entry.RelativePath,
+                RelativePath = rel,
+                Changed = changed,
                 HadBasis = sums.Count > 0,
                 LiteralBytes = encoder.Literal,
                 MatchedBytes = encoder.Matched,
-                // Size or time moved while we read: what arrived may be a mix of old and new. Send it again.
-                ChangedDuringTransfer = after == null || after.Size != before.Size || after.MTime != before.MTime || after.Size != entry.Size || after.MTime != entry.MTime,
             };
         }
+
+        private static bool SameVersion(FileMeta a, FileMeta b) =>
+            a.Kind == b.Kind && a.Size == b.Size && a.MTime == b.MTime && a.MTimeNanos == b.MTimeNanos;
+
+        /// <summary>Paths to re-plan, each once, in the order met.</summary>
+        private sealed class ReplanList
+        {
+            private readonly Dictionary<string, RsyncReplan> _byPath = new Dictionary<string, RsyncReplan>(StringComparer.Ordinal);
+            private readonly List<RsyncReplan> _items = new List<RsyncReplan>();
+            public void Add(string path, RsyncReplanReason reason, Exception error = null)
+            {
+                if (_byPath.ContainsKey(path)) return;
+                var r = new RsyncReplan(path, reason, error);
+                _byPath[path] = r;
+                _items.Add(r);
+            }
+            public IReadOnlyList<RsyncReplan> Items => _items;
+        }
+    }
+
+    /// <summary>How source read errors are told apart (by errno where there is one).</summary>
+    internal static class SourceErrors
+    {
+        private const int ENOENT = 2, ENOTDIR = 20, ELOOP = 40;
+
+        public static bool IsGone(Exception e) =>
+            e is FileNotFoundException || e is DirectoryNotFoundException || e is PosixException p && (p.Errno == ENOENT || p.Errno == ENOTDIR);
+
+        /// <summary>O_NOFOLLOW met a symlink at the name (or a component): the entry is not the file listed.</summary>
+        public static bool IsLinkInTheWay(Exception e) => e is PosixException p && p.Errno == ELOOP;
     }
 }

@@ -11,14 +11,18 @@ namespace RealtimeMirror.Engine.Transport.Rsync
     {
         public static IReadOnlyList<string> ServerArgs(RsyncPushOptions o, string remoteDir)
         {
+            // No -v: results come from what we sent, not from parsing the receiver's log.
             var flags = new StringBuilder("-");
-            flags.Append('v'); // the receiver then logs what it made and removed ("dir/", "link -> x", "deleting y"): our results
             if (o.PreserveLinks) flags.Append('l');
+            if (o.PreserveHardLinks) flags.Append('H');
             if (o.PreserveOwner) flags.Append('o');
             if (o.PreserveGroup) flags.Append('g');
             if (o.PreserveTimes) flags.Append('t');
             if (o.PreservePerms) flags.Append('p');
+            if (o.PreserveSpecials) flags.Append('D');
+            if (o.IgnoreTimes) flags.Append('I');
             if (o.Recursive) flags.Append('r');
+            Targets.MirrorTarget.CheckRemotePath("(rsync)", remoteDir); // never an option, whoever calls
             var args = new List<string> { "rsync", "--server", flags.ToString() };
             if (o.PreserveOwner || o.PreserveGroup) args.Add("--numeric-ids"); // same ids on both sides; no name lists on the wire
             if (o.Delete) args.Add("--delete");

@@ -2,6 +2,8 @@ using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
+using RealtimeMirror.Engine.Paths;
 using System.Threading;
 
 namespace RealtimeMirror.Engine.Transport.Rsync
@@ -23,6 +25,9 @@ namespace RealtimeMirror.Engine.Transport.Rsync
         private int _pos;
         private Exception _readError;
 
+        /// <summary>A hostile or broken server must not grow our memory without bound through log lines.</summary>
+        private const int MaxMessages = 1000;
+
         public ServerInput(Stream raw, CancellationToken cancel) { _raw = raw; _cancel = cancel; }
 
         public long BytesReceived;
@@ -37,6 +42,44 @@ namespace RealtimeMirror.Engine.Transport.Rsync
             BytesReceived += 4;
             return BitConverter.ToInt32(b, 0);
         }
+
+        /// <summary>
+        /// The server's protocol version, the first thing it sends. A login shell whose startup files print text
+        /// (a banner, "Welcome...") puts that text here instead; read as a number it would be nonsense and the
+        /// session would fail much later with a baffling error, so it is recognized and named.
+        /// </summary>
+        public int ReadProtocolVersion(string serverName)
+        {
+            var b = new byte[4];
+            ReadExactly(_raw, b, 4);
+            BytesReceived += 4;
+            int v = BitConverter.ToInt32(b, 0);
+            if (v >= 20 && v <= 99) return v;
+            var text = b.Concat(ReadSomeMore(_raw, 76)).ToArray();
+            int nl = Array.IndexOf(text, (byte)'\n');
+            var shown = PathEncoding.FromBytes(text, 0, nl >= 0 ? nl : text.Length).TrimEnd('\r');
+            throw new InvalidDataException($"The login shell on {serverName} printed text before rsync started (\"{Printable(shown)}\"): " +
+                "make the shell's startup files quiet for non-interactive sessions.");
+        }
+
+        /// <summary>Up to <paramref name="max"/> more bytes, to a newline, for at most a second: only to quote the noise.</summary>
+        private static byte[] ReadSomeMore(Stream s, int max)
+        {
+            var got = new List<byte>();
+            var reading = System.Threading.Tasks.Task.Run(() =>
+            {
+                var one = new byte[1];
+                while (got.Count < max && s.Read(one, 0, 1) == 1)
+                {
+                    lock (got) got.Add(one[0]);
+                    if (one[0] == (byte)'\n') break;
+                }
+            });
+            try { reading.Wait(TimeSpan.FromSeconds(1)); } catch (AggregateException) { }
+            lock (got) return got.ToArray();
+        }
+
+        private static string Printable(string s) => new string(s.Select(c => char.IsControl(c) ? '?' : c).ToArray());
 
         public void StartDemultiplexing()
         {
@@ -59,7 +102,11 @@ namespace RealtimeMirror.Engine.Transport.Rsync
                     if (length > 0) ReadExactly(_raw, payload, length);
                     BytesReceived += 4 + length;
                     if (code == 0) _data.Add(payload, _cancel);
-                    else lock (_messages) _messages.Add(System.Text.Encoding.UTF8.GetString(payload).TrimEnd('\n'));
+                    else lock (_messages)
+                    {
+                        // Messages name files: their bytes are names, in the one path encoding.
+                        if (_messages.Count < MaxMessages) _messages.Add(PathEncoding.FromBytes(payload).TrimEnd('\n'));
+                    }
                 }
             }
             catch (Exception e) when (!(e is OperationCanceledException)) { _readError = e; }

@@ -1,6 +1,6 @@
 using System;
 using System.IO;
-using System.Text;
+using RealtimeMirror.Engine.Paths;
 
 namespace RealtimeMirror.Engine.Transport.Rsync
 {
@@ -32,10 +32,13 @@ namespace RealtimeMirror.Engine.Transport.Rsync
 
         public void Write(byte[] b, int offset, int count) { _out.Write(b, offset, count); BytesSent += count; }
 
-        /// <summary>int32 length then the UTF-8 bytes.</summary>
-        public void WriteString(string s)
+        /// <summary>int32 length then the bytes of a name in the project's <see cref="PathEncoding"/> (exact, not UTF-8: an
+        /// escaped byte goes out as that byte).</summary>
+        public void WriteName(string s) => WriteBytes(PathEncoding.ToBytes(s));
+
+        /// <summary>int32 length then the bytes.</summary>
+        public void WriteBytes(byte[] b)
         {
-            var b = Encoding.UTF8.GetBytes(s);
             WriteInt(b.Length);
             Write(b, 0, b.Length);
         }

@@ -1,0 +1,283 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using RealtimeMirror.Engine.Paths;
+using RealtimeMirror.Engine.Platform;
+using RealtimeMirror.Engine.Transport;
+
+namespace RealtimeMirror.Engine.Planning
+{
+    /// <summary>
+    /// THE planner: the initial sync, Rescans, event batches, the service and one-shot syncs all come through here.
+    /// It turns hints into actions by comparing the source as it is now (through a held, no-follow directory
+    /// handle) with the replica as it is now. The one delete rule: a replica entry is deleted only when the source
+    /// confirms it is gone — its parent was listed without error, or its parent is a directory and lstat says the
+    /// entry does not exist. Any error reading a source directory suppresses deletes below it and is reported.
+    /// Excluded names are never mirrored and never deleted. Plans are ordered: in each directory extraneous and
+    /// kind-changed entries go first, parents before children, and directory metadata last, deepest first.
+    /// </summary>
+    public sealed class Planner
+    {
+        private readonly DirectoryHandle _source;
+        private readonly IReplica _replica;
+        private readonly GlobFilter _exclude;
+        private readonly HardLinkIndex _links;
+        private readonly EntryComparer _comparer;
+
+        private readonly bool _delete;
+
+        public Planner(DirectoryHandle source, IReplica replica, GlobFilter exclude, HardLinkIndex links = null, bool delete = true)
+        {
+            _delete = delete;
+            _source = source;
+            _replica = replica;
+            _exclude = exclude ?? GlobFilter.None;
+            _links = links ?? new HardLinkIndex();
+            _comparer = new EntryComparer(replica.CanSetOwner, replica.TimeResolutionNanos);
+        }
+
+        /// <summary>
+        /// Renames the replica can do instead of copying, each proven: the source no longer has the old path (its
+        /// parent is a directory and lstat says absent), the new path holds an entry of the same kind, size, time
+        /// (or link target) as the replica's old one, and the replica's new name is free or a non-directory.
+        /// The caller runs these first and then plans the compare, which checks the moved entry and its subtree.
+        /// </summary>
+        public List<PlannedAction> PlanRenames(IEnumerable<SyncHint> hints)
+        {
+            var renames = new List<PlannedAction>();
+            var claimed = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var h in hints)
+            {
+                if (h.RenamedFrom == null || h.RenamedFrom == h.Path || h.Path.Length == 0 || h.RenamedFrom.Length == 0) continue;
+                if (_exclude.IsExcluded(h.Path) || _exclude.IsExcluded(h.RenamedFrom)) continue;
+                if (RelativePath.IsSameOrUnder(h.Path, h.RenamedFrom) || RelativePath.IsSameOrUnder(h.RenamedFrom, h.Path)) continue;
+                if (!claimed.Add(h.RenamedFrom) || !claimed.Add(h.Path)) continue;
+                try
+                {
+                    if (!SourceConfirmsGone(h.RenamedFrom)) continue;
+                    var s = _source.Stat(h.Path);
+                    var oldOnReplica = _replica.Stat(h.RenamedFrom);
+                    if (s == null || oldOnReplica == null || s.Kind != oldOnReplica.Kind) continue;
+                    if (!SameObject(s, oldOnReplica)) continue;
+                    var newOnReplica = _replica.Stat(h.Path);
+                    if (newOnReplica != null && newOnReplica.Kind == EntryKind.Directory) continue;
+                    var parent = RelativePath.Parent(h.Path);
+                    if (parent.Length > 0 && _replica.Stat(parent)?.Kind != EntryKind.Directory) continue;
+                    renames.Add(new PlannedAction(ActionKind.Rename, h.Path, s, oldOnReplica, h.RenamedFrom));
+                }
+                catch (Exception) { /* unsure: the compare copies the new path and deletes the old one */ }
+            }
+            return renames;
+        }
+
+        private bool SameObject(FileMeta s, FileMeta r)
+        {
+            switch (s.Kind)
+            {
+                case EntryKind.File: return s.Size == r.Size && _comparer.SameTime(s, r);
+                case EntryKind.Symlink: return r.LinkTarget == null || r.LinkTarget == s.LinkTarget;
+                case EntryKind.Directory: return true; // its subtree is compared after the move
+                default: return false;
+            }
+        }
+
+        /// <summary>The source's own word that <paramref name="rel"/> is gone: its parent is a directory and it is absent.</summary>
+        private bool SourceConfirmsGone(string rel)
+        {
+            var parent = RelativePath.Parent(rel) ?? "";
+            var p = _source.Stat(parent);
+            return p != null && p.Kind == EntryKind.Directory && _source.Stat(rel) == null;
+        }
+
+        /// <summary>Compares what the hints name and returns the actions that make the replica equal.</summary>
+        public Plan Plan(IEnumerable<SyncHint> hints)
+        {
+            var run = new Run(this);
+            var list = hints.ToList();
+            foreach (var h in list)
+                if (h.ContentChanged) run.ForceContent.Add(RelativePath.Normalize(h.Path));
+            // Shallow paths first: a subtree compare then covers the hints below it.
+            list.Sort((a, b) =>
+            {
+                int c = Depth(a.Path).CompareTo(Depth(b.Path));
+                return c != 0 ? c : RelativePath.Utf8Order.Compare(a.Path, b.Path);
+            });
+            for (int i = 0; i < list.Count; i++)
+                run.Hint(RelativePath.Normalize(list[i].Path), list[i].Subtree);
+            run.Finish();
+            return run.Result;
+        }
+
+        private static int Depth(string p) => p.Length == 0 ? 0 : p.Count(c => c == '/') + 1;
+
+        /// <summary>The state of one planning pass: what was compared already, and replica stats taken in it.</summary>
+        private sealed class Run
+        {
+            private readonly Planner _p;
+            private readonly HashSet<string> _subtreesDone = new HashSet<string>(StringComparer.Ordinal);
+            private readonly HashSet<string> _entriesDone = new HashSet<string>(StringComparer.Ordinal);
+            private readonly Dictionary<string, FileMeta> _sourceStats = new Dictionary<string, FileMeta>(StringComparer.Ordinal);
+            private readonly Dictionary<string, FileMeta> _replicaStats = new Dictionary<string, FileMeta>(StringComparer.Ordinal);
+            // Directories whose metadata must be (re)set after their contents: path -> (source meta, shown to the user?)
+            private readonly Dictionary<string, (FileMeta Meta, FileMeta Replica, bool Visible)> _dirMeta = new Dictionary<string, (FileMeta, FileMeta, bool)>(StringComparer.Ordinal);
+            private readonly HashSet<string> _touchedDirs = new HashSet<string>(StringComparer.Ordinal);
+            private readonly Queue<string> _extraEntries = new Queue<string>();
+
+            public Run(Planner p) { _p = p; }
+
+            public Plan Result { get; } = new Plan();
+            public HashSet<string> ForceContent { get; } = new HashSet<string>(StringComparer.Ordinal);
+
+            public void Hint(string path, bool subtree)
+            {
+                if (Covered(path, subtree)) return;
+                try
+                {
+                    // The first ancestor that is not a directory on both sides is where the difference lies: compare
+                    // from there down (create the missing parent with everything in it, or delete what the source lost).
+                    foreach (var a in RelativePath.Ancestors(path))
+                    {
+                        if (_p._exclude.IsExcluded(a)) return;
+                        var s = SourceStat(a);
+                        var r = ReplicaStat(a);
+                        if (s?.Kind != EntryKind.Directory || r?.Kind != EntryKind.Directory)
+                        {
+                            if (!Covered(a, true)) Entry(a, s, r, subtree: true);
+                            return;
+                        }
+                    }
+                    Entry(path, SourceStat(path), ReplicaStat(path), subtree);
+                }
+                catch (Exception e) when (!Sync.ReplicaFailure.IsConnectionLost(e))
+                {
+                    Error(path, e);
+                }
+            }
+
+            private bool Covered(string path, bool subtree)
+            {
+                if (_subtreesDone.Contains(path)) return true;
+                foreach (var a in RelativePath.Ancestors(path)) if (_subtreesDone.Contains(a)) return true;
+                if (path.Length > 0 && _subtreesDone.Contains("")) return true;
+                return !subtree && _entriesDone.Contains(path);
+            }
+
+            private FileMeta SourceStat(string rel)
+            {
+                if (!_sourceStats.TryGetValue(rel, out var m)) _sourceStats[rel] = m = _p._source.Stat(rel);
+                return m;
+            }
+
+            private FileMeta ReplicaStat(string rel)
+            {
+                if (!_replicaStats.TryGetValue(rel, out var m)) _replicaStats[rel] = m = _p._replica.Stat(rel);
+                return m;
+            }
+
+            /// <summary>Compares one entry; with <paramref name="subtree"/> (or a directory the replica lacks) everything below too.</summary>
+            private void Entry(string path, FileMeta s, FileMeta r, bool subtree)
+            {
+                if (path.Length > 0 && _p._exclude.IsExcluded(path)) return;
+                if (!_entriesDone.Add(path))
+                {
+                    // Compared already as an entry; a directory may still need its contents compared.
+                    if (subtree && s?.Kind == EntryKind.Directory && r?.Kind == EntryKind.Directory && !_subtreesDone.Contains(path))
+                        Children(path, replicaExists: true);
+                    return;
+                }
+                if (s == null)
+                {
+                    // Absent at the source. The caller has seen the parent as a directory (listing or lstat), so this is
+                    // the source's own word that it is gone. The root itself is never deleted.
+                    if (r != null && path.Length > 0 && _p._delete) Add(new PlannedAction(ActionKind.Delete, path, null, r));
+                    return;
+                }
+                if (path.Length > 0) Result.Compared.Add(path);
+                if (s.Kind == EntryKind.File) _p._links.Note(s);
+                if (s.IsSpecial && !_p._replica.CanCreateSpecial)
+                {
+                    if (r != null && r.Kind != s.Kind) Add(new PlannedAction(ActionKind.Delete, path, null, r));
+                    if (r == null || r.Kind != s.Kind)
+                        Result.Skipped.Add((path, $"a {s.Kind} cannot be made over {_p._replica.TransportName}; it is left out"));
+                    return;
+                }
+                if (EntryComparer.KindsDiffer(s, r) && path.Length > 0)
+                {
+                    Add(new PlannedAction(ActionKind.Delete, path, null, r));
+                    r = null;
+                }
+                bool force = ForceContent.Contains(path);
+                var kind = _p._comparer.Compare(s, r, force);
+                if (s.Kind == EntryKind.Directory)
+                {
+                    if (kind == ActionKind.MakeDirectory) Add(new PlannedAction(ActionKind.MakeDirectory, path, s, null));
+                    if (r == null || kind == ActionKind.SetMetadata) _dirMeta[path] = (s, r, r != null);
+                    if (subtree || r == null) Children(path, replicaExists: r != null);
+                    return;
+                }
+                if (kind != null) Add(new PlannedAction(kind.Value, path, s, r));
+                foreach (var other in _p._links.OtherNames(s))
+                    if (!_entriesDone.Contains(other)) { ForceContent.Add(other); _extraEntries.Enqueue(other); }
+            }
+
+            private void Children(string dir, bool replicaExists)
+            {
+                _subtreesDone.Add(dir);
+                List<FileMeta> source, replica;
+                try { source = _p._source.List(dir); }
+                catch (Exception e)
+                {
+                    // Unknown source contents: compare nothing below, delete nothing below.
+                    Result.SourceListingFailed = true;
+                    Error(dir, e);
+                    return;
+                }
+                try { replica = replicaExists ? _p._replica.List(dir) : new List<FileMeta>(); }
+                catch (Exception e) when (!Sync.ReplicaFailure.IsConnectionLost(e))
+                {
+                    Error(dir, e);
+                    return;
+                }
+                var sourceNames = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var s in source) sourceNames.Add(s.RelativePath);
+                var replicaByPath = new Dictionary<string, FileMeta>(StringComparer.Ordinal);
+                foreach (var r in replica)
+                {
+                    replicaByPath[r.RelativePath] = r;
+                    // Extraneous: the listing above is the source's word that it is gone.
+                    if (_p._delete && !sourceNames.Contains(r.RelativePath) && !_p._exclude.IsExcluded(r.RelativePath))
+                        Add(new PlannedAction(ActionKind.Delete, r.RelativePath, null, r));
+                }
+                foreach (var s in source)
+                {
+                    replicaByPath.TryGetValue(s.RelativePath, out var r);
+                    try { Entry(s.RelativePath, s, r, subtree: true); }
+                    catch (Exception e) when (!Sync.ReplicaFailure.IsConnectionLost(e)) { Error(s.RelativePath, e); }
+                }
+            }
+
+            private void Add(PlannedAction a)
+            {
+                Result.Actions.Add(a);
+                if (a.Kind != ActionKind.SetMetadata) _touchedDirs.Add(RelativePath.Parent(a.RelativePath) ?? "");
+            }
+
+            private void Error(string path, Exception e) => Result.Errors.Add((path, e));
+
+            /// <summary>Other names of hard-linked files, then directory metadata after all contents, deepest first.</summary>
+            public void Finish()
+            {
+                while (_extraEntries.Count > 0) Hint(_extraEntries.Dequeue(), false);
+                foreach (var dir in _touchedDirs)
+                {
+                    if (_dirMeta.ContainsKey(dir) || _p._exclude.IsExcluded(dir) && dir.Length > 0) continue;
+                    FileMeta s;
+                    try { s = SourceStat(dir); } catch (Exception) { continue; }
+                    if (s != null && s.Kind == EntryKind.Directory) _dirMeta[dir] = (s, null, false);
+                }
+                foreach (var d in _dirMeta.OrderByDescending(kv => Depth(kv.Key)).ThenBy(kv => kv.Key, RelativePath.Utf8Order))
+                    Result.Actions.Add(new PlannedAction(ActionKind.SetMetadata, d.Key, d.Value.Meta, d.Value.Replica, quiet: !d.Value.Visible));
+            }
+        }
+    }
+}

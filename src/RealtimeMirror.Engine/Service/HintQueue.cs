@@ -1,0 +1,108 @@
+using System;
+using System.Collections.Generic;
+using RealtimeMirror.Engine.Planning;
+
+namespace RealtimeMirror.Engine.Service
+{
+    /// <summary>
+    /// One target's work: hints per root, merged per path in O(1) (a path hinted twice is compared once). A batch
+    /// taken for work stays "in flight" until it completes; if it fails it is merged back, so nothing is lost.
+    /// Past <see cref="_max"/> queued paths the queue folds into one whole-tree hint per root — the in-flight batch
+    /// is kept, and the whole-tree compare comes after it. Not thread-safe: the worker locks around it.
+    /// </summary>
+    internal sealed class HintQueue
+    {
+        private sealed class Entry
+        {
+            public string Root;
+            public SyncHint Hint;
+            public DateTime Since;
+        }
+
+        private readonly int _max;
+        private readonly Dictionary<(string Root, string Path), LinkedListNode<Entry>> _index = new Dictionary<(string, string), LinkedListNode<Entry>>();
+        private readonly LinkedList<Entry> _order = new LinkedList<Entry>();
+        private List<Entry> _inFlight = new List<Entry>();
+
+        public HintQueue(int max) { _max = Math.Max(1, max); }
+
+        public int Count => _order.Count;
+        public int InFlight => _inFlight.Count;
+        public long Folds { get; private set; }
+
+        /// <summary>The time of the oldest change not yet on the replica (queued or in flight); null when none.</summary>
+        public DateTime? OldestSince
+        {
+            get
+            {
+                DateTime? oldest = _order.First?.Value.Since;
+                foreach (var e in _inFlight) if (oldest == null || e.Since < oldest) oldest = e.Since;
+                return oldest;
+            }
+        }
+
+        public void Add(string root, SyncHint hint, DateTime since)
+        {
+            var key = (root, hint.Path);
+            if (_index.TryGetValue(key, out var node))
+            {
+                var was = node.Value.Hint;
+                node.Value.Hint = new SyncHint(hint.Path, was.Subtree || hint.Subtree, was.ContentChanged || hint.ContentChanged, hint.RenamedFrom ?? was.RenamedFrom);
+                return;
+            }
+            _index[key] = _order.AddLast(new Entry { Root = root, Hint = hint, Since = since });
+            if (_order.Count > _max) Fold();
+        }
+
+        /// <summary>Everything queued becomes one whole-tree hint per root (the in-flight batch is untouched).</summary>
+        private void Fold()
+        {
+            var roots = new Dictionary<string, DateTime>(StringComparer.Ordinal);
+            foreach (var e in _order)
+                if (!roots.TryGetValue(e.Root, out var t) || e.Since < t) roots[e.Root] = e.Since;
+            _order.Clear();
+            _index.Clear();
+            foreach (var r in roots) _index[(r.Key, "")] = _order.AddLast(new Entry { Root = r.Key, Hint = SyncHint.WholeTree(), Since = r.Value });
+            Folds++;
+        }
+
+        /// <summary>Takes up to <paramref name="max"/> hints into flight, grouped by root in queue order.</summary>
+        public List<(string Root, List<SyncHint> Hints)> Take(int max)
+        {
+            var groups = new List<(string, List<SyncHint>)>();
+            var byRoot = new Dictionary<string, List<SyncHint>>(StringComparer.Ordinal);
+            while (_order.First != null && _inFlight.Count < max)
+            {
+                var e = _order.First.Value;
+                _order.RemoveFirst();
+                _index.Remove((e.Root, e.Hint.Path));
+                _inFlight.Add(e);
+                if (!byRoot.TryGetValue(e.Root, out var list)) { byRoot[e.Root] = list = new List<SyncHint>(); groups.Add((e.Root, list)); }
+                list.Add(e.Hint);
+            }
+            return groups;
+        }
+
+        public void Complete() => _inFlight = new List<Entry>();
+
+        /// <summary>The batch failed as a whole (connection lost): its hints go back to the front of the queue.</summary>
+        public void Restore()
+        {
+            var back = _inFlight;
+            _inFlight = new List<Entry>();
+            for (int i = back.Count - 1; i >= 0; i--)
+            {
+                var e = back[i];
+                var key = (e.Root, e.Hint.Path);
+                if (_index.TryGetValue(key, out var node))
+                {
+                    var was = node.Value.Hint;
+                    node.Value.Hint = new SyncHint(was.Path, was.Subtree || e.Hint.Subtree, was.ContentChanged || e.Hint.ContentChanged, was.RenamedFrom ?? e.Hint.RenamedFrom);
+                    if (e.Since < node.Value.Since) node.Value.Since = e.Since;
+                    continue;
+                }
+                _index[key] = _order.AddFirst(e);
+            }
+        }
+    }
+}

@@ -1,0 +1,176 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using RealtimeMirror.Engine.Paths;
+using RealtimeMirror.Engine.Planning;
+using RealtimeMirror.Engine.Platform;
+using RealtimeMirror.Engine.Results;
+using RealtimeMirror.Engine.Transport;
+
+namespace RealtimeMirror.Engine.Sync
+{
+    /// <summary>What running a plan left to do: paths whose source changed under us (plan them again) and paths that failed.</summary>
+    public sealed class ExecutionOutcome
+    {
+        public List<string> Replan { get; } = new List<string>();
+        public List<string> Failed { get; } = new List<string>();
+    }
+
+    /// <summary>
+    /// Carries out a plan on one replica, in its order. File contents travel either one by one through the
+    /// replica (local copy, SFTP upload) or, where the host has rsync and the batch is big enough to pay for it,
+    /// together in one rsync push of exactly the files the plan chose (with --ignore-times: the planner already
+    /// decided they may differ, so the receiver compares content by delta). A declined action (-Confirm) also
+    /// skips everything below it; -WhatIf asks and changes nothing.
+    /// </summary>
+    public sealed class PlanExecutor
+    {
+        /// <summary>Files at least this big that the replica already has are updated by delta, not resent whole.</summary>
+        public const long DeltaThreshold = 64 * 1024;
+        /// <summary>At least this many files to send make one rsync push cheaper than uploads one by one.</summary>
+        public const int BatchThreshold = 8;
+
+        private readonly SourceRoot _source;
+        private readonly IReplica _replica;
+        private readonly DeltaPusher _delta;
+
+        public PlanExecutor(SourceRoot source, IReplica replica, DeltaPusher delta)
+        {
+            _source = source;
+            _replica = replica;
+            _delta = delta;
+        }
+
+        public ExecutionOutcome Execute(Plan plan, SyncOptions o)
+        {
+            var outcome = new ExecutionOutcome();
+            foreach (var (path, error) in plan.Errors) o.OnError(path, error);
+            foreach (var (path, why) in plan.Skipped) o.OnWarning(path, why);
+            var actions = plan.Actions;
+            if (o.DryRun)
+            {
+                foreach (var a in actions) if (!a.Quiet) o.ShouldProcess(a);
+                return outcome;
+            }
+
+            var declined = new HashSet<string>(StringComparer.Ordinal);
+            bool viaRsync = _delta != null && UseRsync(actions);
+            var toPush = new List<PlannedAction>();
+            var afterPush = new List<PlannedAction>();
+            int done = 0;
+            foreach (var a in actions)
+            {
+                o.Cancel.ThrowIfCancellationRequested();
+                o.OnProgress(done++, actions.Count, a.RelativePath);
+                if (IsDeclined(a.RelativePath, declined)) continue;
+                if (!a.Quiet && !o.ShouldProcess(a)) { declined.Add(a.RelativePath); continue; }
+                if (viaRsync && (a.Kind == ActionKind.SendFile || a.Kind == ActionKind.CheckContent)) { toPush.Add(a); continue; }
+                if (viaRsync && a.Kind == ActionKind.SetMetadata && a.IsDirectory) { afterPush.Add(a); continue; }
+                Run(a, o, outcome);
+            }
+            if (toPush.Count > 0) Push(toPush, plan.SourceListingFailed, o, outcome);
+            foreach (var a in afterPush) Run(a, o, outcome);
+            o.OnProgress(actions.Count, actions.Count, null);
+            return outcome;
+        }
+
+        private static bool IsDeclined(string path, HashSet<string> declined)
+        {
+            if (declined.Count == 0) return false;
+            if (declined.Contains(path)) return true;
+            foreach (var a in RelativePath.Ancestors(path)) if (declined.Contains(a)) return true;
+            return false;
+        }
+
+        private static bool UseRsync(List<PlannedAction> actions)
+        {
+            int files = 0;
+            foreach (var a in actions)
+            {
+                if (a.Kind != ActionKind.SendFile && a.Kind != ActionKind.CheckContent) continue;
+                if (++files >= BatchThreshold) return true;
+                if (a.Replica != null && a.Source.Size >= DeltaThreshold) return true; // a big file with a basis: send the difference only
+            }
+            return false;
+        }
+
+        private void Push(List<PlannedAction> files, bool ioError, SyncOptions o, ExecutionOutcome outcome)
+        {
+            var outcomeOfPush = _delta.Push(_source.Handle, files.Select(a => a.Source).ToList(), ignoreTimes: true, ioError: ioError,
+                r => o.OnResult(r), (path, e) => { o.OnError(path, e); outcome.Failed.Add(path); }, o.Cancel);
+            // Unreadable files were reported (and go to the retry set); the others changed under us: plan them again.
+            foreach (var r in outcomeOfPush.Replan)
+                if (r.Reason != Transport.Rsync.RsyncReplanReason.Unreadable) outcome.Replan.Add(r.RelativePath);
+        }
+
+        /// <summary>Runs one action through the replica. Per-entry failures are reported; a lost connection is thrown.</summary>
+        private void Run(PlannedAction a, SyncOptions o, ExecutionOutcome outcome)
+        {
+            var clock = Stopwatch.StartNew();
+            try
+            {
+                var result = RunOne(a, o, clock);
+                if (result != null) o.OnResult(result);
+            }
+            catch (Exception e) when (e is FileNotFoundException || e is NotRegularFileException || e is SourceChangedException)
+            {
+                outcome.Replan.Add(a.RelativePath); // the source moved on meanwhile: compare that path again
+            }
+            catch (Exception e) when (!ReplicaFailure.IsConnectionLost(e))
+            {
+                o.OnError(a.RelativePath, e);
+                outcome.Failed.Add(a.RelativePath);
+            }
+        }
+
+        private SyncResult RunOne(PlannedAction a, SyncOptions o, Stopwatch clock)
+        {
+            SyncResult Result(SyncAction action, long bytes = 0) =>
+                new SyncResult(_replica.TargetName, a.RelativePath, action, a.IsDirectory, bytes, bytes, 0, _replica.TransportName,
+                    a.OldRelativePath, a.Source != null ? RelativePath.ToFull(_source.Path, a.RelativePath) : null, clock.Elapsed);
+            bool existed = a.Replica != null;
+            switch (a.Kind)
+            {
+                case ActionKind.MakeDirectory:
+                    _replica.CreateDirectory(a.RelativePath, a.Source);
+                    return Result(SyncAction.Copied);
+                case ActionKind.SendFile:
+                    return Result(existed ? SyncAction.Updated : SyncAction.Copied, _replica.UploadFile(_source.Handle, a.RelativePath, o.Cancel));
+                case ActionKind.CheckContent:
+                    if (_replica.ContentEquals(_source.Handle, a.RelativePath, o.Cancel))
+                    {
+                        _replica.ApplyMetadata(a.Source);
+                        return Result(SyncAction.MetadataOnly);
+                    }
+                    return Result(SyncAction.Updated, _replica.UploadFile(_source.Handle, a.RelativePath, o.Cancel));
+                case ActionKind.SetMetadata:
+                    _replica.ApplyMetadata(a.Source);
+                    return a.Quiet ? null : Result(SyncAction.MetadataOnly);
+                case ActionKind.MakeSymlink:
+                    _replica.CreateSymlink(a.Source);
+                    return Result(existed ? SyncAction.Updated : SyncAction.Copied);
+                case ActionKind.MakeSpecial:
+                    if (existed) _replica.Delete(a.RelativePath);
+                    _replica.CreateSpecial(a.Source);
+                    _replica.ApplyMetadata(a.Source);
+                    return Result(existed ? SyncAction.Updated : SyncAction.Copied);
+                case ActionKind.Delete:
+                    _replica.Delete(a.RelativePath);
+                    return a.Quiet ? null : Result(SyncAction.Deleted);
+                case ActionKind.Rename:
+                    _replica.Rename(a.OldRelativePath, a.RelativePath);
+                    return Result(SyncAction.Renamed);
+                default:
+                    throw new ArgumentOutOfRangeException(nameof(a), a.Kind, "unknown action");
+            }
+        }
+    }
+
+    /// <summary>The source entry is no longer what was planned (another size or kind): it is planned again.</summary>
+    public sealed class SourceChangedException : IOException
+    {
+        public SourceChangedException(string path) : base($"'{path}' changed while it was being sent.") { }
+    }
+}

@@ -1,0 +1,55 @@
+using System;
+using System.IO;
+
+namespace RealtimeMirror.Engine.Transport.Rsync
+{
+    /// <summary>The receiver's block checksums of its old version of one file. Read as hostile input: every size is bounded.</summary>
+    internal sealed class BlockSums
+    {
+        /// <summary>rsync's own cap for protocol 30+ (MAX_BLOCK_SIZE); a stock receiver stays below it for files up to 16 GiB.</summary>
+        public const int MaxBlockLength = 128 * 1024;
+        /// <summary>Protocol 27 lets the block grow as sqrt(file size) past 128 KiB; then it never exceeds the block count.
+        /// This cap (files up to 64 TiB) keeps our sliding buffer bounded whatever the server says.</summary>
+        public const int MaxSqrtBlockLength = 8 * 1024 * 1024;
+        /// <summary>sqrt-sized blocks give about 2^23 blocks for 64 TiB; beyond that the server is not a stock rsync.</summary>
+        public const int MaxCount = 1 << 24;
+        public const int MaxStrongLength = 16;
+
+        public int Count, BlockLength, StrongLength, Remainder;
+        public uint[] Weak;
+        public byte[] Strong; // Count * StrongLength
+
+        public int LengthOf(int block) => block == Count - 1 && Remainder != 0 ? Remainder : BlockLength;
+
+        public static BlockSums Read(ServerInput input)
+        {
+            var s = new BlockSums { Count = input.ReadInt(), BlockLength = input.ReadInt(), StrongLength = input.ReadInt(), Remainder = input.ReadInt() };
+            if (!s.IsPlausible())
+                throw new InvalidDataException($"Bad checksum header from the rsync server (count {s.Count}, block length {s.BlockLength}, " +
+                    $"strong length {s.StrongLength}, remainder {s.Remainder}).");
+            s.Weak = new uint[s.Count];
+            s.Strong = new byte[s.Count * s.StrongLength];
+            var four = new byte[4];
+            for (int i = 0; i < s.Count; i++)
+            {
+                input.Read(four, 0, 4);
+                s.Weak[i] = BitConverter.ToUInt32(four, 0);
+                input.Read(s.Strong, i * s.StrongLength, s.StrongLength);
+            }
+            return s;
+        }
+
+        private bool IsPlausible()
+        {
+            if (Count < 0 || Count > MaxCount || StrongLength < 0 || StrongLength > MaxStrongLength) return false;
+            if (Count == 0) return BlockLength >= 0 && BlockLength <= MaxSqrtBlockLength && Remainder >= 0 && Remainder <= BlockLength;
+            bool blockOk = BlockLength > 0 && (BlockLength <= MaxBlockLength || BlockLength <= Math.Min(Count, MaxSqrtBlockLength));
+            return blockOk && StrongLength > 0 && Remainder >= 0 && Remainder < BlockLength;
+        }
+
+        public void WriteHead(ServerOutput output)
+        {
+            output.WriteInt(Count); output.WriteInt(BlockLength); output.WriteInt(StrongLength); output.WriteInt(Remainder);
+        }
+    }
+}

@@ -1,0 +1,230 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Text;
+using RealtimeMirror.Engine.Paths;
+using RealtimeMirror.Engine.Planning;
+using RealtimeMirror.Engine.Platform;
+using RealtimeMirror.Engine.Transport.Rsync;
+using Xunit;
+
+namespace RealtimeMirror.Engine.Tests.Rsync
+{
+    /// <summary>Protocol features against the real `rsync --server` over pipes: -I, ids, raw names, specials, io_error, -H, and a hostile or noisy server.</summary>
+    public class RsyncFeatureTests : IDisposable
+    {
+        private readonly string _src = Directory.CreateTempSubdirectory("rtm-rf-src-").FullName;
+        private readonly string _dst = Directory.CreateTempSubdirectory("rtm-rf-dst-").FullName;
+        // rm, not Directory.Delete: .NET cannot name entries whose names are not UTF-8.
+        public void Dispose() => Process.Start("rm", new[] { "-rf", _src, _dst }).WaitForExit();
+
+        private (RsyncPushOutcome Outcome, List<RsyncFileReport> Reports) Push(Action<RsyncPushOptions> configure = null, bool delete = false,
+            int ioError = 0, Action<string> beforeRead = null, IReadOnlyList<FileMeta> entries = null, int expectedExit = 0)
+        {
+            var options = new RsyncPushOptions { Delete = delete };
+            configure?.Invoke(options);
+            using var server = LocalRsyncServer.Start(options, _dst);
+            var sender = new RsyncSender(server.StandardOutput.BaseStream, server.StandardInput.BaseStream, options) { ServerName = "local rsync", BeforeRead = beforeRead };
+            var reports = new List<RsyncFileReport>();
+            var stderr = server.StandardError.ReadToEndAsync();
+            // The product's confined reader: its answers for links, fifos and vanished files are what the sender must handle.
+            using var root = DirectoryHandle.Open(_src);
+            var outcome = sender.Push(new DirectoryHandleSource(root), entries ?? PosixTestFs.Walk(_src), wholeTree: true, ioError, reports.Add, default);
+            server.StandardInput.Close();
+            Assert.True(server.WaitForExit(20000), "rsync --server did not exit");
+            Assert.True(server.ExitCode == expectedExit, $"rsync exit {server.ExitCode}: {stderr.Result} {string.Join(" | ", outcome.ServerMessages)}");
+            return (outcome, reports);
+        }
+
+        private static string Sig(string root, bool owners = false) => RsyncSenderTests.Signature(root, owners);
+
+        [Fact]
+        public void Ignore_times_sends_a_same_size_rewrite_within_the_same_second()
+        {
+            var f = Path.Combine(_src, "same.txt");
+            File.WriteAllText(f, "version A, twenty-six b.");
+            PosixTestFs.SetMTime(f, 1_700_000_000);
+            Push();
+            File.WriteAllText(f, "version B, twenty-six b.");
+            PosixTestFs.SetMTime(f, 1_700_000_000);
+
+            var (_, quick) = Push();
+            Assert.Empty(quick); // size and mtime match: a plain receiver does not even ask
+            Assert.Equal("version A, twenty-six b.", File.ReadAllText(Path.Combine(_dst, "same.txt")));
+
+            var (_, reports) = Push(o => o.IgnoreTimes = true);
+            var r = Assert.Single(reports);
+            Assert.True(r.HadBasis);
+            Assert.True(r.LiteralBytes > 0);
+            Assert.Equal("version B, twenty-six b.", File.ReadAllText(Path.Combine(_dst, "same.txt")));
+        }
+
+        [Fact]
+        public void Owner_and_group_above_two_billion_land_exactly()
+        {
+            if (!PosixTestFs.IsRoot) return; // chown needs root on both sides
+            var f = Path.Combine(_src, "big-ids");
+            File.WriteAllText(f, "x");
+            PosixTestFs.Chown(f, 3_000_000_000, 3_000_000_001);
+            Directory.CreateDirectory(Path.Combine(_src, "d"));
+            PosixTestFs.Chown(Path.Combine(_src, "d"), 4_294_967_294, 3_000_000_000);
+            Push(o => { o.PreserveOwner = true; o.PreserveGroup = true; });
+            var m = PosixTestFs.LStat(Path.Combine(_dst, "big-ids"), "big-ids");
+            Assert.Equal((3_000_000_000L, 3_000_000_001L), (m.Uid, m.Gid));
+            var d = PosixTestFs.LStat(Path.Combine(_dst, "d"), "d");
+            Assert.Equal((4_294_967_294L, 3_000_000_000L), (d.Uid, d.Gid));
+        }
+
+        [Fact]
+        public void Unknown_owner_is_sent_as_ourselves_never_as_root_by_accident()
+        {
+            if (!PosixTestFs.IsRoot) return;
+            File.WriteAllText(Path.Combine(_src, "f"), "x");
+            var listed = PosixTestFs.Walk(_src).Select(m => new FileMeta(m.RelativePath, m.Kind, m.Size, m.MTime, m.Mode, -1, -1, m.LinkTarget)).ToList();
+            PosixTestFs.WriteFile(Path.Combine(_dst, "f"), Encoding.ASCII.GetBytes("x"));
+            PosixTestFs.Chown(Path.Combine(_dst, "f"), 1234, 1234);
+            Push(o => { o.PreserveOwner = true; o.PreserveGroup = true; }, entries: listed);
+            var m = PosixTestFs.LStat(Path.Combine(_dst, "f"), "f");
+            Assert.Equal((0L, 0L), (m.Uid, m.Gid)); // we run as root here: euid 0 is what "ourselves" means
+        }
+
+        [Fact]
+        public void Names_and_link_targets_that_are_not_utf8_land_byte_exact()
+        {
+            string cafe = "caf" + (char)0xDCE9, ff = (char)0xDCFF + " dir";
+            PosixTestFs.Mkdir(Path.Combine(_src, ff));
+            PosixTestFs.WriteFile(_src + "/" + cafe, Encoding.ASCII.GetBytes("latin-1 name"));
+            PosixTestFs.WriteFile(_src + "/" + ff + "/" + cafe, Encoding.ASCII.GetBytes("inside"));
+            PosixTestFs.Symlink(ff + "/" + cafe, _src + "/link-" + cafe);
+            PosixTestFs.Symlink("dangling-" + (char)0xDCFF, _src + "/dangling");
+            Push();
+            Assert.Equal(Sig(_src), Sig(_dst));
+            Assert.Contains(cafe, PosixTestFs.Names(_dst));
+            Assert.Equal(ff + "/" + cafe, PosixTestFs.ReadLink(_dst + "/link-" + cafe));
+            Assert.Equal(new byte[] { 0x64, 0x61, 0x6E, 0x67, 0x6C, 0x69, 0x6E, 0x67, 0x2D, 0xFF }, PathEncoding.ToBytes(PosixTestFs.ReadLink(_dst + "/dangling")));
+        }
+
+        [Fact]
+        public void Fifo_socket_and_char_device_land_as_such()
+        {
+            PosixTestFs.MkFifo(Path.Combine(_src, "pipe"));
+            PosixTestFs.MkSocket(Path.Combine(_src, "sock")); // a bound .NET socket unlinks its node on close
+            Assert.Equal(EntryKind.Socket, PosixTestFs.LStat(Path.Combine(_src, "sock"), "sock").Kind);
+            if (PosixTestFs.IsRoot) PosixTestFs.MkCharDevice(Path.Combine(_src, "null-ish"), 1, 3);
+            File.WriteAllText(Path.Combine(_src, "plain"), "p");
+            Push(o => o.PreserveSpecials = true);
+            Assert.Equal(Sig(_src), Sig(_dst));
+            Assert.Equal(EntryKind.Fifo, PosixTestFs.LStat(Path.Combine(_dst, "pipe"), "pipe").Kind);
+            Assert.Equal(EntryKind.Socket, PosixTestFs.LStat(Path.Combine(_dst, "sock"), "sock").Kind);
+            if (PosixTestFs.IsRoot)
+            {
+                var dev = PosixTestFs.LStat(Path.Combine(_dst, "null-ish"), "null-ish");
+                Assert.Equal((EntryKind.CharDevice, (long)PosixTestFs.MakeDev(1, 3)), (dev.Kind, dev.DeviceNumber));
+            }
+        }
+
+        [Fact]
+        public void Device_numbers_are_packed_the_way_a_protocol_27_receiver_unpacks_them()
+        {
+            Assert.Equal(0x103, FileListWriter.OldDevT((long)PosixTestFs.MakeDev(1, 3)));
+            Assert.Equal(unchecked((int)0xABC123DE), FileListWriter.OldDevT((long)PosixTestFs.MakeDev(0x123, 0xABCDE)));
+        }
+
+        [Fact]
+        public void Io_error_in_the_list_makes_the_receiver_skip_deletion()
+        {
+            File.WriteAllText(Path.Combine(_src, "keep"), "k");
+            File.WriteAllText(Path.Combine(_dst, "stray"), "s");
+            // 23 (partial transfer) is how the receiver says it skipped deletion.
+            var (outcome, _) = Push(delete: true, ioError: FileListWriter.IoErrorGeneral, expectedExit: 23);
+            Assert.Contains(outcome.ServerMessages, m => m.Contains("skipping file deletion"));
+            Assert.True(File.Exists(Path.Combine(_dst, "stray")), "deleted despite io_error");
+            Assert.True(File.Exists(Path.Combine(_dst, "keep")));
+            Push(delete: true);
+            Assert.False(File.Exists(Path.Combine(_dst, "stray")), "the control push should delete");
+        }
+
+        [Fact]
+        public void Hard_links_land_as_one_inode()
+        {
+            File.WriteAllText(Path.Combine(_src, "a"), "shared");
+            PosixTestFs.Link(Path.Combine(_src, "a"), Path.Combine(_src, "b"));
+            File.WriteAllText(Path.Combine(_src, "c"), "alone");
+            Push(o => o.PreserveHardLinks = true);
+            Assert.Equal(Sig(_src), Sig(_dst));
+            Assert.Equal(PosixTestFs.LStat(Path.Combine(_dst, "a"), "a").Inode, PosixTestFs.LStat(Path.Combine(_dst, "b"), "b").Inode);
+            Assert.NotEqual(PosixTestFs.LStat(Path.Combine(_dst, "a"), "a").Inode, PosixTestFs.LStat(Path.Combine(_dst, "c"), "c").Inode);
+        }
+
+        [Theory]
+        [InlineData("symlink")]
+        [InlineData("fifo")]
+        [InlineData("gone")]
+        public void A_file_replaced_after_listing_is_reported_not_hung_on(string by)
+        {
+            File.WriteAllText(Path.Combine(_src, "victim"), "regular at listing time");
+            File.WriteAllText(Path.Combine(_src, "other"), "unharmed");
+            var listed = PosixTestFs.Walk(_src);
+            var (outcome, reports) = Push(entries: listed, beforeRead: rel =>
+            {
+                if (rel != "victim") return;
+                var p = Path.Combine(_src, "victim");
+                File.Delete(p);
+                if (by == "symlink") File.CreateSymbolicLink(p, "other");
+                if (by == "fifo") PosixTestFs.MkFifo(p);
+            });
+            var r = Assert.Single(outcome.Replan);
+            Assert.Equal(("victim", by == "gone" ? RsyncReplanReason.Vanished : RsyncReplanReason.KindChanged), (r.RelativePath, r.Reason));
+            Assert.Equal(new[] { "other" }, reports.Select(x => x.RelativePath));
+            Assert.Equal("unharmed", File.ReadAllText(Path.Combine(_dst, "other")));
+        }
+
+        [Fact]
+        public void A_login_shell_banner_gives_a_clear_error()
+        {
+            var options = new RsyncPushOptions();
+            var args = string.Join(" ", RsyncServerCommand.ServerArgs(options, _dst).Select(a => RsyncServerCommand.ShellQuote(a)));
+            var psi = new ProcessStartInfo("sh") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+            psi.ArgumentList.Add("-c");
+            psi.ArgumentList.Add("echo 'Welcome to the backup box!'; exec " + args);
+            using var server = Process.Start(psi);
+            var sender = new RsyncSender(server.StandardOutput.BaseStream, server.StandardInput.BaseStream, options) { ServerName = "backup-host" };
+            var e = Assert.Throws<InvalidDataException>(() => sender.Push(new TestSource(_src), new List<FileMeta>(), true, 0, null, default));
+            Assert.Contains("login shell on backup-host printed text before rsync started (\"Welcome to the backup box!\")", e.Message);
+            Assert.Contains("quiet for non-interactive sessions", e.Message);
+            server.Kill();
+        }
+
+        /// <summary>A scripted server: raw version and seed, then multiplexed data frames.</summary>
+        private static Stream FakeServer(params int[] data)
+        {
+            var ms = new MemoryStream();
+            ms.Write(BitConverter.GetBytes(32));
+            ms.Write(BitConverter.GetBytes(12345));
+            ms.Write(BitConverter.GetBytes((7 << 24) | data.Length * 4));
+            foreach (var d in data) ms.Write(BitConverter.GetBytes(d));
+            ms.Position = 0;
+            return ms;
+        }
+
+        [Theory]
+        [InlineData(new[] { 0, 1, 1 << 30, 16, 0 }, "checksum header")]   // block far too long
+        [InlineData(new[] { 0, 1, 700, 17, 0 }, "checksum header")]        // strong sum longer than MD4
+        [InlineData(new[] { 0, -5, 700, 16, 0 }, "checksum header")]       // negative count
+        [InlineData(new[] { 0, 1 << 28, 700, 16, 0 }, "checksum header")]  // count past any real file
+        [InlineData(new[] { 0, 2, 700, 16, 900 }, "checksum header")]      // remainder past the block
+        [InlineData(new[] { 7, 0, 0, 0, 0 }, "asked for entry #7")]        // index past the list
+        [InlineData(new[] { 1, 0, 0, 0, 0 }, "asked for entry #1")]        // index of a directory
+        public void Hostile_server_input_is_refused(int[] script, string expected)
+        {
+            Directory.CreateDirectory(Path.Combine(_src, "dir"));
+            File.WriteAllText(Path.Combine(_src, "a"), "a");
+            var entries = PosixTestFs.Walk(_src);
+            var sender = new RsyncSender(FakeServer(script), new MemoryStream(), new RsyncPushOptions());
+            var e = Assert.Throws<InvalidDataException>(() => sender.Push(new TestSource(_src), entries, false, 0, null, default));
+            Assert.Contains(expected, e.Message);
+        }
+    }
+}

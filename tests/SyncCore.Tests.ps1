@@ -1,0 +1,165 @@
+# The sync-core issue at the cmdlet level: events only hint, one planner decides, nothing is lost or written outside.
+BeforeAll {
+    . "$PSScriptRoot/TestHelpers.ps1"
+    $root = Initialize-MirrorTest
+    function New-Src([string] $Name) { $d = "$root/$Name"; New-Item -ItemType Directory $d -Force | Out-Null; $d }
+    function Register-Local([string] $Name) { Register-MirrorTarget -Name $Name -Path "$root/$Name-replica" | Out-Null; "$root/$Name-replica" }
+}
+AfterAll {
+    Get-MirrorWatch | Stop-MirrorWatch
+    Remove-MirrorTest
+}
+
+Describe 'Events piped into Sync-MirrorTree' {
+    It 'bind as events, live or deserialized, and -Delete is refused with them' {
+        $src = New-Src 'ev'
+        $replica = Register-Local 'ev'
+        Set-Content "$src/keep.txt" 'keep'
+        Sync-MirrorTree -Path $src -Target ev | Out-Null
+        Set-Content "$replica/extra.txt" 'only on the replica'
+        $w = Start-MirrorWatch $src -SettleMilliseconds 50
+        try {
+            Start-Sleep -Milliseconds 200
+            Set-Content "$src/new.txt" 'new'
+            $events = @(Get-MirrorEvent -Watch $w -Timeout 1.5)
+        }
+        finally { $w | Stop-MirrorWatch }
+        $events.Count | Should -BeGreaterThan 0
+        { $events | Sync-MirrorTree -Target ev -Delete -ErrorAction Stop } | Should -Throw -ErrorId 'DeleteWithEvents*'
+        $events | Export-Clixml "$root/events.xml"
+        Import-Clixml "$root/events.xml" | Sync-MirrorTree -Target ev | Out-Null
+        Get-Content "$replica/new.txt" | Should -Be 'new'
+        # An event is never a tree: nothing landed at the replica root by mistake, nothing extraneous was deleted.
+        Test-Path "$replica/extra.txt" | Should -BeTrue
+        Test-Path "$replica/keep.txt" | Should -BeTrue
+    }
+}
+
+Describe 'Sync-MirrorTree -WhatIf' {
+    It 'plans nested new directories and changes nothing, without errors' {
+        $src = New-Src 'whatif'
+        $replica = Register-Local 'whatif'
+        New-Item -ItemType Directory "$src/a b/c/d" -Force | Out-Null
+        Set-Content "$src/a b/c/d/f.txt" 'x'
+        $out = Sync-MirrorTree -Path $src -Target whatif -WhatIf -ErrorVariable err
+        $err | Should -BeNullOrEmpty
+        $out | Should -BeNullOrEmpty
+        @(Get-ChildItem -Force $replica -ErrorAction SilentlyContinue).Count | Should -Be 0
+    }
+}
+
+Describe 'Directories from the pipeline' {
+    It 'mirror each under its own name, so -Delete cannot erase one with another' {
+        $parent = New-Src 'gci'
+        $replica = Register-Local 'gci'
+        foreach ($d in 'one', 'two') { New-Item -ItemType Directory "$parent/$d" | Out-Null; Set-Content "$parent/$d/$d.txt" $d }
+        Get-ChildItem -Directory $parent | Sync-MirrorTree -Target gci -Delete | Out-Null
+        Get-Content "$replica/one/one.txt" | Should -Be 'one'
+        Get-Content "$replica/two/two.txt" | Should -Be 'two'
+    }
+
+    It 'a file as the source is reported as a file' {
+        $src = New-Src 'file-src'
+        Set-Content "$src/f.txt" 'x'
+        Register-Local 'file-src' | Out-Null
+        Sync-MirrorTree -Path "$src/f.txt" -Target file-src -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].Exception.Message | Should -BeLike '*is a file*'
+    }
+}
+
+Describe 'Overlapping source and target' {
+    It 'refuses a local target inside the source, before anything is written' {
+        $src = New-Src 'overlap'
+        Set-Content "$src/f.txt" 'x'
+        Register-MirrorTarget -Name inside -Path "$src/backup" | Out-Null
+        Sync-MirrorTree -Path $src -Target inside -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'TargetOverlapsSource*'
+        Test-Path "$src/backup/f.txt" | Should -BeFalse
+    }
+}
+
+Describe 'A source directory that cannot be listed' {
+    It 'keeps its replica copy (no deletes below it) and says so' {
+        $src = New-Src 'unlistable'
+        $replica = Register-Local 'unlistable'
+        New-Item -ItemType Directory "$src/locked" | Out-Null
+        1..5 | ForEach-Object { Set-Content "$src/locked/f$_.txt" $_ }
+        Sync-MirrorTree -Path $src -Target unlistable | Out-Null
+        chmod 000 "$src/locked"
+        try {
+            # Root lists anything, so a root run drops the capabilities that let it (as an admin's backup user lacks them).
+            $prefix = if ((id -u) -eq '0') { @('setpriv', '--bounding-set=-dac_override,-dac_read_search', '--inh-caps=-dac_override,-dac_read_search', '--') } else { @() }
+            $outcome = Invoke-ChildPwsh -Prefix $prefix -Script @"
+`$r = Sync-MirrorTree -Path '$src' -Target unlistable -Delete -ErrorVariable err -ErrorAction SilentlyContinue
+@{ Deleted = @(`$r | Where-Object Action -eq 'Deleted' | ForEach-Object RelativePath); Errors = @(`$err | ForEach-Object { `$_.FullyQualifiedErrorId + '|' + `$_.TargetObject }) }
+"@
+        }
+        finally { chmod 755 "$src/locked" }
+        $outcome.Deleted | Should -BeNullOrEmpty
+        $outcome.Errors | Should -BeLike '*locked*'
+        @(Get-ChildItem "$replica/locked").Count | Should -Be 5
+    }
+}
+
+Describe 'Service mode, adversarial' {
+    It 'mirrors a file written more often than the settle window within the maximum delay' {
+        $src = New-Src 'hot'
+        $replica = Register-Local 'hot'
+        $w = Start-MirrorWatch $src -Target hot -InitialSync -SettleMilliseconds 50 -MaxDelayMilliseconds 500
+        try {
+            Wait-Until { (Get-MirrorWatch -Id $w.Id).Targets[0].State -eq 'Idle' } -Because 'the initial sync'
+            $log = [IO.File]::AppendText("$src/hot.log")
+            try {
+                $clock = [Diagnostics.Stopwatch]::StartNew()
+                $seen = $false
+                while ($clock.Elapsed.TotalSeconds -lt 4) {
+                    $log.WriteLine("line $($clock.ElapsedMilliseconds)"); $log.Flush()
+                    if (-not $seen -and (Test-Path "$replica/hot.log") -and (Get-Item "$replica/hot.log").Length -gt 0) { $seen = $clock.Elapsed.TotalSeconds }
+                    Start-Sleep -Milliseconds 20
+                }
+            }
+            finally { $log.Dispose() }
+            $seen | Should -BeGreaterThan 0
+            $seen | Should -BeLessThan 3
+            Wait-Until { (Get-FileHash "$replica/hot.log").Hash -eq (Get-FileHash "$src/hot.log").Hash } -Because 'the final content once writes stop'
+        }
+        finally { $w | Stop-MirrorWatch }
+    }
+
+    It 'mirrors several roots to one target, each into its own subdirectory, and refuses a name clash' {
+        $a = New-Src 'roots/a/data'
+        $b = New-Src 'roots/b/logs'
+        $replica = Register-Local 'roots'
+        Set-Content "$a/same.txt" 'from a'
+        Set-Content "$b/same.txt" 'from b'
+        $w = Start-MirrorWatch $a, $b -Target roots -InitialSync
+        try {
+            Wait-Until { (Test-Path "$replica/data/same.txt") -and (Test-Path "$replica/logs/same.txt") } -Because 'both roots'
+            Get-Content "$replica/data/same.txt" | Should -Be 'from a'
+            Get-Content "$replica/logs/same.txt" | Should -Be 'from b'
+        }
+        finally { $w | Stop-MirrorWatch }
+        $c = New-Src 'roots/c/data'
+        { Start-MirrorWatch $a, $c -Target roots -ErrorAction Stop } | Should -Throw -ErrorId 'RootNameClash*'
+    }
+
+    It 'turns Faulted when the root is removed, deletes nothing meanwhile, and resumes when it is back' {
+        $src = New-Src 'vanish'
+        $replica = Register-Local 'vanish'
+        Set-Content "$src/f.txt" 'x'
+        $w = Start-MirrorWatch $src -Target vanish -InitialSync -SettleMilliseconds 50
+        try {
+            Wait-Until { Test-Path "$replica/f.txt" } -Because 'the initial sync'
+            Remove-Item -Recurse -Force $src
+            Wait-Until { (Get-MirrorWatch -Id $w.Id).State -eq 'Faulted' } -Because 'the watch to say the root is gone'
+            (Get-MirrorWatch -Id $w.Id).LastError | Should -BeLike '*missing*'
+            Start-Sleep -Milliseconds 500
+            Test-Path "$replica/f.txt" | Should -BeTrue
+            New-Item -ItemType Directory $src | Out-Null
+            Set-Content "$src/g.txt" 'back'
+            Wait-Until { (Get-MirrorWatch -Id $w.Id).State -eq 'Running' } -Because 'the watch to resume'
+            Wait-Until { (Test-Path "$replica/g.txt") -and -not (Test-Path "$replica/f.txt") } -Because 'a compare of the new root'
+        }
+        finally { $w | Stop-MirrorWatch }
+    }
+}
