@@ -226,6 +226,11 @@ namespace RealtimeMirror.Engine.Tests.Transport
             Assert.Equal("700 1400000000", Sh("stat -c '%a %Y' \"$DST/d/sub\""));
             Assert.ThrowsAny<IOException>(() => r.CreateDirectory("d/f", null));
             Assert.Equal("in", Sh("cat \"$OUT/inside\""));
+
+            // The root's own attributes are the root entry's: set, then read back equal.
+            r.ApplyMetadata(new FileMeta("", EntryKind.Directory, 0, 1300000000, 0x1E8, 0, 0, null));
+            Assert.Equal("750 1300000000", Sh("stat -c '%a %Y' \"$DST\""));
+            Assert.Equal((1300000000L, 0x1E8), (r.Stat("").MTime, r.Stat("").Mode));
         }
 
         [SshFact]
