@@ -48,7 +48,8 @@ namespace RealtimeMirror.Engine.Transport
             var a = mode >= 0 ? Mode(mode) : New(Epoch, Epoch, 0, 0, 0);
             // Both times travel together in SFTP v3; making atime "changed" is enough to send the pair.
             a.LastAccessTimeUtc = DateTime.UtcNow;
-            a.LastWriteTimeUtc = Epoch.AddSeconds(mtime);
+            // SFTP v3 carries an unsigned 32-bit time: clamp rather than let it wrap to a date far off.
+            a.LastWriteTimeUtc = Epoch.AddSeconds(Math.Clamp(mtime, 0L, uint.MaxValue));
             return a;
         }
 

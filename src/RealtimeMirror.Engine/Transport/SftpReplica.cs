@@ -108,7 +108,7 @@ namespace RealtimeMirror.Engine.Transport
                     {
                         if (kv.Key == "." || kv.Key == "..") continue;
                         var meta = ToMeta(RelativePath.Combine(rel, kv.Key), kv.Value);
-                        if (meta != null) entries.Add(meta);
+                        if (meta != null) entries.Add(meta); // null: gone since readdir, like DirectoryHandle.List leaves it out
                     }
             }
             finally { _raw.Close(handle); }
@@ -263,9 +263,15 @@ namespace RealtimeMirror.Engine.Transport
             send(SftpAttributes.ModeAndTime(mode, meta.MTime));
         }
 
+        /// <summary>The meta of an lstat'ed entry; null when it is a link that vanished before its target could be read.</summary>
         private FileMeta ToMeta(string rel, SftpFileAttributes attrs)
         {
-            string link = attrs.IsSymbolicLink ? _raw.ReadLink(_guard.Remote(rel)) : null;
+            string link = null;
+            if (attrs.IsSymbolicLink)
+            {
+                try { link = _raw.ReadLink(_guard.Remote(rel)); }
+                catch (SftpPathNotFoundException) { return null; }
+            }
             return SftpAttributes.ToMeta(rel, attrs, link);
         }
 
