@@ -3,15 +3,18 @@ namespace RealtimeMirror.Fuzz;
 public enum DirTimes { Skip, Seconds }
 
 /// <summary>What a transport can carry, so the comparison is exact for what it should carry and silent about the rest.</summary>
-public sealed record TargetProfile(string Name, string Kind, bool Nanoseconds, bool SymlinkTimes, bool SymlinkOwner)
+public sealed record TargetProfile(string Name, string Kind, bool Nanoseconds, bool SymlinkTimes, bool SymlinkOwner,
+    bool Specials = true, bool Unsigned32Times = false)
 {
     public static TargetProfile For(string kind, string name) => kind switch
     {
         "local" => new(name, kind, Nanoseconds: true, SymlinkTimes: true, SymlinkOwner: true),
-        // rsync protocol 27 carries whole-second mtimes; symlink times are set when the receiver has lutimes.
-        "rsync" => new(name, kind, Nanoseconds: false, SymlinkTimes: true, SymlinkOwner: true),
-        // SFTP v3: whole seconds, no lutimes, no lchown (README: "a symlink's own mtime is not set").
-        "sftp" => new(name, kind, Nanoseconds: false, SymlinkTimes: false, SymlinkOwner: false),
+        // rsync protocol 27 carries whole-second mtimes as unsigned 32-bit values (1970-2106); symlink times are set
+        // when the receiver has lutimes.
+        "rsync" => new(name, kind, Nanoseconds: false, SymlinkTimes: true, SymlinkOwner: true, Unsigned32Times: true),
+        // SFTP v3: whole seconds as unsigned 32-bit values, no lutimes, no lchown, no mknod (README: known limits):
+        // fifos and devices are skipped with a warning there.
+        "sftp" => new(name, kind, Nanoseconds: false, SymlinkTimes: false, SymlinkOwner: false, Specials: false, Unsigned32Times: true),
         _ => throw new ArgumentException($"unknown target kind '{kind}' (local, rsync, sftp)"),
     };
 }
@@ -24,6 +27,7 @@ public static class Comparer
         var diffs = new List<string>();
         foreach (var (path, a) in src.Entries)
         {
+            if (!p.Specials && (a.Kind == Kind.Fifo || a.Kind == Kind.Other) && !rep.Entries.ContainsKey(path)) continue; // left out on purpose, with a warning
             if (!rep.Entries.TryGetValue(path, out var b)) { diffs.Add($"missing on replica: {Bytes.Show(path)} ({Describe(a)})"); continue; }
             var what = new List<string>();
             if (a.Kind != b.Kind) { diffs.Add($"kind differs: {Bytes.Show(path)} source {Describe(a)}, replica {Describe(b)}"); continue; }
@@ -32,6 +36,7 @@ public static class Comparer
             if (a.Kind != Kind.Symlink && a.Perm != b.Perm) what.Add($"mode {Convert.ToString(a.Perm, 8).PadLeft(4, '0')}/{Convert.ToString(b.Perm, 8).PadLeft(4, '0')}");
             if ((a.Kind != Kind.Symlink || p.SymlinkOwner) && (a.Uid != b.Uid || a.Gid != b.Gid)) what.Add($"owner {a.Uid}:{a.Gid}/{b.Uid}:{b.Gid}");
             var timed = a.Kind switch { Kind.Dir => dirTimes == DirTimes.Seconds, Kind.Symlink => p.SymlinkTimes, _ => true };
+            if (p.Unsigned32Times && (a.MtimeSec < 0 || a.MtimeSec > uint.MaxValue)) timed = false; // the wire cannot carry it
             if (timed)
             {
                 var ns = p.Nanoseconds && a.Kind != Kind.Dir;

@@ -9,10 +9,13 @@ namespace RealtimeMirror.Engine.Planning
     {
         private readonly bool _compareOwner;
         private readonly int _resolution;
+        private readonly bool _linkTimes;
 
-        public EntryComparer(bool compareOwner, int timeResolutionNanos)
+        /// <param name="linkTimes">The transport can set a symlink's own mtime (locally, and through rsync; not SFTP v3).</param>
+        public EntryComparer(bool compareOwner, int timeResolutionNanos, bool linkTimes = true)
         {
             _compareOwner = compareOwner;
+            _linkTimes = linkTimes;
             _resolution = timeResolutionNanos <= 0 ? 1 : timeResolutionNanos;
         }
 
@@ -35,7 +38,7 @@ namespace RealtimeMirror.Engine.Planning
                     // A replica whose link target we cannot read is compared by length (lstat size of a link).
                     bool same = replica.LinkTarget != null ? replica.LinkTarget == source.LinkTarget : replica.Size == source.Size;
                     if (!same) return ActionKind.MakeSymlink;
-                    return OwnerDiffers(source, replica) ? ActionKind.SetMetadata : (ActionKind?)null;
+                    return OwnerDiffers(source, replica) || (_linkTimes && !SameTime(source, replica)) ? ActionKind.SetMetadata : (ActionKind?)null;
                 case EntryKind.File:
                     if (source.Size != replica.Size) return ActionKind.SendFile;
                     if (contentChanged || !SameTime(source, replica)) return ActionKind.CheckContent;

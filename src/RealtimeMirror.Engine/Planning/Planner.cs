@@ -25,15 +25,18 @@ namespace RealtimeMirror.Engine.Planning
         private readonly EntryComparer _comparer;
 
         private readonly bool _delete;
+        private readonly bool _canCreateSpecial;
 
-        public Planner(DirectoryHandle source, IReplica replica, GlobFilter exclude, HardLinkIndex links = null, bool delete = true)
+        /// <param name="viaRsync">The session also has the host's rsync, which makes fifos and devices (as root) and sets link times.</param>
+        public Planner(DirectoryHandle source, IReplica replica, GlobFilter exclude, HardLinkIndex links = null, bool delete = true, bool viaRsync = false)
         {
             _delete = delete;
+            _canCreateSpecial = replica.CanCreateSpecial || (viaRsync && replica.CanSetOwner);
             _source = source;
             _replica = replica;
             _exclude = exclude ?? GlobFilter.None;
             _links = links ?? new HardLinkIndex();
-            _comparer = new EntryComparer(replica.CanSetOwner, replica.TimeResolutionNanos);
+            _comparer = new EntryComparer(replica.CanSetOwner, replica.TimeResolutionNanos, linkTimes: viaRsync || replica.TransportName == "Local");
         }
 
         /// <summary>
@@ -122,6 +125,7 @@ namespace RealtimeMirror.Engine.Planning
             private readonly Dictionary<string, (FileMeta Meta, FileMeta Replica, bool Visible)> _dirMeta = new Dictionary<string, (FileMeta, FileMeta, bool)>(StringComparer.Ordinal);
             private readonly HashSet<string> _touchedDirs = new HashSet<string>(StringComparer.Ordinal);
             private readonly Queue<string> _extraEntries = new Queue<string>();
+            private readonly List<FileMeta> _linksToFind = new List<FileMeta>();
 
             public Run(Planner p) { _p = p; }
 
@@ -194,7 +198,7 @@ namespace RealtimeMirror.Engine.Planning
                 }
                 if (path.Length > 0) Result.Compared.Add(path);
                 if (s.Kind == EntryKind.File) _p._links.Note(s);
-                if (s.IsSpecial && !_p._replica.CanCreateSpecial)
+                if (s.IsSpecial && !_p._canCreateSpecial)
                 {
                     if (r != null && r.Kind != s.Kind) Add(new PlannedAction(ActionKind.Delete, path, null, r));
                     if (r == null || r.Kind != s.Kind)
@@ -216,6 +220,7 @@ namespace RealtimeMirror.Engine.Planning
                     return;
                 }
                 if (kind != null) Add(new PlannedAction(kind.Value, path, s, r));
+                if (_p._links.NeedsSearch(s)) _linksToFind.Add(s);
                 foreach (var other in _p._links.OtherNames(s))
                     if (!_entriesDone.Contains(other)) { ForceContent.Add(other); _extraEntries.Enqueue(other); }
             }
@@ -267,6 +272,13 @@ namespace RealtimeMirror.Engine.Planning
             /// <summary>Other names of hard-linked files, then directory metadata after all contents, deepest first.</summary>
             public void Finish()
             {
+                if (_linksToFind.Count > 0 && !_subtreesDone.Contains(""))
+                {
+                    // A hard-linked file changed and some of its names are unknown (linked since the last scan): only a
+                    // whole-tree compare finds them. Once per inode and link count.
+                    foreach (var m in _linksToFind) _p._links.MarkSearched(m);
+                    Hint("", subtree: true);
+                }
                 while (_extraEntries.Count > 0) Hint(_extraEntries.Dequeue(), false);
                 foreach (var dir in _touchedDirs)
                 {

@@ -57,6 +57,7 @@ namespace RealtimeMirror.Engine.Sync
 
             var declined = new HashSet<string>(StringComparer.Ordinal);
             bool viaRsync = _delta != null && UseRsync(actions);
+            bool pushing = viaRsync || (_delta != null && actions.Any(NeedsRsync));
             var toPush = new List<PlannedAction>();
             var afterPush = new List<PlannedAction>();
             int done = 0;
@@ -67,7 +68,9 @@ namespace RealtimeMirror.Engine.Sync
                 if (IsDeclined(a.RelativePath, declined)) continue;
                 if (!a.Quiet && !o.ShouldProcess(a)) { declined.Add(a.RelativePath); continue; }
                 if (viaRsync && (a.Kind == ActionKind.SendFile || a.Kind == ActionKind.CheckContent)) { toPush.Add(a); continue; }
-                if (viaRsync && a.Kind == ActionKind.SetMetadata && a.IsDirectory) { afterPush.Add(a); continue; }
+                if (_delta != null && NeedsRsync(a)) { toPush.Add(a); continue; }
+                // What the push adds to a directory changes its time: set directory metadata after it.
+                if (pushing && a.Kind == ActionKind.SetMetadata && a.IsDirectory) { afterPush.Add(a); continue; }
                 Run(a, o, outcome);
             }
             if (toPush.Count > 0) Push(toPush, plan.SourceListingFailed, o, outcome);
@@ -84,6 +87,11 @@ namespace RealtimeMirror.Engine.Sync
             return false;
         }
 
+        /// <summary>What SFTP cannot do but the host's rsync can: make fifos and devices, set a symlink's own time.</summary>
+        private static bool NeedsRsync(PlannedAction a) =>
+            a.Kind == ActionKind.MakeSpecial || a.Kind == ActionKind.MakeSymlink ||
+            (a.Kind == ActionKind.SetMetadata && a.Source?.Kind == EntryKind.Symlink);
+
         private static bool UseRsync(List<PlannedAction> actions)
         {
             int files = 0;
@@ -96,10 +104,18 @@ namespace RealtimeMirror.Engine.Sync
             return false;
         }
 
-        private void Push(List<PlannedAction> files, bool ioError, SyncOptions o, ExecutionOutcome outcome)
+        private void Push(List<PlannedAction> actions, bool ioError, SyncOptions o, ExecutionOutcome outcome)
         {
-            var outcomeOfPush = _delta.Push(_source.Handle, files.Select(a => a.Source).ToList(), ignoreTimes: true, ioError: ioError,
+            var clock = Stopwatch.StartNew();
+            var outcomeOfPush = _delta.Push(_source.Handle, actions.Select(a => a.Source).ToList(), ignoreTimes: true, ioError: ioError,
                 r => o.OnResult(r), (path, e) => { o.OnError(path, e); outcome.Failed.Add(path); }, o.Cancel);
+            // The sender reports the regular files the receiver asked for; links and specials it makes unasked.
+            var replan = new HashSet<string>(outcomeOfPush.ReplanPaths, StringComparer.Ordinal);
+            foreach (var a in actions)
+                if (a.Source.Kind != EntryKind.File && !replan.Contains(a.RelativePath))
+                    o.OnResult(new SyncResult(_replica.TargetName, a.RelativePath,
+                        a.Kind == ActionKind.SetMetadata ? SyncAction.MetadataOnly : a.Replica != null ? SyncAction.Updated : SyncAction.Copied,
+                        false, 0, 0, 0, DeltaPusher.TransportName, null, RelativePath.ToFull(_source.Path, a.RelativePath), clock.Elapsed));
             // Unreadable files were reported (and go to the retry set); the others changed under us: plan them again.
             foreach (var r in outcomeOfPush.Replan)
                 if (r.Reason != Transport.Rsync.RsyncReplanReason.Unreadable) outcome.Replan.Add(r.RelativePath);

@@ -54,7 +54,7 @@ namespace RealtimeMirror.Engine.Sync
             var list = hints.ToList();
             if (source.EnsureCurrent()) list = new List<SyncHint> { SyncHint.WholeTree() }; // a new root directory: compare it whole
             RefuseOverlap(source.Path);
-            var planner = new Planner(source.Handle, Replica, o.Exclude, source.Links, o.Delete);
+            var planner = new Planner(source.Handle, Replica, o.Exclude, source.Links, o.Delete, viaRsync: Delta != null);
             var executor = new PlanExecutor(source, Replica, Delta);
             var failed = new List<string>();
             for (int round = 0; round < MaxRounds && list.Count > 0; round++)
