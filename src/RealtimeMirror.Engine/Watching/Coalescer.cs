@@ -110,7 +110,8 @@ namespace RealtimeMirror.Engine.Watching
                 p.OldPath = null;
                 Touch(p, c.Time);
             }
-            if (origin == to) origin = null; // a->b->a: back home, maybe edited
+            bool backHome = origin == to;
+            if (backHome) origin = null; // a->b->a: back home, maybe edited
             if (_byPath.TryGetValue(to, out var target))
             {
                 KeepOrigin(target, except: origin);
@@ -119,7 +120,7 @@ namespace RealtimeMirror.Engine.Watching
                 target.IsDirectory = isDir;
                 Touch(target, c.Time);
             }
-            else Insert(to, origin, origin != null ? ChangeType.Renamed : ChangeType.Created, isDir, c.Time);
+            else Insert(to, origin, origin != null ? ChangeType.Renamed : backHome ? ChangeType.Changed : ChangeType.Created, isDir, c.Time);
         }
 
         /// <summary>A pending rename is losing its old path (deleted, or renamed over): keep that path as a hint of its own.</summary>
