@@ -21,6 +21,10 @@ namespace RealtimeMirror.Engine.Paths
             {
                 if (part.Length == 0 || part == ".") continue;
                 if (part == "..") throw new ArgumentException($"Relative path '{relative}' climbs out of its root.");
+                // On Windows "C:x" is relative to another drive's current directory and "f:stream" names an alternate
+                // data stream: either would leave the replica root or hide data in it.
+                if (Path.DirectorySeparatorChar == '\\' && part.IndexOf(':') >= 0)
+                    throw new ArgumentException($"Relative path '{relative}' holds ':' (a drive or an alternate data stream); refused on Windows.");
                 parts.Add(part);
             }
             return string.Join("/", parts);

@@ -43,6 +43,8 @@ namespace RealtimeMirror.Engine.Service
 
         public void Add(string root, SyncHint hint, DateTime since)
         {
+            // A queued whole-tree compare of this root, not yet started, covers any hint below it.
+            if (hint.Path.Length > 0 && _index.TryGetValue((root, ""), out var whole) && whole.Value.Hint.Subtree) return;
             var key = (root, hint.Path);
             if (_index.TryGetValue(key, out var node))
             {
