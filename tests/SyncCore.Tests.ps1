@@ -163,3 +163,56 @@ Describe 'Service mode, adversarial' {
         finally { $w | Stop-MirrorWatch }
     }
 }
+
+Describe 'Confinement through the service: local, SFTP and rsync targets' {
+    BeforeAll {
+        $src = New-Src 'attack'
+        Register-MirrorTarget -Name atk-local -Path "$root/atk-local" | Out-Null
+        Register-TestSshTarget -Name atk-sftp -RemotePath "$root/atk-sftp" -Extra @{ Rsync = 'Never' } | Out-Null
+        Register-TestSshTarget -Name atk-rsync -RemotePath "$root/atk-rsync" -Extra @{ Rsync = 'Always' } | Out-Null
+        $replicas = 'atk-local', 'atk-sftp', 'atk-rsync' | ForEach-Object { "$root/$_" }
+        $victim = "$root/victim"
+        New-Item -ItemType Directory "$victim" | Out-Null
+        Set-Content "$victim/passwd" 'root:x:0:0'
+        chmod 700 $victim
+        New-Item -ItemType Directory "$src/eve/d" -Force | Out-Null
+        Set-Content "$src/eve/d/x" 'x'
+        Set-Content "$root/secret" 'not for the backup'
+        $w = Start-MirrorWatch $src -Target atk-local, atk-sftp, atk-rsync -InitialSync -SettleMilliseconds 50
+        Wait-Until { @($replicas | Where-Object { Test-Path "$_/eve/d/x" }).Count -eq 3 } -Because 'the initial sync'
+    }
+    AfterAll { $w | Stop-MirrorWatch }
+
+    It 'a directory turned into a symlink and back never makes the mirror write outside the replica' {
+        Remove-Item -Recurse -Force "$src/eve/d"
+        New-Item -ItemType SymbolicLink -Path "$src/eve/d" -Target $victim | Out-Null
+        1..5 | ForEach-Object { Set-Content "$src/eve/other$_" $_ }
+        Wait-Until { @($replicas | Where-Object { (Get-Item "$_/eve/d" -ErrorAction SilentlyContinue).LinkTarget -eq $victim }).Count -eq 3 } -Because 'the link on every replica'
+        Remove-Item "$src/eve/d"
+        New-Item -ItemType Directory "$src/eve/d" | Out-Null
+        Set-Content "$src/eve/d/passwd" 'eve::0:0'
+        Wait-Until { @($replicas | Where-Object { (Test-Path "$_/eve/d/passwd") -and -not (Get-Item "$_/eve/d").LinkTarget }).Count -eq 3 } -Because 'the directory back on every replica'
+        Get-Content "$victim/passwd" | Should -Be 'root:x:0:0'
+        (stat -c %a $victim) | Should -Be '700'
+        foreach ($r in $replicas) { Get-Content "$r/eve/d/passwd" | Should -Be 'eve::0:0' }
+    }
+
+    It 'a file swapped for a symlink on the source is mirrored as that symlink, never as the target''s content' {
+        Set-Content "$src/report" 'public'
+        Wait-Until { @($replicas | Where-Object { Test-Path "$_/report" }).Count -eq 3 } -Because 'the file'
+        Remove-Item "$src/report"
+        New-Item -ItemType SymbolicLink -Path "$src/report" -Target "$root/secret" | Out-Null
+        Wait-Until { @($replicas | Where-Object { (Get-Item "$_/report" -ErrorAction SilentlyContinue).LinkTarget -eq "$root/secret" }).Count -eq 3 } -Because 'the link'
+    }
+
+    It 'a symlink planted in a replica is never written through' {
+        foreach ($r in $replicas) { Remove-Item -Recurse -Force "$r/eve/d"; New-Item -ItemType SymbolicLink -Path "$r/eve/d" -Target $victim | Out-Null }
+        Set-Content "$src/eve/d/passwd" 'eve::1:1'
+        Set-Content "$src/eve/d/new" 'new'
+        # The next compare replaces the planted links with directories; nothing lands in the victim meanwhile.
+        Wait-Until { @($replicas | Where-Object { (Test-Path "$_/eve/d/new") -and -not (Get-Item "$_/eve/d").LinkTarget }).Count -eq 3 } -TimeoutSeconds 30 -Because 'the planted links replaced'
+        Get-Content "$victim/passwd" | Should -Be 'root:x:0:0'
+        Test-Path "$victim/new" | Should -BeFalse
+        (stat -c %a $victim) | Should -Be '700'
+    }
+}
