@@ -41,9 +41,10 @@ New-Item -ItemType Directory $Work | Out-Null
 $missing = @('lsyncd', 'rsync', 'inotifywait', 'sshd') | Where-Object { -not (Get-Command $_ -ErrorAction SilentlyContinue) -and -not (Test-Path "/usr/sbin/$_") }
 if ($missing) {
     Write-Host "Installing: lsyncd rsync inotify-tools openssh-server (missing: $missing)"
-    $sudo = if ((id -u) -eq '0') { @() } else { @('sudo') }
-    & @sudo apt-get update -qq | Out-Null
-    & @sudo apt-get install -y -qq lsyncd rsync inotify-tools openssh-server openssh-client | Out-Null
+    # As root run apt-get itself; otherwise through sudo (an empty splat before a command name is no command at all).
+    function Invoke-AsRoot { if ((id -u) -eq '0') { & $args[0] @($args | Select-Object -Skip 1) } else { sudo @args } }
+    Invoke-AsRoot apt-get update -qq | Out-Null
+    Invoke-AsRoot apt-get install -y -qq lsyncd rsync inotify-tools openssh-server openssh-client | Out-Null
 }
 foreach ($line in (bash "$Repo/tests/sshd/start-test-sshd.sh")) { $k, $v = $line -split '=', 2; if ($k -like 'RTM_*') { Set-Item "env:$k" $v } }
 $SshCmd = "ssh -p $env:RTM_SSH_PORT -i $env:RTM_SSH_KEY -o UserKnownHostsFile=$env:RTM_SSH_KNOWN_HOSTS -o StrictHostKeyChecking=yes -o BatchMode=yes"
