@@ -1,0 +1,201 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text;
+using RealtimeMirror.Engine.Paths;
+using RealtimeMirror.Engine.Platform.Native;
+
+namespace RealtimeMirror.Engine.Watching.Inotify
+{
+    /// <summary>
+    /// One inotify instance over one root: its descriptor, the wd map, and the directories it could not watch.
+    /// inotify is not recursive, so every directory of the tree gets its own watch; directories are found by
+    /// listing raw names (getdents) on descriptors opened beneath the root without following links, so a name in
+    /// any encoding is found and a planted symlink never takes the walk (or a watch) outside the tree.
+    /// Excluded directories are not watched at all (nothing in them would be reported). Owned by one thread.
+    /// </summary>
+    internal sealed class InotifyWatches : IDisposable
+    {
+        // Watching "/proc/self/fd/N" watches exactly the directory the walk opened; without /proc the full path
+        // is used, where IN_DONT_FOLLOW at least refuses a link as the last component.
+        private static readonly bool ProcFd = Directory.Exists("/proc/self/fd");
+
+        private readonly string _root;
+        private readonly GlobFilter _exclude;
+        private readonly Action<string> _onFault;
+        private readonly int _rootFd;
+        // errnos already reported: each condition is said once, not once per directory or per retry.
+        private readonly HashSet<int> _reported = new HashSet<int>();
+
+        public int Fd { get; }
+        public WatchMap Map { get; } = new WatchMap();
+        public UnwatchedSubtrees Unwatched { get; } = new UnwatchedSubtrees();
+
+        private InotifyWatches(string root, GlobFilter exclude, Action<string> onFault, int fd, int rootFd)
+        {
+            _root = root;
+            _exclude = exclude;
+            _onFault = onFault;
+            Fd = fd;
+            _rootFd = rootFd;
+        }
+
+        /// <summary>A new inotify instance (no watches yet); throws when the root cannot be opened.</summary>
+        public static InotifyWatches Open(string root, GlobFilter exclude, Action<string> onFault)
+        {
+            int fd = LibC.inotify_init1(InotifyMask.IN_NONBLOCK | InotifyMask.IN_CLOEXEC);
+            if (fd < 0)
+            {
+                int err = Errno.Last;
+                throw new IOException($"{root}: cannot create an inotify instance: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(err)}" +
+                    (err == 24 ? " (fs.inotify.max_user_instances reached; raise it with sysctl)" : ""));
+            }
+            // The root itself may be reached through a symlink (the admin chose it); everything below is not.
+            int rootFd = LibC.open(PathEncoding.ToCString(root), Flags.O_RDONLY | Flags.O_DIRECTORY | Flags.O_CLOEXEC, 0);
+            if (rootFd < 0)
+            {
+                int err = Errno.Last;
+                LibC.close(fd);
+                throw PosixErrors.For(err, "watch", root);
+            }
+            return new InotifyWatches(root, exclude, onFault, fd, rootFd);
+        }
+
+        /// <summary>
+        /// Watches a directory and every directory below it (the watch first, then the listing, so a subdirectory
+        /// made meanwhile is either listed or reported). Returns the wds it saw.
+        /// </summary>
+        public HashSet<int> WatchTree(string top)
+        {
+            var seen = new HashSet<int>();
+            var stack = new Stack<string>();
+            stack.Push(top);
+            var names = new List<byte[]>();
+            var types = new List<byte>();
+            while (stack.Count > 0)
+            {
+                var dir = stack.Pop();
+                int fd = Beneath.Open(_rootFd, dir, Flags.O_RDONLY | Flags.O_DIRECTORY, 0);
+                if (fd < 0)
+                {
+                    // Gone, or a file or symlink by now: the event that named it is its hint, there is nothing to watch.
+                    if (-fd == Errno.EACCES || -fd == Errno.EPERM) NotWatched(dir, -fd, stack);
+                    continue;
+                }
+                try
+                {
+                    int wd = AddWatch(fd, dir);
+                    if (wd < 0) { NotWatched(dir, -wd, stack); continue; }
+                    Map.Set(wd, dir);
+                    seen.Add(wd);
+                    names.Clear();
+                    types.Clear();
+                    int err = DirEntries.Read(fd, names, types);
+                    for (int i = 0; i < names.Count; i++)
+                    {
+                        if (types[i] != DirEntries.DT_DIR && types[i] != DirEntries.DT_UNKNOWN) continue;
+                        var child = RelativePath.Combine(dir, PathEncoding.FromBytes(names[i]));
+                        if (!_exclude.IsExcluded(child)) stack.Push(child);
+                    }
+                    // Subdirectories the listing missed are unwatched: let the timer's rescans cover them.
+                    if (err != 0) NotWatched(dir, err, null);
+                }
+                finally { LibC.close(fd); }
+            }
+            return seen;
+        }
+
+        /// <summary>Stops watching a directory and everything below it (it left the tree).</summary>
+        public void UnwatchTree(string dir)
+        {
+            foreach (var (wd, _) in Map.Subtree(dir))
+            {
+                LibC.inotify_rm_watch(Fd, wd); // EINVAL when the kernel dropped it already: fine
+                Map.Remove(wd);
+            }
+            Unwatched.RemoveSubtree(dir);
+        }
+
+        /// <summary>A directory was renamed inside the tree: its watches moved with it.</summary>
+        public void MoveTree(string from, string to)
+        {
+            Map.MoveSubtree(from, to);
+            Unwatched.MoveSubtree(from, to);
+        }
+
+        /// <summary>
+        /// After lost events the map may be wrong (a rename or move-out not seen): walk the whole tree again (a
+        /// watched inode gives back its wd, so paths are corrected) and drop the watches the walk did not reach.
+        /// </summary>
+        public void Resync()
+        {
+            Unwatched.TakeAll();
+            var seen = WatchTree("");
+            foreach (var wd in Map.Wds.Where(w => !seen.Contains(w)).ToList())
+            {
+                LibC.inotify_rm_watch(Fd, wd);
+                Map.Remove(wd);
+            }
+        }
+
+        /// <summary>Tries the unwatched subtrees again; returns them all (each needs a rescan either way).</summary>
+        public List<string> RetryUnwatched()
+        {
+            var dirs = Unwatched.TakeAll();
+            foreach (var d in dirs) WatchTree(d);
+            if (Unwatched.Count == 0) _reported.Clear(); // fixed: say it again if it comes back
+            return dirs;
+        }
+
+        private int AddWatch(int dirFd, string dir)
+        {
+            byte[] path;
+            uint mask = InotifyMask.Directory;
+            if (ProcFd)
+            {
+                path = Encoding.ASCII.GetBytes("/proc/self/fd/" + dirFd + "\0");
+                mask &= ~InotifyMask.IN_DONT_FOLLOW; // the magic link must be followed to reach the directory
+            }
+            else path = PathEncoding.ToCString(RelativePath.ToFull(_root, dir));
+            int wd = LibC.inotify_add_watch(Fd, path, mask);
+            return wd >= 0 ? wd : -Errno.Last;
+        }
+
+        /// <summary>
+        /// A directory the kernel will not watch: its subtree goes on the rescan timer, and the condition is reported
+        /// once. At the watch limit every directory still to visit would fail the same way, so they join it untried.
+        /// </summary>
+        private void NotWatched(string dir, int err, Stack<string> rest)
+        {
+            Unwatched.Add(dir);
+            if (err == Errno.ENOSPC && rest != null)
+                while (rest.Count > 0) Unwatched.Add(rest.Pop());
+            if (!_reported.Add(err)) return;
+            var full = RelativePath.ToFull(_root, dir);
+            string why;
+            if (err == Errno.ENOSPC)
+            {
+                long limit = ReadLimit();
+                why = $"the inotify watch limit is reached (fs.inotify.max_user_watches{(limit > 0 ? " = " + limit : "")}). " +
+                      $"Raise it: sysctl fs.inotify.max_user_watches={(limit > 0 ? Math.Max(limit * 4, 524288) : 524288)} (and in /etc/sysctl.d to keep it)";
+            }
+            else if (err == Errno.EACCES || err == Errno.EPERM) why = "permission denied";
+            else why = System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(err);
+            _onFault?.Invoke($"{_root}: cannot watch '{full}': {why}; changes below it are found by a rescan every 30 s instead.");
+        }
+
+        private static long ReadLimit()
+        {
+            try { return long.Parse(File.ReadAllText("/proc/sys/fs/inotify/max_user_watches").Trim()); }
+            catch (Exception) { return 0; }
+        }
+
+        public void Dispose()
+        {
+            // Closing the instance removes all its watches.
+            LibC.close(Fd);
+            LibC.close(_rootFd);
+        }
+    }
+}

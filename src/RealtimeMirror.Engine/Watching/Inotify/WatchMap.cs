@@ -1,0 +1,66 @@
+using System;
+using System.Collections.Generic;
+
+namespace RealtimeMirror.Engine.Watching.Inotify
+{
+    /// <summary>
+    /// Watch descriptor -> directory path below the root ("" is the root), and the reverse. The kernel's watches
+    /// follow inodes, so when a directory is renamed every path at and below it is rewritten here; otherwise the
+    /// events of its files would be reported under names that no longer exist. Owned by the reader thread.
+    /// </summary>
+    internal sealed class WatchMap
+    {
+        private readonly Dictionary<int, string> _paths = new Dictionary<int, string>();
+        private readonly Dictionary<string, int> _wds = new Dictionary<string, int>(StringComparer.Ordinal);
+
+        public int Count => _paths.Count;
+
+        public bool TryGetPath(int wd, out string path) => _paths.TryGetValue(wd, out path);
+
+        public bool TryGetWd(string path, out int wd) => _wds.TryGetValue(path, out wd);
+
+        public IEnumerable<int> Wds => _paths.Keys;
+
+        /// <summary>
+        /// Records where a watch is. Adding a watch for an inode already watched returns its wd again, so a wd may
+        /// move to a new path; a path may also get a new wd before the old directory's IN_IGNORED arrives.
+        /// </summary>
+        public void Set(int wd, string path)
+        {
+            Remove(wd);
+            _paths[wd] = path;
+            _wds[path] = wd;
+        }
+
+        public void Remove(int wd)
+        {
+            if (!_paths.Remove(wd, out var path)) return;
+            // The path may already belong to a newer watch (a directory replaced by one of the same name).
+            if (_wds.TryGetValue(path, out var current) && current == wd) _wds.Remove(path);
+        }
+
+        /// <summary>The watches at and below a directory ("" = all).</summary>
+        public List<(int Wd, string Path)> Subtree(string dir)
+        {
+            var found = new List<(int, string)>();
+            foreach (var kv in _paths)
+                if (IsAtOrBelow(kv.Value, dir)) found.Add((kv.Key, kv.Value));
+            return found;
+        }
+
+        /// <summary>Rewrites the paths at and below <paramref name="from"/> to sit below <paramref name="to"/>.</summary>
+        public void MoveSubtree(string from, string to)
+        {
+            var moved = Subtree(from);
+            foreach (var (wd, _) in moved) Remove(wd);
+            foreach (var (wd, path) in moved) Set(wd, to + path.Substring(from.Length));
+        }
+
+        public static bool IsAtOrBelow(string path, string dir)
+        {
+            if (dir.Length == 0) return true;
+            if (path.Length == dir.Length) return string.Equals(path, dir, StringComparison.Ordinal);
+            return path.Length > dir.Length && path[dir.Length] == '/' && path.StartsWith(dir, StringComparison.Ordinal);
+        }
+    }
+}
