@@ -20,8 +20,9 @@ namespace RealtimeMirror.Engine.Watching.Inotify
         // A rename can move a directory in or out of a pattern with '/' by a change of an ancestor's name.
         private readonly bool _pathPatterns;
         private readonly ConcurrentQueue<RawChange> _sink;
-        // IN_MOVED_FROM waiting for the IN_MOVED_TO with its cookie (usually the very next record).
-        private readonly List<(uint Cookie, string Path, bool IsDir, DateTime At)> _pendingFrom = new List<(uint, string, bool, DateTime)>();
+        // IN_MOVED_FROM waiting for the IN_MOVED_TO with its cookie (usually the very next record), with the watches
+        // the directory had then: only those move or go, not those of a directory made meanwhile under the old name.
+        private readonly List<(uint Cookie, string Path, bool IsDir, DateTime At, List<int> Wds)> _pendingFrom = new List<(uint, string, bool, DateTime, List<int>)>();
 
         public InotifyTranslator(InotifyWatches watches, GlobFilter exclude, ConcurrentQueue<RawChange> sink)
         {
@@ -70,7 +71,7 @@ namespace RealtimeMirror.Engine.Watching.Inotify
             }
             var rel = RelativePath.Combine(dir, PathEncoding.FromBytes(e.Buffer, e.NameOffset, e.NameLength));
             bool isDir = (m & IN_ISDIR) != 0;
-            if ((m & IN_MOVED_FROM) != 0) { _pendingFrom.Add((e.Cookie, rel, isDir, now)); return; }
+            if ((m & IN_MOVED_FROM) != 0) { _pendingFrom.Add((e.Cookie, rel, isDir, now, isDir ? _watches.WatchesAt(rel) : null)); return; }
             if ((m & IN_MOVED_TO) != 0)
             {
                 uint cookie = e.Cookie;
@@ -78,7 +79,7 @@ namespace RealtimeMirror.Engine.Watching.Inotify
                 if (i < 0) { Arrived(rel, isDir, now); return; } // moved in from outside the tree
                 var from = _pendingFrom[i];
                 _pendingFrom.RemoveAt(i);
-                Renamed(from.Path, rel, isDir, now);
+                Renamed(from.Path, rel, isDir, now, from.Wds);
                 return;
             }
             if ((m & IN_CREATE) != 0) { Arrived(rel, isDir, now); return; }
@@ -99,7 +100,7 @@ namespace RealtimeMirror.Engine.Watching.Inotify
             foreach (var p in _pendingFrom)
             {
                 // Its watches would go on reporting the moved-away directory under paths that are not in the tree.
-                if (p.IsDir) _watches.UnwatchTree(p.Path);
+                if (p.IsDir) _watches.UnwatchTree(p.Path, p.Wds);
                 Report(ChangeType.Deleted, p.Path, p.IsDir, now);
             }
             _pendingFrom.Clear();
@@ -116,9 +117,9 @@ namespace RealtimeMirror.Engine.Watching.Inotify
             if (isDir) _watches.WatchTree(rel);
         }
 
-        private void Renamed(string from, string to, bool isDir, DateTime now)
+        private void Renamed(string from, string to, bool isDir, DateTime now, List<int> wds)
         {
-            if (isDir) _watches.MoveTree(from, to); // the kernel's watches moved with the inodes
+            if (isDir) _watches.MoveTree(from, to, wds); // the kernel's watches moved with the inodes
             bool fromOut = _exclude.IsExcluded(from), toOut = _exclude.IsExcluded(to);
             if (fromOut && toOut) return;
             if (fromOut)
@@ -131,7 +132,7 @@ namespace RealtimeMirror.Engine.Watching.Inotify
             if (toOut)
             {
                 Report(ChangeType.Deleted, from, isDir, now);
-                if (isDir) _watches.UnwatchTree(to);
+                if (isDir) _watches.UnwatchTree(to, wds);
                 return;
             }
             Emit(ChangeType.Renamed, to, isDir, now, from);

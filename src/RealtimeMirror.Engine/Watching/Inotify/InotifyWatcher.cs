@@ -51,8 +51,20 @@ namespace RealtimeMirror.Engine.Watching.Inotify
         internal volatile bool PauseReader;
         /// <summary>How often subtrees the kernel would not watch are retried and rescanned.</summary>
         internal TimeSpan UnwatchedRescanInterval = TimeSpan.FromSeconds(30);
+        /// <summary>Test hook: an errno to fail adding the watch of a directory with (ENOSPC, EACCES), 0 to add it.</summary>
+        internal Func<string, int> AddWatchFault;
         /// <summary>Watches held now (for tests and diagnostics; read while the reader may change it).</summary>
         internal int WatchCount => _watches?.Map.Count ?? 0;
+        /// <summary>The directories watched now, sorted (tests read it once events have settled).</summary>
+        internal List<string> WatchedDirectories()
+        {
+            var w = _watches;
+            var dirs = new List<string>();
+            if (w == null) return dirs;
+            foreach (var wd in w.Map.Wds) if (w.Map.TryGetPath(wd, out var p)) dirs.Add(p);
+            dirs.Sort(StringComparer.Ordinal);
+            return dirs;
+        }
 
         public void Start()
         {
@@ -60,6 +72,7 @@ namespace RealtimeMirror.Engine.Watching.Inotify
             {
                 _stopping = false;
                 var watches = InotifyWatches.Open(_root, _exclude, _onFault);
+                watches.AddWatchFault = AddWatchFault;
                 // Watched before Start returns: a change made right after starting the watch is reported.
                 try { watches.WatchTree(""); }
                 catch (Exception) { watches.Dispose(); throw; }
@@ -185,6 +198,7 @@ namespace RealtimeMirror.Engine.Watching.Inotify
             try
             {
                 fresh = InotifyWatches.Open(_root, _exclude, _onFault);
+                fresh.AddWatchFault = AddWatchFault;
                 fresh.WatchTree("");
             }
             catch (Exception) { return null; }

@@ -28,6 +28,9 @@ namespace RealtimeMirror.Engine.Watching.Inotify
         // errnos already reported: each condition is said once, not once per directory or per retry.
         private readonly HashSet<int> _reported = new HashSet<int>();
 
+        /// <summary>Test hook: an errno to fail inotify_add_watch with for a directory (0 = really add it).</summary>
+        public Func<string, int> AddWatchFault { get; set; }
+
         public int Fd { get; }
         public WatchMap Map { get; } = new WatchMap();
         public UnwatchedSubtrees Unwatched { get; } = new UnwatchedSubtrees();
@@ -106,21 +109,27 @@ namespace RealtimeMirror.Engine.Watching.Inotify
             return seen;
         }
 
-        /// <summary>Stops watching a directory and everything below it (it left the tree).</summary>
-        public void UnwatchTree(string dir)
+        /// <summary>The watches at and below a directory now (taken when its move begins).</summary>
+        public List<int> WatchesAt(string dir) => Map.Subtree(dir).ConvertAll(e => e.Wd);
+
+        /// <summary>A directory left the tree: stop watching it and what was below it when it left.</summary>
+        public void UnwatchTree(string dir, IReadOnlyList<int> wds)
         {
-            foreach (var (wd, _) in Map.Subtree(dir))
+            foreach (var wd in wds)
             {
-                LibC.inotify_rm_watch(Fd, wd); // EINVAL when the kernel dropped it already: fine
+                // A wd whose path is elsewhere by now was watched again since: its directory came back into the tree
+                // (moved out and in within one read), and inotify gave the same wd for the same inode.
+                if (!Map.TryGetPath(wd, out var path) || !WatchMap.IsAtOrBelow(path, dir)) continue;
+                LibC.inotify_rm_watch(Fd, wd);
                 Map.Remove(wd);
             }
             Unwatched.RemoveSubtree(dir);
         }
 
         /// <summary>A directory was renamed inside the tree: its watches moved with it.</summary>
-        public void MoveTree(string from, string to)
+        public void MoveTree(string from, string to, IReadOnlyList<int> wds)
         {
-            Map.MoveSubtree(from, to);
+            Map.MoveSubtree(wds, from, to);
             Unwatched.MoveSubtree(from, to);
         }
 
@@ -150,6 +159,8 @@ namespace RealtimeMirror.Engine.Watching.Inotify
 
         private int AddWatch(int dirFd, string dir)
         {
+            int fault = AddWatchFault?.Invoke(dir) ?? 0;
+            if (fault != 0) return -fault;
             byte[] path;
             uint mask = InotifyMask.Directory;
             if (ProcFd)

@@ -48,10 +48,15 @@ namespace RealtimeMirror.Engine.Watching.Inotify
             return found;
         }
 
-        /// <summary>Rewrites the paths at and below <paramref name="from"/> to sit below <paramref name="to"/>.</summary>
-        public void MoveSubtree(string from, string to)
+        /// <summary>
+        /// Rewrites the paths of the given watches (those at and below <paramref name="from"/> when its move began)
+        /// to sit below <paramref name="to"/>. Only those: a directory made meanwhile under the old name is not moved.
+        /// </summary>
+        public void MoveSubtree(IReadOnlyList<int> wds, string from, string to)
         {
-            var moved = Subtree(from);
+            var moved = new List<(int Wd, string Path)>();
+            foreach (var wd in wds)
+                if (_paths.TryGetValue(wd, out var path) && IsAtOrBelow(path, from)) moved.Add((wd, path));
             foreach (var (wd, _) in moved) Remove(wd);
             foreach (var (wd, path) in moved) Set(wd, to + path.Substring(from.Length));
         }
