@@ -338,6 +338,54 @@ namespace RealtimeMirror.Engine.Tests.Watching
         }
 
         [Fact]
+        public void An_excluded_directory_is_not_watched_until_it_is_renamed_to_a_kept_name()
+        {
+            if (!Linux) return;
+            Directory.CreateDirectory(S("cache.tmp/inner"));
+            using (var w = Watch(new GlobFilter(new[] { "*.tmp" })))
+            {
+                Assert.Equal(new[] { "" }, w.WatchedDirectories());
+                Directory.Move(S("cache.tmp"), S("cache"));
+                Assert.True(WaitFor(Is(ChangeType.Created, "cache")), Seen);
+                File.WriteAllText(S("cache/inner/f"), "x");
+                Assert.True(WaitFor(Is(ChangeType.Created, "cache/inner/f")), Seen);
+                Directory.Move(S("cache"), S("again.tmp"));
+                Assert.True(WaitFor(Is(ChangeType.Deleted, "cache")), Seen);
+                Drain(100);
+                Assert.Equal(new[] { "" }, w.WatchedDirectories());
+            }
+        }
+
+        [Fact]
+        public void A_watch_whose_root_is_removed_and_made_again_reports_again()
+        {
+            if (!Linux) return;
+            using (var watch = new MirrorWatch(1, new WatchOptions { Roots = new[] { _src }, Settle = TimeSpan.FromMilliseconds(10) }))
+            {
+                watch.Start();
+                Directory.Delete(_src, true);
+                var sw = Stopwatch.StartNew();
+                while (watch.State != WatchState.Faulted && sw.Elapsed.TotalSeconds < 5) Thread.Sleep(20);
+                Assert.Equal(WatchState.Faulted, watch.State);
+                Directory.CreateDirectory(_src);
+                while (watch.State != WatchState.Running && sw.Elapsed.TotalSeconds < 10) Thread.Sleep(20);
+                Assert.Equal(WatchState.Running, watch.State);
+                bool reported = false;
+                for (int i = 0; i < 20 && !reported; i++)
+                {
+                    File.WriteAllText(S($"back{i}"), "x");
+                    var until = DateTime.UtcNow.AddSeconds(0.5);
+                    while (!reported && DateTime.UtcNow < until && watch.TryTake(out var e, 100, CancellationToken.None))
+                    {
+                        Assert.False(e.ChangeType == ChangeType.Deleted && e.RelativePath == "");
+                        reported = e.ChangeType == ChangeType.Created && e.RelativePath.StartsWith("back");
+                    }
+                }
+                Assert.True(reported);
+            }
+        }
+
+        [Fact]
         public void A_directory_the_kernel_will_not_watch_is_reported_once_and_rescanned_on_a_timer()
         {
             if (!Linux) return;
