@@ -73,6 +73,7 @@ namespace RealtimeMirror.Engine.Watching.Inotify
                 _stopping = false;
                 var watches = InotifyWatches.Open(_root, _exclude, _onFault);
                 watches.AddWatchFault = AddWatchFault;
+                watches.Stopping = () => _stopping;
                 // Watched before Start returns: a change made right after starting the watch is reported.
                 try { watches.WatchTree(""); }
                 catch (Exception) { watches.Dispose(); throw; }
@@ -100,7 +101,9 @@ namespace RealtimeMirror.Engine.Watching.Inotify
         private void StopReader()
         {
             _stopping = true;
-            if (_reader != null && _reader != Thread.CurrentThread) _reader.Join(TimeSpan.FromSeconds(2));
+            // Walks give up when stopping, so this is one poll timeout or one directory; the long bound only guards
+            // against closing the descriptor under a reader that is still using it (its number could be reused).
+            if (_reader != null && _reader != Thread.CurrentThread) _reader.Join(TimeSpan.FromSeconds(30));
             _reader = null;
             // After the join only this thread touches it (the reader may have replaced it when the root came back).
             Interlocked.Exchange(ref _watches, null)?.Dispose();
@@ -193,12 +196,13 @@ namespace RealtimeMirror.Engine.Watching.Inotify
         /// <summary>A new instance watching the root's path again, swapped in for the old one; null while the root is absent.</summary>
         private InotifyWatches Reopen()
         {
-            if (!Directory.Exists(_root)) return null;
+            if (_stopping || !Directory.Exists(_root)) return null;
             InotifyWatches fresh;
             try
             {
                 fresh = InotifyWatches.Open(_root, _exclude, _onFault);
                 fresh.AddWatchFault = AddWatchFault;
+                fresh.Stopping = () => _stopping;
                 fresh.WatchTree("");
             }
             catch (Exception) { return null; }

@@ -31,6 +31,9 @@ namespace RealtimeMirror.Engine.Watching.Inotify
         /// <summary>Test hook: an errno to fail inotify_add_watch with for a directory (0 = really add it).</summary>
         public Func<string, int> AddWatchFault { get; set; }
 
+        /// <summary>Polled by long walks, so stopping the watch does not wait for a whole tree to be watched.</summary>
+        public Func<bool> Stopping { get; set; }
+
         public int Fd { get; }
         public WatchMap Map { get; } = new WatchMap();
         public UnwatchedSubtrees Unwatched { get; } = new UnwatchedSubtrees();
@@ -76,7 +79,7 @@ namespace RealtimeMirror.Engine.Watching.Inotify
             stack.Push(top);
             var names = new List<byte[]>();
             var types = new List<byte>();
-            while (stack.Count > 0)
+            while (stack.Count > 0 && Stopping?.Invoke() != true)
             {
                 var dir = stack.Pop();
                 int fd = Beneath.Open(_rootFd, dir, Flags.O_RDONLY | Flags.O_DIRECTORY, 0);

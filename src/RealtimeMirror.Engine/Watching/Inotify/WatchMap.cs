@@ -6,12 +6,15 @@ namespace RealtimeMirror.Engine.Watching.Inotify
     /// <summary>
     /// Watch descriptor -> directory path below the root ("" is the root), and the reverse. The kernel's watches
     /// follow inodes, so when a directory is renamed every path at and below it is rewritten here; otherwise the
-    /// events of its files would be reported under names that no longer exist. Owned by the reader thread.
+    /// events of its files would be reported under names that no longer exist. The paths are also kept sorted, so
+    /// the watches below a directory are found without looking at all of them (a tree may hold a million).
+    /// Owned by the reader thread.
     /// </summary>
     internal sealed class WatchMap
     {
         private readonly Dictionary<int, string> _paths = new Dictionary<int, string>();
         private readonly Dictionary<string, int> _wds = new Dictionary<string, int>(StringComparer.Ordinal);
+        private readonly SortedSet<string> _sorted = new SortedSet<string>(StringComparer.Ordinal);
 
         public int Count => _paths.Count;
 
@@ -30,21 +33,33 @@ namespace RealtimeMirror.Engine.Watching.Inotify
             Remove(wd);
             _paths[wd] = path;
             _wds[path] = wd;
+            _sorted.Add(path);
         }
 
         public void Remove(int wd)
         {
             if (!_paths.Remove(wd, out var path)) return;
             // The path may already belong to a newer watch (a directory replaced by one of the same name).
-            if (_wds.TryGetValue(path, out var current) && current == wd) _wds.Remove(path);
+            if (_wds.TryGetValue(path, out var current) && current == wd)
+            {
+                _wds.Remove(path);
+                _sorted.Remove(path);
+            }
         }
 
-        /// <summary>The watches at and below a directory ("" = all).</summary>
+        /// <summary>The current watches at and below a directory ("" = all).</summary>
         public List<(int Wd, string Path)> Subtree(string dir)
         {
             var found = new List<(int, string)>();
-            foreach (var kv in _paths)
-                if (IsAtOrBelow(kv.Value, dir)) found.Add((kv.Key, kv.Value));
+            if (dir.Length == 0)
+            {
+                foreach (var kv in _paths) found.Add((kv.Key, kv.Value));
+                return found;
+            }
+            if (_wds.TryGetValue(dir, out var self)) found.Add((self, dir));
+            // Every path below dir sorts between dir + "/" and dir + "0" ('0' follows '/').
+            foreach (var p in _sorted.GetViewBetween(dir + "/", dir + "0"))
+                if (IsAtOrBelow(p, dir)) found.Add((_wds[p], p));
             return found;
         }
 
