@@ -414,6 +414,21 @@ namespace RealtimeMirror.Engine.Tests.Watching
         }
 
         [Fact]
+        public void A_failed_reader_is_reported_rescans_and_watches_again()
+        {
+            if (!Linux) return;
+            Directory.CreateDirectory(S("d"));
+            using (var w = Watch())
+            {
+                w.FailOnce = true;
+                Assert.True(WaitFor(Is(ChangeType.Rescan, "")), Seen);
+                Assert.Contains(_faults, f => f.Contains("reader failed"));
+                File.WriteAllText(S("d/after"), "x");
+                Assert.True(WaitFor(Is(ChangeType.Created, "d/after")), Seen);
+            }
+        }
+
+        [Fact]
         public void Dispose_stops_the_reader_promptly()
         {
             if (!Linux) return;

@@ -49,6 +49,8 @@ namespace RealtimeMirror.Engine.Watching.Inotify
 
         /// <summary>Test hook: while set, the reader does not read, so the kernel's queue fills (and overflows).</summary>
         internal volatile bool PauseReader;
+        /// <summary>Test hook: the reader fails once, as if read(2) had failed.</summary>
+        internal volatile bool FailOnce;
         /// <summary>How often subtrees the kernel would not watch are retried and rescanned.</summary>
         internal TimeSpan UnwatchedRescanInterval = TimeSpan.FromSeconds(30);
         /// <summary>Test hook: an errno to fail adding the watch of a directory with (ENOSPC, EACCES), 0 to add it.</summary>
@@ -109,88 +111,107 @@ namespace RealtimeMirror.Engine.Watching.Inotify
             Interlocked.Exchange(ref _watches, null)?.Dispose();
         }
 
+        /// <summary>
+        /// The reader thread. A failure it does not expect (none is known) is reported, covered by a Rescan, and
+        /// followed by a fresh instance, retried with backoff: a reader that just stopped would lose every later change.
+        /// </summary>
         private void Read()
+        {
+            var watches = _watches;
+            var backoff = TimeSpan.FromMilliseconds(100);
+            while (!_stopping)
+            {
+                try
+                {
+                    ReadUntilStopped(ref watches);
+                    return;
+                }
+                catch (Exception e) when (!_stopping)
+                {
+                    _onFault?.Invoke($"{_root}: the inotify reader failed ({e.Message}); watching again and rescanning.");
+                }
+                catch (Exception) { return; } // stopping: the descriptor may be closed under us
+                for (watches = null; watches == null && !_stopping; backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(10).Ticks)))
+                {
+                    for (var waited = Stopwatch.StartNew(); waited.Elapsed < backoff && !_stopping;) Thread.Sleep(PollMilliseconds);
+                    watches = Reopen();
+                }
+                _sink.Enqueue(new RawChange(ChangeType.Rescan, "", true, DateTime.UtcNow));
+                _wake?.Invoke();
+            }
+        }
+
+        private void ReadUntilStopped(ref InotifyWatches watches)
         {
             var buffer = new byte[64 * 1024]; // room for at least 240 records of the longest name
             var records = new List<InotifyEvent>();
-            var watches = _watches;
             var translator = new InotifyTranslator(watches, _exclude, _sink);
             var retryClock = Stopwatch.StartNew();
             var rootClock = new Stopwatch();
             string goneReported = null;
-            try
+            while (!_stopping)
             {
-                while (!_stopping)
+                if (PauseReader) { Thread.Sleep(10); continue; }
+                if (FailOnce) { FailOnce = false; throw new IOException("test failure"); }
+                // A pending half of a move waits a moment for its other half, not a whole timeout.
+                int ready = Poll(watches.Fd, translator.HasPendingMoves ? 2 : PollMilliseconds);
+                var now = DateTime.UtcNow;
+                if (ready > 0)
                 {
-                    if (PauseReader) { Thread.Sleep(10); continue; }
-                    // A pending half of a move waits a moment for its other half, not a whole timeout.
-                    int ready = Poll(watches.Fd, translator.HasPendingMoves ? 2 : PollMilliseconds);
-                    var now = DateTime.UtcNow;
-                    if (ready > 0)
+                    int n = ReadRecords(watches.Fd, buffer);
+                    if (n < 0 && -n != Errno.EAGAIN && -n != Errno.EINTR) throw new IOException($"read: errno {-n}");
+                    records.Clear();
+                    if (n > 0) InotifyEvent.Parse(buffer, n, records);
+                    foreach (var r in records) translator.Handle(r, now);
+                }
+                else if (ready < 0 && -ready != Errno.EINTR) throw new IOException($"poll: errno {-ready}");
+                if (translator.HasPendingMoves && (ready == 0 || now - translator.OldestPendingMove > TimeSpan.FromMilliseconds(20)))
+                    translator.FlushPendingMoves(now);
+                if (translator.Overflows > 0)
+                {
+                    Interlocked.Add(ref _overflows, translator.Overflows);
+                    translator.Overflows = 0;
+                    _onFault?.Invoke($"{_root}: the kernel dropped events (inotify queue overflow); rescanning. Raising fs.inotify.max_queued_events makes this rarer.");
+                    watches.Resync(); // a rename or move-out may have been among the lost records
+                }
+                if (retryClock.Elapsed >= UnwatchedRescanInterval)
+                {
+                    retryClock.Restart();
+                    foreach (var dir in watches.RetryUnwatched())
                     {
-                        int n = ReadRecords(watches.Fd, buffer);
-                        if (n < 0 && -n != Errno.EAGAIN && -n != Errno.EINTR) throw new IOException($"reading inotify records failed (errno {-n})");
-                        records.Clear();
-                        if (n > 0) InotifyEvent.Parse(buffer, n, records);
-                        foreach (var r in records) translator.Handle(r, now);
+                        _sink.Enqueue(new RawChange(ChangeType.Rescan, dir, true, DateTime.UtcNow));
+                        translator.Enqueued = true;
                     }
-                    else if (ready < 0 && -ready != Errno.EINTR) throw new IOException($"poll on inotify failed (errno {-ready})");
-                    if (translator.HasPendingMoves && (ready == 0 || now - translator.OldestPendingMove > TimeSpan.FromMilliseconds(20)))
-                        translator.FlushPendingMoves(now);
-                    if (translator.Overflows > 0)
+                }
+                if (translator.RootGone != null)
+                {
+                    if (goneReported == null)
                     {
-                        Interlocked.Add(ref _overflows, translator.Overflows);
-                        translator.Overflows = 0;
-                        _onFault?.Invoke($"{_root}: the kernel dropped events (inotify queue overflow); rescanning. Raising fs.inotify.max_queued_events makes this rarer.");
-                        watches.Resync(); // a rename or move-out may have been among the lost records
+                        goneReported = translator.RootGone;
+                        _onFault?.Invoke($"Watched root '{_root}' {goneReported}; it is watched again once it is back.");
+                        rootClock.Restart();
                     }
-                    if (retryClock.Elapsed >= UnwatchedRescanInterval)
+                    if (rootClock.Elapsed >= RootCheckInterval)
                     {
-                        retryClock.Restart();
-                        foreach (var dir in watches.RetryUnwatched())
+                        rootClock.Restart();
+                        var fresh = Reopen();
+                        if (fresh != null)
                         {
-                            _sink.Enqueue(new RawChange(ChangeType.Rescan, dir, true, DateTime.UtcNow));
+                            // Another directory (or the same one, moved back) is at the root's path: watch it from scratch.
+                            watches = fresh;
+                            translator = new InotifyTranslator(watches, _exclude, _sink);
+                            goneReported = null;
+                            _sink.Enqueue(new RawChange(ChangeType.Rescan, "", true, DateTime.UtcNow));
                             translator.Enqueued = true;
                         }
                     }
-                    if (translator.RootGone != null)
-                    {
-                        if (goneReported == null)
-                        {
-                            goneReported = translator.RootGone;
-                            _onFault?.Invoke($"Watched root '{_root}' {goneReported}; it is watched again once it is back.");
-                            rootClock.Restart();
-                        }
-                        if (rootClock.Elapsed >= RootCheckInterval)
-                        {
-                            rootClock.Restart();
-                            var fresh = Reopen();
-                            if (fresh != null)
-                            {
-                                // Another directory (or the same one, moved back) is at the root's path: watch it from scratch.
-                                watches = fresh;
-                                translator = new InotifyTranslator(watches, _exclude, _sink);
-                                goneReported = null;
-                                _sink.Enqueue(new RawChange(ChangeType.Rescan, "", true, DateTime.UtcNow));
-                                translator.Enqueued = true;
-                            }
-                        }
-                    }
-                    if (translator.Enqueued)
-                    {
-                        translator.Enqueued = false;
-                        _wake?.Invoke();
-                    }
+                }
+                if (translator.Enqueued)
+                {
+                    translator.Enqueued = false;
+                    _wake?.Invoke();
                 }
             }
-            catch (Exception e) when (!_stopping)
-            {
-                // Should not happen; say so and leave a Rescan, and let the pump's root check or a restart recover.
-                _sink.Enqueue(new RawChange(ChangeType.Rescan, "", true, DateTime.UtcNow));
-                _wake?.Invoke();
-                _onFault?.Invoke($"{_root}: the inotify reader stopped: {e.Message}");
-            }
-            catch (Exception) { } // stopping: the descriptor may be closed under us
         }
 
         /// <summary>A new instance watching the root's path again, swapped in for the old one; null while the root is absent.</summary>
