@@ -429,6 +429,70 @@ namespace RealtimeMirror.Engine.Tests.Watching
         }
 
         [Fact]
+        public void A_directory_renamed_before_its_creation_was_read_is_watched_at_its_new_name()
+        {
+            if (!Linux) return;
+            using (var w = Watch())
+            {
+                // Unpacked into a staging directory and renamed into place faster than the records are read: by the
+                // time "stage" is read as created it is not there to watch; its rename must still get it watched.
+                w.PauseReader = true;
+                Thread.Sleep(50);
+                Directory.CreateDirectory(S("stage/sub"));
+                Directory.Move(S("stage"), S("pkg"));
+                w.PauseReader = false;
+                Assert.True(WaitFor(Is(ChangeType.Renamed, "pkg", "stage")), Seen);
+                Drain(100);
+                File.WriteAllText(S("pkg/sub/f"), "x");
+                Assert.True(WaitFor(Is(ChangeType.Created, "pkg/sub/f")), Seen);
+                Assert.Equal(new[] { "", "pkg", "pkg/sub" }, w.WatchedDirectories());
+            }
+        }
+
+        [Fact]
+        public void A_subdirectory_made_just_before_its_parent_was_renamed_is_watched_at_its_new_place()
+        {
+            if (!Linux) return;
+            Directory.CreateDirectory(S("stage"));
+            using (var w = Watch())
+            {
+                w.PauseReader = true;
+                Thread.Sleep(50);
+                Directory.CreateDirectory(S("stage/pkg/deep"));
+                Directory.Move(S("stage"), S("final"));
+                w.PauseReader = false;
+                Assert.True(WaitFor(Is(ChangeType.Renamed, "final", "stage")), Seen);
+                Drain(100);
+                File.WriteAllText(S("final/pkg/deep/f"), "x");
+                Assert.True(WaitFor(Is(ChangeType.Created, "final/pkg/deep/f")), Seen);
+                Assert.Equal(new[] { "", "final", "final/pkg", "final/pkg/deep" }, w.WatchedDirectories());
+            }
+        }
+
+        [Fact]
+        public void A_directory_renamed_and_replaced_by_a_new_one_of_its_old_name_before_it_was_read_keeps_both_watched()
+        {
+            if (!Linux) return;
+            Directory.CreateDirectory(S("a"));
+            using (var w = Watch())
+            {
+                w.PauseReader = true;
+                Thread.Sleep(50);
+                Directory.CreateDirectory(S("a/x"));
+                Directory.Move(S("a/x"), S("a/y"));
+                Directory.CreateDirectory(S("a/x"));
+                w.PauseReader = false;
+                Assert.True(WaitFor(Is(ChangeType.Renamed, "a/y", "a/x")), Seen);
+                Drain(100);
+                File.WriteAllText(S("a/y/f"), "1");
+                File.WriteAllText(S("a/x/g"), "2");
+                Assert.True(WaitFor(Is(ChangeType.Created, "a/y/f")), Seen);
+                Assert.True(WaitFor(Is(ChangeType.Created, "a/x/g")) || _seen.Exists(Is(ChangeType.Created, "a/x/g")), Seen);
+                Assert.Equal(new[] { "", "a", "a/x", "a/y" }, w.WatchedDirectories());
+            }
+        }
+
+        [Fact]
         public void Dispose_stops_the_reader_promptly()
         {
             if (!Linux) return;

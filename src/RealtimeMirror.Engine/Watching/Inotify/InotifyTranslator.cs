@@ -136,7 +136,10 @@ namespace RealtimeMirror.Engine.Watching.Inotify
                 return;
             }
             Emit(ChangeType.Renamed, to, isDir, now, from);
-            if (isDir && _pathPatterns) _watches.WatchTree(to);
+            if (!isDir) return;
+            // A path pattern may match below it now where it did not before: walk it all.
+            if (_pathPatterns) _watches.WatchTree(to);
+            else _watches.EnsureWatchedAfterRename(from, to);
         }
 
         private void Report(ChangeType kind, string rel, bool isDir, DateTime now)

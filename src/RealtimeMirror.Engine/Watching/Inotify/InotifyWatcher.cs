@@ -167,6 +167,7 @@ namespace RealtimeMirror.Engine.Watching.Inotify
                 else if (ready < 0 && -ready != Errno.EINTR) throw new IOException($"poll: errno {-ready}");
                 if (translator.HasPendingMoves && (ready == 0 || now - translator.OldestPendingMove > TimeSpan.FromMilliseconds(20)))
                     translator.FlushPendingMoves(now);
+                if (ready == 0 && !translator.HasPendingMoves) watches.QueueDrained();
                 if (translator.Overflows > 0)
                 {
                     Interlocked.Add(ref _overflows, translator.Overflows);

@@ -36,6 +36,12 @@ namespace RealtimeMirror.Engine.Watching.Inotify
 
         public int Fd { get; }
         public WatchMap Map { get; } = new WatchMap();
+        /// <summary>
+        /// Directories that were gone when their records were read (ENOENT). When one was renamed meanwhile, the
+        /// rename's records are already queued behind: the rename watches it at its new name. Cleared whenever the
+        /// queue is empty, since by then every rename that could explain a miss has been read.
+        /// </summary>
+        private readonly HashSet<string> _missed = new HashSet<string>(StringComparer.Ordinal);
         public UnwatchedSubtrees Unwatched { get; } = new UnwatchedSubtrees();
 
         private InotifyWatches(string root, GlobFilter exclude, Action<string> onFault, int fd, int rootFd)
@@ -72,7 +78,13 @@ namespace RealtimeMirror.Engine.Watching.Inotify
         /// Watches a directory and every directory below it (the watch first, then the listing, so a subdirectory
         /// made meanwhile is either listed or reported). Returns the wds it saw.
         /// </summary>
-        public HashSet<int> WatchTree(string top)
+        public HashSet<int> WatchTree(string top) => WatchTree(top, onlyIfNew: false);
+
+        /// <summary>
+        /// With <paramref name="onlyIfNew"/>, a top directory already watched is only re-homed, not walked: after a
+        /// rename its subtree's watches moved with it, and walking every renamed tree again would cost its size.
+        /// </summary>
+        private HashSet<int> WatchTree(string top, bool onlyIfNew)
         {
             var seen = new HashSet<int>();
             var stack = new Stack<string>();
@@ -85,16 +97,20 @@ namespace RealtimeMirror.Engine.Watching.Inotify
                 int fd = Beneath.Open(_rootFd, dir, Flags.O_RDONLY | Flags.O_DIRECTORY, 0);
                 if (fd < 0)
                 {
-                    // Gone, or a file or symlink by now: the event that named it is its hint, there is nothing to watch.
+                    // A file or symlink by now: the event that named it is its hint, there is nothing to watch.
+                    // Gone: deleted, moved out, or renamed (then the rename must watch it; see _missed).
                     if (-fd == Errno.EACCES || -fd == Errno.EPERM) NotWatched(dir, -fd, stack);
+                    else if (-fd == Errno.ENOENT) _missed.Add(dir);
                     continue;
                 }
                 try
                 {
                     int wd = AddWatch(fd, dir);
                     if (wd < 0) { NotWatched(dir, -wd, stack); continue; }
+                    bool known = Map.TryGetPath(wd, out _);
                     Map.Set(wd, dir);
                     seen.Add(wd);
+                    if (known && onlyIfNew && dir == top) continue;
                     names.Clear();
                     types.Clear();
                     int err = DirEntries.Read(fd, names, types);
@@ -129,12 +145,30 @@ namespace RealtimeMirror.Engine.Watching.Inotify
             Unwatched.RemoveSubtree(dir);
         }
 
-        /// <summary>A directory was renamed inside the tree: its watches moved with it.</summary>
+        /// <summary>A directory was renamed inside the tree: its watches moved with it (only the path map changes).</summary>
         public void MoveTree(string from, string to, IReadOnlyList<int> wds)
         {
             Map.MoveSubtree(wds, from, to);
             Unwatched.MoveSubtree(from, to);
         }
+
+        /// <summary>
+        /// After a rename inside the tree, makes sure the directory at its new name is watched. The moved watches
+        /// may not be its own: when records are read late, the old name may have been watched on a directory made
+        /// after the rename, or not watched at all (it was already gone when its creation was read); directories
+        /// below it that were gone when read are watched at their new place too.
+        /// </summary>
+        public void EnsureWatchedAfterRename(string from, string to)
+        {
+            WatchTree(to, onlyIfNew: true);
+            if (_missed.Count == 0) return;
+            var moved = _missed.Where(m => WatchMap.IsAtOrBelow(m, from)).ToList();
+            foreach (var m in moved) _missed.Remove(m);
+            foreach (var m in moved) WatchTree(to + m.Substring(from.Length));
+        }
+
+        /// <summary>The kernel queue is empty: no unread rename can explain a missed directory any more.</summary>
+        public void QueueDrained() => _missed.Clear();
 
         /// <summary>
         /// After lost events the map may be wrong (a rename or move-out not seen): walk the whole tree again (a
