@@ -22,7 +22,7 @@ namespace RealtimeMirror.Engine.Watching.Inotify
         private readonly ConcurrentQueue<RawChange> _sink;
         // IN_MOVED_FROM waiting for the IN_MOVED_TO with its cookie (usually the very next record), with the watches
         // the directory had then: only those move or go, not those of a directory made meanwhile under the old name.
-        private readonly List<(uint Cookie, string Path, bool IsDir, DateTime At, List<int> Wds)> _pendingFrom = new List<(uint, string, bool, DateTime, List<int>)>();
+        private readonly List<(uint Cookie, int ParentWd, string Path, bool IsDir, DateTime At, List<int> Wds)> _pendingFrom = new List<(uint, int, string, bool, DateTime, List<int>)>();
 
         public InotifyTranslator(InotifyWatches watches, GlobFilter exclude, ConcurrentQueue<RawChange> sink)
         {
@@ -71,7 +71,16 @@ namespace RealtimeMirror.Engine.Watching.Inotify
             }
             var rel = RelativePath.Combine(dir, PathEncoding.FromBytes(e.Buffer, e.NameOffset, e.NameLength));
             bool isDir = (m & IN_ISDIR) != 0;
-            if ((m & IN_MOVED_FROM) != 0) { _pendingFrom.Add((e.Cookie, rel, isDir, now, isDir ? _watches.WatchesAt(rel) : null)); return; }
+            // rename(2) queues its two halves while it holds both directories locked, so no other change of names
+            // in the directory a name left can come between them (writes and chmods of its files can: they do not
+            // take that lock). Such a record from there means the name left the tree: settling it now keeps the
+            // kernel's order, so its watches go before a directory arriving under that name gets its own.
+            if (_pendingFrom.Count > 0 && (m & (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO)) != 0)
+            {
+                uint c = e.Cookie;
+                if ((m & IN_MOVED_TO) == 0 || !_pendingFrom.Exists(p => p.Cookie == c)) FlushPendingMoves(now, e.Wd);
+            }
+            if ((m & IN_MOVED_FROM) != 0) { _pendingFrom.Add((e.Cookie, e.Wd, rel, isDir, now, isDir ? _watches.WatchesAt(rel) : null)); return; }
             if ((m & IN_MOVED_TO) != 0)
             {
                 uint cookie = e.Cookie;
@@ -94,16 +103,18 @@ namespace RealtimeMirror.Engine.Watching.Inotify
             if ((m & IN_ATTRIB) != 0) Report(ChangeType.AttributeChanged, rel, isDir, now);
         }
 
-        /// <summary>Moves whose other half did not come: they left the tree.</summary>
-        public void FlushPendingMoves(DateTime now)
+        /// <summary>Moves whose other half did not come (all, or those out of one directory): they left the tree.</summary>
+        public void FlushPendingMoves(DateTime now, int? fromWd = null)
         {
-            foreach (var p in _pendingFrom)
+            var left = fromWd == null ? _pendingFrom.ToList() : _pendingFrom.Where(p => p.ParentWd == fromWd).ToList();
+            if (left.Count == 0) return;
+            _pendingFrom.RemoveAll(p => fromWd == null || p.ParentWd == fromWd);
+            foreach (var p in left)
             {
                 // Its watches would go on reporting the moved-away directory under paths that are not in the tree.
                 if (p.IsDir) _watches.UnwatchTree(p.Path, p.Wds);
                 Report(ChangeType.Deleted, p.Path, p.IsDir, now);
             }
-            _pendingFrom.Clear();
         }
 
         /// <summary>
