@@ -20,7 +20,7 @@ namespace RealtimeMirror.Engine.Watching
     public sealed class MirrorWatch : IDisposable
     {
         private readonly WatchOptions _options;
-        private readonly List<(TreeWatcher Watcher, Coalescer Coalescer, ConcurrentQueue<RawChange> Raw)> _roots = new List<(TreeWatcher, Coalescer, ConcurrentQueue<RawChange>)>();
+        private readonly List<(ITreeWatcher Watcher, Coalescer Coalescer, ConcurrentQueue<RawChange> Raw)> _roots = new List<(ITreeWatcher, Coalescer, ConcurrentQueue<RawChange>)>();
         private readonly BlockingCollection<MirrorEvent> _ready = new BlockingCollection<MirrorEvent>(new ConcurrentQueue<MirrorEvent>());
         private readonly CancellationTokenSource _stop = new CancellationTokenSource();
         // Set when the OS reports a change: an idle watch sleeps on it instead of ticking.
@@ -32,6 +32,7 @@ namespace RealtimeMirror.Engine.Watching
         {
             Id = id;
             _options = options;
+            Backend = WatcherFactory.Resolve(options.Backend).ToString();
             Paths = options.Roots.Select(r => System.IO.Path.GetFullPath(r).TrimEnd('/', '\\')).Select(r => r.Length == 0 ? "/" : r).ToList();
             try { _subdirectories = Targets.MirrorTarget.SubdirectoriesFor(Paths); }
             catch (ArgumentException)
@@ -49,11 +50,13 @@ namespace RealtimeMirror.Engine.Watching
         public long RawChanges => Interlocked.Read(ref _rawChanges);
         public long EventsEmitted => Interlocked.Read(ref _emitted);
         /// <summary>Times events were lost to the OS's buffer, or folded into a Rescan because too many were queued.</summary>
-        public long Overflows => _roots.Sum(r => Interlocked.Read(ref r.Watcher.Overflows)) + Interlocked.Read(ref _folds);
+        public long Overflows => _roots.Sum(r => r.Watcher.Overflows) + Interlocked.Read(ref _folds);
         /// <summary>Events still settling plus events ready and not yet taken.</summary>
         public int QueueLength => _roots.Sum(r => r.Raw.Count) + _pendingInCoalescers + _ready.Count;
         public string LastError { get; private set; }
         public TimeSpan Settle => _options.Settle;
+        /// <summary>The OS interface the watch uses: "Inotify" or "Portable" (FileSystemWatcher).</summary>
+        public string Backend { get; }
 
         private volatile int _pendingInCoalescers;
 
@@ -62,7 +65,7 @@ namespace RealtimeMirror.Engine.Watching
             foreach (var root in Paths)
             {
                 var raw = new ConcurrentQueue<RawChange>();
-                var watcher = new TreeWatcher(root, _options.Exclude, raw, msg => LastError = msg, () => _changed.Set());
+                var watcher = WatcherFactory.Create(_options.Backend, root, _options.Exclude, raw, msg => LastError = msg, () => _changed.Set());
                 _roots.Add((watcher, new Coalescer(_options.Settle, _options.MaxDelay), raw));
             }
             foreach (var r in _roots) r.Watcher.Start();

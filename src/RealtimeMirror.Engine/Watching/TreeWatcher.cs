@@ -7,12 +7,13 @@ using RealtimeMirror.Engine.Paths;
 namespace RealtimeMirror.Engine.Watching
 {
     /// <summary>
-    /// One recursive FileSystemWatcher (inotify on Linux, ReadDirectoryChangesW on Windows) over one root.
+    /// The portable backend: one recursive FileSystemWatcher (ReadDirectoryChangesW on Windows, FSEvents/kqueue on
+    /// macOS; on Linux the InotifyWatcher is used unless asked for this one) over one root.
     /// Its callbacks only turn OS events into RawChanges on a queue: anything slow there would let the
     /// kernel buffer overflow. Lost events (overflow, or the watcher failing) become a Rescan of the root,
     /// and a dead watcher is recreated with backoff.
     /// </summary>
-    internal sealed class TreeWatcher : IDisposable
+    internal sealed class TreeWatcher : ITreeWatcher
     {
         private readonly string _root;
         private readonly GlobFilter _exclude;
@@ -34,8 +35,9 @@ namespace RealtimeMirror.Engine.Watching
 
         public string Root => _root;
         /// <summary>Set by the watch's root check while the root directory is gone.</summary>
-        public bool RootMissing;
-        public long Overflows;
+        public bool RootMissing { get; set; }
+        public long Overflows => System.Threading.Interlocked.Read(ref _overflows);
+        private long _overflows;
 
         public void Start()
         {
@@ -99,7 +101,7 @@ namespace RealtimeMirror.Engine.Watching
             Enqueue(new RawChange(ChangeType.Rescan, "", true, DateTime.UtcNow));
             if (ex is InternalBufferOverflowException)
             {
-                System.Threading.Interlocked.Increment(ref Overflows);
+                System.Threading.Interlocked.Increment(ref _overflows);
                 _onFault?.Invoke($"{_root}: the OS dropped events (buffer overflow); rescanning.");
                 return;
             }

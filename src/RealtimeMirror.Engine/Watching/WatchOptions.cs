@@ -18,5 +18,7 @@ namespace RealtimeMirror.Engine.Watching
         /// <summary>Pending + ready events per watch; beyond it everything folds into one Rescan per root.</summary>
         public int MaxQueuedEvents { get; set; } = DefaultMaxQueuedEvents;
         public const int DefaultMaxQueuedEvents = 100_000;
+        /// <summary>Auto: inotify on Linux, FileSystemWatcher elsewhere.</summary>
+        public WatchBackend Backend { get; set; } = WatchBackend.Auto;
     }
 }

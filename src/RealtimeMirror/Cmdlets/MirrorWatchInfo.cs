@@ -11,6 +11,8 @@ namespace RealtimeMirror.Cmdlets
         public int Id { get; private set; }
         public IReadOnlyList<string> Path { get; private set; }
         public string State { get; private set; }
+        /// <summary>"Inotify" or "Portable" (FileSystemWatcher).</summary>
+        public string Backend { get; private set; }
         public long RawChanges { get; private set; }
         public long EventsEmitted { get; private set; }
         public long Overflows { get; private set; }
@@ -23,7 +25,7 @@ namespace RealtimeMirror.Cmdlets
 
         public static MirrorWatchInfo Of(MirrorWatch w) => new MirrorWatchInfo
         {
-            Id = w.Id, Path = w.Paths, State = w.State.ToString(), RawChanges = w.RawChanges, EventsEmitted = w.EventsEmitted,
+            Id = w.Id, Path = w.Paths, State = w.State.ToString(), Backend = w.Backend, RawChanges = w.RawChanges, EventsEmitted = w.EventsEmitted,
             Overflows = w.Overflows, QueueLength = w.QueueLength, Started = w.Started, LastError = w.LastError,
             Targets = ServiceRegistry.For(w.Id)?.Targets ?? Array.Empty<TargetStatus>(), Watch = w,
         };

@@ -45,6 +45,10 @@ namespace RealtimeMirror.Cmdlets
         [ValidateRange(100, int.MaxValue)]
         public int MaxQueuedEvents { get; set; } = WatchOptions.DefaultMaxQueuedEvents;
 
+        /// <summary>The OS interface that reports changes: Auto (inotify on Linux, FileSystemWatcher elsewhere), Inotify or Portable.</summary>
+        [Parameter]
+        public WatchBackend Backend { get; set; } = WatchBackend.Auto;
+
         /// <summary>Mirror every change to these targets in the background (service mode).</summary>
         [Parameter]
         public string[] Target { get; set; }
@@ -91,6 +95,9 @@ namespace RealtimeMirror.Cmdlets
         protected override void EndProcessing()
         {
             if (_roots.Count == 0) return;
+            if (Backend == WatchBackend.Inotify && !OperatingSystem.IsLinux())
+                ThrowTerminatingError(new ErrorRecord(new PlatformNotSupportedException("-Backend Inotify exists only on Linux; use Auto or Portable."),
+                    "InotifyNotSupported", ErrorCategory.InvalidArgument, Backend));
             var exclude = new GlobFilter(Exclude ?? WatchOptions.DefaultExcludes.ToArray());
             var targets = new List<MirrorTarget>();
             foreach (var name in Target ?? Array.Empty<string>())
@@ -115,6 +122,7 @@ namespace RealtimeMirror.Cmdlets
                 Settle = TimeSpan.FromMilliseconds(SettleMilliseconds),
                 MaxDelay = TimeSpan.FromMilliseconds(Math.Max(MaxDelayMilliseconds, SettleMilliseconds)),
                 MaxQueuedEvents = MaxQueuedEvents,
+                Backend = Backend,
             });
             if (targets.Count == 0)
             {

@@ -9,8 +9,14 @@ namespace RealtimeMirror.Engine.Platform.Native
     /// </summary>
     internal static unsafe class DirEntries
     {
+        /// <summary>d_type values: a directory, and "the file system did not say" (ask stat, or just try).</summary>
+        public const byte DT_UNKNOWN = 0, DT_DIR = 4;
+
         /// <summary>Appends the names to <paramref name="names"/>; returns 0 or the errno of the failed read.</summary>
-        public static int Read(int dirfd, List<byte[]> names)
+        public static int Read(int dirfd, List<byte[]> names) => Read(dirfd, names, null);
+
+        /// <summary>Also appends each name's d_type to <paramref name="types"/> when it is given (same order).</summary>
+        public static int Read(int dirfd, List<byte[]> names, List<byte> types)
         {
             var buf = new byte[32768];
             fixed (byte* p = buf)
@@ -34,7 +40,11 @@ namespace RealtimeMirror.Engine.Platform.Native
                         while (end < off + reclen && buf[end] != 0) end++;
                         int len = end - start;
                         bool dot = len == 1 && buf[start] == '.' || len == 2 && buf[start] == '.' && buf[start + 1] == '.';
-                        if (!dot && len > 0) names.Add(buf.AsSpan(start, len).ToArray());
+                        if (!dot && len > 0)
+                        {
+                            names.Add(buf.AsSpan(start, len).ToArray());
+                            types?.Add(buf[(int)off + 18]);
+                        }
                         off += reclen;
                     }
                 }

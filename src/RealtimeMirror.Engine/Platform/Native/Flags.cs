@@ -35,8 +35,8 @@ namespace RealtimeMirror.Engine.Platform.Native
     /// <summary>errno values (asm-generic, shared by x86_64 and arm64).</summary>
     internal static class Errno
     {
-        public const int EPERM = 1, ENOENT = 2, EINTR = 4, ENXIO = 6, EAGAIN = 11, EACCES = 13, EEXIST = 17,
-            ENOTDIR = 20, EISDIR = 21, EINVAL = 22, ENOSYS = 38, ENOTEMPTY = 39, ELOOP = 40, EOVERFLOW = 75, EOPNOTSUPP = 95;
+        public const int EPERM = 1, ENOENT = 2, EINTR = 4, ENXIO = 6, EBADF = 9, EAGAIN = 11, ENOMEM = 12, EACCES = 13, EEXIST = 17,
+            ENOTDIR = 20, ENOSPC = 28, EISDIR = 21, EINVAL = 22, ENOSYS = 38, ENOTEMPTY = 39, ELOOP = 40, EOVERFLOW = 75, EOPNOTSUPP = 95;
 
         public static int Last => Marshal.GetLastPInvokeError();
     }

@@ -35,11 +35,28 @@ namespace RealtimeMirror.Engine.Platform.Native
         [DllImport(Lib, SetLastError = true)] public static extern int futimens(int fd, long[] times);
         [DllImport(Lib, SetLastError = true)] public static extern int utimensat(int dirfd, byte[] path, long[] times, int flags);
 
+        // inotify(7), read for its records and poll to wait for them with a timeout (so a reader can be stopped).
+        [DllImport(Lib, SetLastError = true)] public static extern int inotify_init1(int flags);
+        [DllImport(Lib, SetLastError = true)] public static extern int inotify_add_watch(int fd, byte[] path, uint mask);
+        [DllImport(Lib, SetLastError = true)] public static extern int inotify_rm_watch(int fd, int wd);
+        [DllImport(Lib, SetLastError = true)] public static extern nint read(int fd, byte* buf, nuint count);
+        [DllImport(Lib, SetLastError = true)] public static extern int poll(PollFd* fds, nuint nfds, int timeout);
+
         // syscall(2) for calls glibc wraps late or not at all (openat2, fchmodat2, getdents64, mknodat).
         [DllImport(Lib, SetLastError = true, EntryPoint = "syscall")] public static extern long syscall_openat2(long nr, int dirfd, byte[] path, OpenHow* how, nuint size);
         [DllImport(Lib, SetLastError = true, EntryPoint = "syscall")] public static extern long syscall_getdents64(long nr, int fd, byte* buf, nuint count);
         [DllImport(Lib, SetLastError = true, EntryPoint = "syscall")] public static extern long syscall_mknodat(long nr, int dirfd, byte[] path, uint mode, uint dev);
         [DllImport(Lib, SetLastError = true, EntryPoint = "syscall")] public static extern long syscall_fchmodat2(long nr, int dirfd, byte[] path, uint mode, int flags);
+    }
+
+    /// <summary>struct pollfd of poll(2): int fd; short events; short revents.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+        public const short POLLIN = 1;
     }
 
     /// <summary>struct open_how of openat2(2): three u64 fields, 24 bytes.</summary>
