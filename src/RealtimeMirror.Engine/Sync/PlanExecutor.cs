@@ -8,6 +8,7 @@ using RealtimeMirror.Engine.Planning;
 using RealtimeMirror.Engine.Platform;
 using RealtimeMirror.Engine.Results;
 using RealtimeMirror.Engine.Transport;
+using RealtimeMirror.Engine.Transport.Rsync;
 
 namespace RealtimeMirror.Engine.Sync
 {
@@ -107,8 +108,20 @@ namespace RealtimeMirror.Engine.Sync
         private void Push(List<PlannedAction> actions, bool ioError, SyncOptions o, ExecutionOutcome outcome)
         {
             var clock = Stopwatch.StartNew();
-            var outcomeOfPush = _delta.Push(_source.Handle, actions.Select(a => a.Source).ToList(), ignoreTimes: true, ioError: ioError,
-                r => o.OnResult(r), (path, e) => { o.OnError(path, e); outcome.Failed.Add(path); }, o.Cancel);
+            RsyncPushOutcome outcomeOfPush;
+            try
+            {
+                outcomeOfPush = _delta.Push(_source.Handle, actions.Select(a => a.Source).ToList(), ignoreTimes: true, ioError: ioError,
+                    r => o.OnResult(r), (path, e) => { o.OnError(path, e); outcome.Failed.Add(path); }, o.Cancel);
+            }
+            catch (Exception e) when (!ReplicaFailure.IsConnectionLost(e) && !(e is OperationCanceledException))
+            {
+                // The rsync session failed (a server error, a protocol disagreement): say so, and still deliver the
+                // batch one entry at a time over the replica's own transport, so one bad push never blocks a target.
+                o.OnError("", e);
+                foreach (var a in actions) Run(a, o, outcome);
+                return;
+            }
             // The sender reports the regular files the receiver asked for; links and specials it makes unasked.
             var replan = new HashSet<string>(outcomeOfPush.ReplanPaths, StringComparer.Ordinal);
             foreach (var a in actions)

@@ -19,7 +19,7 @@ namespace RealtimeMirror.Engine.Transport.Rsync
         /// <summary>rsync's IOERR_GENERAL: the receiver then refuses to delete anything.</summary>
         public const int IoErrorGeneral = 1;
         /// <summary>A (dev, inode) no real file has, for files without hard links when -H is on (every regular file
-        /// carries a pair in protocol 27): a dev above anything a kernel hands out, the list index as inode.</summary>
+        /// carries a pair in protocol 27): a dev above anything a kernel hands out, the list index + 1 as inode (0 is no key to rsync).</summary>
         private const long UnlinkedDev = 1L << 40;
 
         [DllImport("libc")] private static extern uint geteuid();
@@ -56,7 +56,7 @@ namespace RealtimeMirror.Engine.Transport.Rsync
                 {
                     bool linked = e.LinkCount > 1 && e.Inode != 0;
                     o.WriteLong(linked ? e.Device & long.MaxValue : UnlinkedDev);
-                    o.WriteLong(linked ? e.Inode & long.MaxValue : i);
+                    o.WriteLong(linked ? e.Inode & long.MaxValue : i + 1); // rsync's hashtable refuses key 0
                 }
             }
             o.WriteByte(0);
