@@ -131,7 +131,7 @@ public static class Program
             "local" => $"Register-MirrorTarget -Name {p.Name} -Path \"$env:FUZZ_REPLICAS/local\" -Force -ErrorAction Stop | Out-Null",
             _ => $"Register-MirrorTarget -Name {p.Name} -HostName $env:RTM_SSH_HOST -Port ([int]$env:RTM_SSH_PORT) -User $env:RTM_SSH_USER " +
                  $"-KeyFile $env:RTM_SSH_KEY -KnownHostsFile $env:RTM_SSH_KNOWN_HOSTS -RemotePath \"$env:FUZZ_REPLICAS/{p.Kind}\" " +
-                 $"-Rsync {(p.Kind == "rsync" ? "Always" : "Never")} -Force -ErrorAction Stop | Out-Null",
+                 $"-Rsync {(p.Kind == "rsync" ? "Always" : "Never")} -NoConnect -Force -ErrorAction Stop | Out-Null",
         }));
         setup += $"; Start-MirrorWatch $env:FUZZ_SRC -Target {string.Join(",", profiles.Select(p => p.Name))} -Exclude '*.swp' -InitialSync -Wait -Backend ($env:FUZZ_BACKEND ?? 'Auto')" +
             " | ForEach-Object { '{0:HH:mm:ss.fff} {1} {2} {3} B {4}{5}' -f [datetime]::UtcNow, $_.Target, $_.Action, $_.Bytes, $(if ($_.OldRelativePath) { \"$($_.OldRelativePath) -> \" }), $_.RelativePath }";

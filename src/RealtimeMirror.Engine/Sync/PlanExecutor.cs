@@ -143,7 +143,8 @@ namespace RealtimeMirror.Engine.Sync
                 var result = RunOne(a, o, clock);
                 if (result != null) o.OnResult(result);
             }
-            catch (Exception e) when (e is FileNotFoundException || e is NotRegularFileException || e is SourceChangedException)
+            catch (Exception e) when (e is FileNotFoundException || e is DirectoryNotFoundException || e is NotRegularFileException ||
+                                      e is SourceChangedException || IsPathRace(e))
             {
                 outcome.Replan.Add(a.RelativePath); // the source moved on meanwhile: compare that path again
             }
@@ -153,6 +154,13 @@ namespace RealtimeMirror.Engine.Sync
                 outcome.Failed.Add(a.RelativePath);
             }
         }
+
+        /// <summary>
+        /// A component of the path stopped being a directory (ENOTDIR) or became a symlink (ELOOP) between planning
+        /// and doing, on either side: not a failure of this entry, just a moved world. The next plan sees it as it is.
+        /// </summary>
+        private static bool IsPathRace(Exception e) =>
+            e is PosixException p && (p.Errno == 20 /* ENOTDIR */ || p.Errno == 40 /* ELOOP */ || p.Errno == 2 /* ENOENT */);
 
         private SyncResult RunOne(PlannedAction a, SyncOptions o, Stopwatch clock)
         {
