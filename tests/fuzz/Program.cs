@@ -149,7 +149,7 @@ public static class Program
         // Churn. Pauses come from their own generator, so the op sequence of a seed does not depend on them.
         var pauses = new Random(o.Seed * 7919 + 17);
         int killAt = o.Kill ? Math.Max(1, o.Ops / 3) : -1, restartAt = o.Kill ? killAt + Math.Max(1, o.Ops / 10) : -1;
-        int sshdAt = o.RestartSshd ? Math.Max(1, o.Ops / 2) : -1;
+        int sshdAt = o.RestartSshd ? Math.Max(1, o.Ops * 3 / 4) : -1; // after the restarted service has reconnected
         var burst = 0;
         var churn = Stopwatch.StartNew();
         for (var i = 0; i < o.Ops; i++)
@@ -183,6 +183,15 @@ public static class Program
         service.Dispose();
 
         Console.WriteLine();
+        // Everything (all differences, not only the first --max-diffs) also goes to report.txt in the work dir.
+        using var report = new StreamWriter(Path.Combine(work, "report.txt"));
+        foreach (var p in profiles)
+        {
+            report.WriteLine($"== {p.Kind} ({p.Name}): {diffs[p.Kind].Count} difference(s); nanoseconds={p.Nanoseconds} symlink-times={p.SymlinkTimes} symlink-owner={p.SymlinkOwner} dir-times={o.DirTimes}");
+            foreach (var line in diffs[p.Kind]) report.WriteLine(line);
+        }
+        report.WriteLine($"== outside the replica roots: {outsideDiffs.Count} change(s)");
+        foreach (var line in outsideDiffs) report.WriteLine(line);
         var summary = new List<string>();
         foreach (var p in profiles)
         {
@@ -209,6 +218,8 @@ public static class Program
         summary.Add($"outside={(outsideDiffs.Count == 0 ? "ok" : "FAIL")}");
         Console.WriteLine($"  seed {o.Seed}; op log {opLogPath}; service log {serviceLogPath}");
         Console.WriteLine($"  timings: initial {initial.Elapsed.TotalSeconds:F1} s (to visible), churn {churn.Elapsed.TotalSeconds:F1} s, settle {settle.Elapsed.TotalSeconds:F1} s, total {total.Elapsed.TotalSeconds:F1} s");
+        report.WriteLine($"RESULT seed={o.Seed} ops={o.Ops} only={o.Only ?? "all"} {string.Join(" ", summary)}");
+        report.Dispose();
         Console.WriteLine($"RESULT seed={o.Seed} ops={o.Ops} only={o.Only ?? "all"} {string.Join(" ", summary)} settle={settle.Elapsed.TotalSeconds:F1}s => {(allOk ? "PASS" : "FAIL")}");
 
         if (allOk && !o.Keep) RemoveAll(work);
