@@ -224,7 +224,7 @@ public sealed class Generator
     string MkdirOp()
     {
         var d = NewPath("d");
-        var mode = rng.Next(4) == 0 ? DirModes[rng.Next(DirModes.Length)] : 0755u;
+        var mode = rng.Next(4) == 0 ? DirModes[rng.Next(DirModes.Length)] : Mode.Oc(755);
         Native.Mkdir(A(d));
         Native.Chmod(A(d), mode);
         Model.Add(d, Kind.Dir);
