@@ -61,6 +61,7 @@ namespace RealtimeMirror.Engine.Sync
             bool pushing = viaRsync || (_delta != null && actions.Any(NeedsRsync));
             var toPush = new List<PlannedAction>();
             var afterPush = new List<PlannedAction>();
+            var uploads = new List<PlannedAction>();
             int done = 0;
             foreach (var a in actions)
             {
@@ -70,10 +71,13 @@ namespace RealtimeMirror.Engine.Sync
                 if (!a.Quiet && !o.ShouldProcess(a)) { declined.Add(a.RelativePath); continue; }
                 if (viaRsync && (a.Kind == ActionKind.SendFile || a.Kind == ActionKind.CheckContent)) { toPush.Add(a); continue; }
                 if (_delta != null && NeedsRsync(a)) { toPush.Add(a); continue; }
-                // What the push adds to a directory changes its time: set directory metadata after it.
-                if (pushing && a.Kind == ActionKind.SetMetadata && a.IsDirectory) { afterPush.Add(a); continue; }
+                // File contents go last, several at a time (their directories exist by then, as for a push).
+                if (a.Kind == ActionKind.SendFile || a.Kind == ActionKind.CheckContent) { uploads.Add(a); continue; }
+                // What the push or the uploads add to a directory changes its time: set directory metadata after them.
+                if (a.Kind == ActionKind.SetMetadata && a.IsDirectory) { afterPush.Add(a); continue; }
                 Run(a, o, outcome);
             }
+            RunConcurrently(uploads, o, outcome);
             if (toPush.Count > 0) Push(toPush, plan.SourceListingFailed, o, outcome);
             foreach (var a in afterPush) Run(a, o, outcome);
             o.OnProgress(actions.Count, actions.Count, null);
@@ -135,23 +139,56 @@ namespace RealtimeMirror.Engine.Sync
         }
 
         /// <summary>Runs one action through the replica. Per-entry failures are reported; a lost connection is thrown.</summary>
-        private void Run(PlannedAction a, SyncOptions o, ExecutionOutcome outcome)
+        private void Run(PlannedAction a, SyncOptions o, ExecutionOutcome outcome) => Attempt(a, o)(o, outcome);
+
+        /// <summary>Uploads at once: over SFTP each file costs several round trips, so a few in flight hide the latency.</summary>
+        private const int ConcurrentUploads = 4;
+
+        /// <summary>
+        /// Runs file transfers a few at a time. The callbacks (WriteObject in a cmdlet) still run on this thread: the
+        /// workers only do the I/O and hand back what to report.
+        /// </summary>
+        private void RunConcurrently(List<PlannedAction> files, SyncOptions o, ExecutionOutcome outcome)
+        {
+            if (files.Count < 2)
+            {
+                foreach (var a in files) Run(a, o, outcome);
+                return;
+            }
+            var reports = new System.Collections.Concurrent.BlockingCollection<Action<SyncOptions, ExecutionOutcome>>();
+            var parallel = new System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = ConcurrentUploads, CancellationToken = o.Cancel };
+            var work = System.Threading.Tasks.Task.Run(() =>
+            {
+                try { System.Threading.Tasks.Parallel.ForEach(files, parallel, a => reports.Add(Attempt(a, o))); }
+                finally { reports.CompleteAdding(); }
+            });
+            foreach (var report in reports.GetConsumingEnumerable()) report(o, outcome);
+            try { work.Wait(); }
+            catch (AggregateException e) when (e.InnerException != null)
+            {
+                // A lost connection (or Ctrl+C) ends the batch as it would one transfer at a time.
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerException).Throw();
+            }
+        }
+
+        /// <summary>Does one action's I/O and returns how to report it, so the report can run on the caller's thread.
+        /// Per-entry failures become reports; a lost connection is thrown.</summary>
+        private Action<SyncOptions, ExecutionOutcome> Attempt(PlannedAction a, SyncOptions o)
         {
             var clock = Stopwatch.StartNew();
             try
             {
                 var result = RunOne(a, o, clock);
-                if (result != null) o.OnResult(result);
+                return (opt, _) => { if (result != null) opt.OnResult(result); };
             }
             catch (Exception e) when (e is FileNotFoundException || e is DirectoryNotFoundException || e is NotRegularFileException ||
                                       e is SourceChangedException || IsPathRace(e))
             {
-                outcome.Replan.Add(a.RelativePath); // the source moved on meanwhile: compare that path again
+                return (_, outcome) => outcome.Replan.Add(a.RelativePath); // the source moved on meanwhile: compare that path again
             }
             catch (Exception e) when (!ReplicaFailure.IsConnectionLost(e))
             {
-                o.OnError(a.RelativePath, e);
-                outcome.Failed.Add(a.RelativePath);
+                return (opt, outcome) => { opt.OnError(a.RelativePath, e); outcome.Failed.Add(a.RelativePath); };
             }
         }
 
