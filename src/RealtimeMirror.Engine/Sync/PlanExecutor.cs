@@ -150,6 +150,53 @@ namespace RealtimeMirror.Engine.Sync
         /// </summary>
         private void RunConcurrently(List<PlannedAction> files, SyncOptions o, ExecutionOutcome outcome)
         {
+            var followers = _replica.CanHardLink ? SplitHardLinks(files) : new List<(PlannedAction, PlannedAction)>();
+            RunConcurrentlyCore(files, o, outcome);
+            foreach (var (leader, follower) in followers) LinkOrSend(leader, follower, o, outcome);
+        }
+
+        /// <summary>
+        /// Names of one multiply-linked source file sent in the same plan: the first is sent, the others become hard
+        /// links to it on the replica (rsync -H semantics). Removes the followers from <paramref name="files"/>.
+        /// </summary>
+        private static List<(PlannedAction Leader, PlannedAction Follower)> SplitHardLinks(List<PlannedAction> files)
+        {
+            var pairs = new List<(PlannedAction, PlannedAction)>();
+            var leaders = new Dictionary<(long, long), PlannedAction>();
+            foreach (var a in files)
+            {
+                var s = a.Source;
+                if (s.LinkCount < 2 || s.Inode == 0) continue;
+                if (leaders.TryGetValue((s.Device, s.Inode), out var leader)) pairs.Add((leader, a));
+                else leaders[(s.Device, s.Inode)] = a;
+            }
+            foreach (var (_, f) in pairs) files.Remove(f);
+            return pairs;
+        }
+
+        private void LinkOrSend(PlannedAction leader, PlannedAction follower, SyncOptions o, ExecutionOutcome outcome)
+        {
+            // Only a name that just landed is known to hold the source's content; otherwise send this name itself.
+            if (outcome.Failed.Contains(leader.RelativePath) || outcome.Replan.Contains(leader.RelativePath))
+            {
+                Run(follower, o, outcome);
+                return;
+            }
+            var clock = Stopwatch.StartNew();
+            try
+            {
+                _replica.CreateHardLink(leader.RelativePath, follower.RelativePath);
+                o.OnResult(new SyncResult(_replica.TargetName, follower.RelativePath, follower.Replica != null ? SyncAction.Updated : SyncAction.Copied,
+                    false, 0, 0, 0, _replica.TransportName, null, RelativePath.ToFull(_source.Path, follower.RelativePath), clock.Elapsed));
+            }
+            catch (Exception e) when (!ReplicaFailure.IsConnectionLost(e))
+            {
+                Run(follower, o, outcome); // the leader did not land (or linking failed): send this name on its own
+            }
+        }
+
+        private void RunConcurrentlyCore(List<PlannedAction> files, SyncOptions o, ExecutionOutcome outcome)
+        {
             if (files.Count < 2)
             {
                 foreach (var a in files) Run(a, o, outcome);
