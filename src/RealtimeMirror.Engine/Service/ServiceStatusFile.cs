@@ -91,6 +91,7 @@ namespace RealtimeMirror.Engine.Service
 
         internal bool IsBusy => QueueLength > 0 || Targets.Any(t => t.IsBusy);
 
+        [JsonIgnore]
         public string FileName => RuntimeDirectory.StatusFileName(ProcessId, WatchId);
 
         public string ToJson() => JsonConvert.SerializeObject(this, Settings);
