@@ -126,7 +126,6 @@ namespace RealtimeMirror.Engine.Service
                 var name = System.IO.Path.GetFileNameWithoutExtension(path);
                 var dash = name.IndexOf('-');
                 if (dash <= 0 || !int.TryParse(name.Substring(0, dash), out var pid)) continue;
-                if (pid == ProcessIdentity.CurrentId) continue; // our own services: the in-process registry is exact
                 ServiceStatusFile status;
                 try { status = FromJson(File.ReadAllText(path)); }
                 catch (FileNotFoundException) { continue; } // removed by a clean stop as we listed
@@ -134,9 +133,10 @@ namespace RealtimeMirror.Engine.Service
                 if (status == null || status.ProcessId != pid) { problems.Add($"Status file '{path}' does not describe process {pid}."); continue; }
                 if (!ProcessIdentity.IsAlive(status.ProcessId, status.ProcessStartMark))
                 {
-                    RemoveStale(path);
+                    RemoveStale(path); // also a file of an earlier process whose pid we now have
                     continue;
                 }
+                if (status.ProcessId == ProcessIdentity.CurrentId) continue; // our own services: the in-process registry is exact
                 found.Add(status);
             }
             return found;

@@ -155,14 +155,29 @@ namespace RealtimeMirror.Engine.Tests.Service
         }
 
         [Fact]
-        public void A_runtime_directory_open_to_others_or_a_symlink_is_refused()
+        public void A_runtime_directory_others_can_write_to_or_a_symlink_is_refused()
         {
             var open = Path.Combine(_base, "open");
-            Directory.CreateDirectory(open, (UnixFileMode)0x1ED); // 0755
+            Directory.CreateDirectory(open);
+            File.SetUnixFileMode(open, (UnixFileMode)0x1FF); // 0777: anyone could plant a status file
             Assert.Throws<UnauthorizedAccessException>(() => RuntimeDirectory.Ensure(open));
+            var readable = Path.Combine(_base, "readable");
+            Directory.CreateDirectory(readable);
+            File.SetUnixFileMode(readable, (UnixFileMode)0x1ED); // 0755, as systemd's RuntimeDirectory= makes it: the files stay 0600
+            Assert.Equal(readable, RuntimeDirectory.Ensure(readable));
             var link = Path.Combine(_base, "link");
-            Directory.CreateSymbolicLink(link, open);
+            Directory.CreateSymbolicLink(link, readable);
             Assert.Throws<IOException>(() => RuntimeDirectory.Ensure(link));
+        }
+
+        [Fact]
+        public void A_file_left_by_an_earlier_process_with_our_pid_is_removed()
+        {
+            Directory.CreateDirectory(Run, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            var s = Sample(); s.ProcessStartMark = ProcessIdentity.CurrentStartMark + 1;
+            ServiceStatusFile.WriteAtomically(Path.Combine(Run, s.FileName), s.ToJson());
+            Assert.Empty(ServiceStatusFile.ReadOthers(Run, new List<string>()));
+            Assert.Empty(Directory.GetFiles(Run));
         }
     }
 }
