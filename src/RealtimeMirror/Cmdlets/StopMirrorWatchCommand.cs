@@ -34,7 +34,8 @@ namespace RealtimeMirror.Cmdlets
         {
             if (WatchRegistry.Get(id) == null)
             {
-                WriteError(new ErrorRecord(new ItemNotFoundException($"No mirror watch has Id {id}."), "WatchNotFound", ErrorCategory.ObjectNotFound, id));
+                WriteError(new ErrorRecord(new ItemNotFoundException($"No mirror watch has Id {id} in this session. A service in another process needs -ProcessId too (Get-MirrorWatch | Stop-MirrorWatch passes it)."),
+                    "WatchNotFound", ErrorCategory.ObjectNotFound, id));
                 return;
             }
             if (!ShouldProcess($"watch {id}", "Stop mirror watch")) return;
