@@ -19,12 +19,15 @@ namespace RealtimeMirror.Engine.Service
         private readonly List<TargetWorker> _workers;
         private readonly Thread _fanOut;
         private readonly CancellationTokenSource _stop = new CancellationTokenSource();
+        private readonly StatusPublisher _status;
 
         public MirrorService(MirrorWatch watch, IEnumerable<MirrorTarget> targets, ServiceOptions options)
         {
             _watch = watch;
             _workers = targets.Select(t => new TargetWorker(t, options)).ToList();
             _fanOut = new Thread(FanOut) { IsBackground = true, Name = "RealtimeMirror fan-out " + watch.Id };
+            // Status for Get-/Stop-MirrorWatch in other processes.
+            _status = new StatusPublisher(options.StatusDirectory ?? RuntimeDirectory.Resolve(), () => ServiceStatusFile.Capture(_watch, Targets), options.OnStatusError);
         }
 
         public IReadOnlyList<TargetStatus> Targets => _workers.Select(w => w.Status).ToList();
@@ -33,6 +36,7 @@ namespace RealtimeMirror.Engine.Service
         {
             foreach (var w in _workers) w.Start();
             _fanOut.Start();
+            _status.Start();
         }
 
         private void FanOut()
@@ -57,6 +61,7 @@ namespace RealtimeMirror.Engine.Service
             _stop.Cancel();
             foreach (var w in _workers) w.Stop();
             foreach (var w in _workers) w.Join(TimeSpan.FromSeconds(10));
+            _status.Stop();
         }
 
         public void Dispose() => Stop();

@@ -21,5 +21,11 @@ namespace RealtimeMirror.Engine.Service
         public Action<SyncResult> OnResult { get; set; } = _ => { };
         /// <summary>(target, relative path, error); called on worker threads.</summary>
         public Action<string, string, Exception> OnError { get; set; } = (_, __, ___) => { };
+        /// <summary>Each target compares the whole tree this often, repairing drift made on a replica behind our back; zero disables.</summary>
+        public TimeSpan VerifyInterval { get; set; } = TimeSpan.FromHours(1);
+        /// <summary>Where the status file for other processes goes (null: <see cref="RuntimeDirectory.Resolve"/>).</summary>
+        public string StatusDirectory { get; set; }
+        /// <summary>The status file could not be written; called on the publisher's thread.</summary>
+        public Action<Exception> OnStatusError { get; set; } = _ => { };
     }
 }

@@ -61,6 +61,10 @@ namespace RealtimeMirror.Cmdlets
         [Parameter]
         public SwitchParameter Wait { get; set; }
 
+        /// <summary>Service mode: each target compares the whole tree this often, repairing changes made on a replica behind the service's back. 0 disables.</summary>
+        [Parameter]
+        public TimeSpan VerifyInterval { get; set; } = TimeSpan.FromHours(1);
+
         private readonly List<string> _roots = new List<string>();
 
         /// <summary>
@@ -95,6 +99,9 @@ namespace RealtimeMirror.Cmdlets
         protected override void EndProcessing()
         {
             if (_roots.Count == 0) return;
+            if (VerifyInterval < TimeSpan.Zero)
+                ThrowTerminatingError(new ErrorRecord(new ArgumentOutOfRangeException(nameof(VerifyInterval), "-VerifyInterval cannot be negative (0 disables the periodic verify)."),
+                    "VerifyIntervalNegative", ErrorCategory.InvalidArgument, VerifyInterval));
             if (Backend == WatchBackend.Inotify && !OperatingSystem.IsLinux())
                 ThrowTerminatingError(new ErrorRecord(new PlatformNotSupportedException("-Backend Inotify exists only on Linux; use Auto or Portable."),
                     "InotifyNotSupported", ErrorCategory.InvalidArgument, Backend));
@@ -139,6 +146,8 @@ namespace RealtimeMirror.Cmdlets
                 // Worker threads only hand objects over; the pipeline thread writes them (below).
                 OnResult = r => { if (Wait) Hand(output, r); },
                 OnError = (target, rel, e) => { if (Wait) Hand(output, new ErrorRecord(e, "MirrorSyncFailed", ErrorCategory.WriteError, $"{target}:{rel}")); },
+                VerifyInterval = VerifyInterval,
+                OnStatusError = e => { if (Wait) Hand(output, new ErrorRecord(e, "MirrorStatusNotPublished", ErrorCategory.WriteError, null)); },
             });
             ServiceRegistry.Attach(watch, service);
             service.Start();
