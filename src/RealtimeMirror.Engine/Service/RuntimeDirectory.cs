@@ -5,8 +5,9 @@ using RealtimeMirror.Engine.Platform;
 namespace RealtimeMirror.Engine.Service
 {
     /// <summary>
-    /// Where running services publish their status files: $REALTIMEMIRROR_RUNTIME_DIR if set, else
-    /// $XDG_RUNTIME_DIR/realtimemirror, else /run/realtimemirror as root, else /tmp/realtimemirror-UID.
+    /// Where running services publish their status files: $REALTIMEMIRROR_RUNTIME_DIR if set, else /run/realtimemirror
+    /// as root (the same for a systemd service and an admin's login shell, whose XDG_RUNTIME_DIR differs), else
+    /// $XDG_RUNTIME_DIR/realtimemirror, else /tmp/realtimemirror-UID.
     /// </summary>
     public static class RuntimeDirectory
     {
@@ -14,11 +15,12 @@ namespace RealtimeMirror.Engine.Service
         {
             var own = Environment.GetEnvironmentVariable("REALTIMEMIRROR_RUNTIME_DIR");
             if (!string.IsNullOrEmpty(own)) return Path.GetFullPath(own);
-            var xdg = Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR");
-            if (!string.IsNullOrEmpty(xdg)) return Path.Combine(xdg, "realtimemirror");
             if (OperatingSystem.IsWindows()) return Path.Combine(Path.GetTempPath(), "realtimemirror");
             uint uid = ProcessIdentity.EffectiveUserId;
-            return uid == 0 ? "/run/realtimemirror" : $"/tmp/realtimemirror-{uid}";
+            if (uid == 0) return "/run/realtimemirror";
+            var xdg = Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR");
+            if (!string.IsNullOrEmpty(xdg)) return Path.Combine(xdg, "realtimemirror");
+            return $"/tmp/realtimemirror-{uid}";
         }
 
         /// <summary>
