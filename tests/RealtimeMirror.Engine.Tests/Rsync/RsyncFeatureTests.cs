@@ -197,11 +197,11 @@ namespace RealtimeMirror.Engine.Tests.Rsync
             server.Kill();
         }
 
-        /// <summary>A scripted server: raw version and seed, then multiplexed data frames.</summary>
+        /// <summary>A scripted protocol-27 server: raw version and seed, then multiplexed data frames.</summary>
         private static Stream FakeServer(params int[] data)
         {
             var ms = new MemoryStream();
-            ms.Write(BitConverter.GetBytes(32));
+            ms.Write(BitConverter.GetBytes(27));
             ms.Write(BitConverter.GetBytes(12345));
             ms.Write(BitConverter.GetBytes((7 << 24) | data.Length * 4));
             foreach (var d in data) ms.Write(BitConverter.GetBytes(d));

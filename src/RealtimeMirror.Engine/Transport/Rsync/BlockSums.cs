@@ -21,10 +21,12 @@ namespace RealtimeMirror.Engine.Transport.Rsync
 
         public int LengthOf(int block) => block == Count - 1 && Remainder != 0 ? Remainder : BlockLength;
 
-        public static BlockSums Read(ServerInput input)
+        /// <param name="protocol">From 30 on the block length is capped at 128 KiB whatever the file size.</param>
+        /// <param name="maxStrong">The negotiated checksum's digest length: a longer strong sum is refused.</param>
+        public static BlockSums Read(ServerInput input, int protocol = 27, int maxStrong = MaxStrongLength)
         {
             var s = new BlockSums { Count = input.ReadInt(), BlockLength = input.ReadInt(), StrongLength = input.ReadInt(), Remainder = input.ReadInt() };
-            if (!s.IsPlausible())
+            if (!s.IsPlausible() || s.StrongLength > maxStrong || protocol >= 30 && s.BlockLength > MaxBlockLength)
                 throw new InvalidDataException($"Bad checksum header from the rsync server (count {s.Count}, block length {s.BlockLength}, " +
                     $"strong length {s.StrongLength}, remainder {s.Remainder}).");
             s.Weak = new uint[s.Count];
