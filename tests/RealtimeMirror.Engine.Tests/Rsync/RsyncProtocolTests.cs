@@ -1,0 +1,238 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Text;
+using RealtimeMirror.Engine.Paths;
+using RealtimeMirror.Engine.Planning;
+using RealtimeMirror.Engine.Platform;
+using RealtimeMirror.Engine.Transport.Rsync;
+using Xunit;
+
+namespace RealtimeMirror.Engine.Tests.Rsync
+{
+    /// <summary>
+    /// Each protocol we speak against the real `rsync --server`, forced to it with --protocol=N (standing in for an
+    /// older rsync): trees, times, names, order, delta, -I, -H, vanished files, each negotiated checksum.
+    /// </summary>
+    public class RsyncProtocolTests : IDisposable
+    {
+        private readonly string _src = Directory.CreateTempSubdirectory("rtm-rp-src-").FullName;
+        private readonly string _dst = Directory.CreateTempSubdirectory("rtm-rp-dst-").FullName;
+        public void Dispose() => Process.Start("rm", new[] { "-rf", _src, _dst }).WaitForExit();
+
+        public static IEnumerable<object[]> Protocols => new[] { 27, 28, 29, 30, 31 }.Select(p => new object[] { p });
+
+        private (RsyncPushOutcome Outcome, List<RsyncFileReport> Reports) Push(int protocol, Action<RsyncPushOptions> configure = null,
+            Action<string> beforeRead = null, IReadOnlyDictionary<string, string> env = null, int expectedExit = 0)
+        {
+            var options = new RsyncPushOptions { ServerProtocol = protocol };
+            configure?.Invoke(options);
+            using var server = LocalRsyncServer.Start(options, _dst, environment: env);
+            var sender = new RsyncSender(server.StandardOutput.BaseStream, server.StandardInput.BaseStream, options) { ServerName = "local rsync", BeforeRead = beforeRead };
+            var reports = new List<RsyncFileReport>();
+            var stderr = server.StandardError.ReadToEndAsync();
+            var outcome = sender.Push(new TestSource(_src), PosixTestFs.Walk(_src), wholeTree: true, 0, reports.Add, default);
+            server.StandardInput.Close();
+            Assert.True(server.WaitForExit(60000), "rsync --server did not exit");
+            Assert.True(server.ExitCode == expectedExit, $"rsync exit {server.ExitCode}: {stderr.Result} {string.Join(" | ", outcome.ServerMessages)}");
+            Assert.Equal(protocol, outcome.Protocol);
+            return (outcome, reports);
+        }
+
+        private static string Sig(string root) => RsyncSenderTests.Signature(root, owners: PosixTestFs.IsRoot);
+
+        private static string Nanos(string root) => string.Join("\n", PosixTestFs.Walk(root).Where(m => m.Kind != EntryKind.Symlink)
+            .OrderBy(m => Convert.ToHexString(PathEncoding.ToBytes(m.RelativePath)), StringComparer.Ordinal)
+            .Select(m => $"{Convert.ToHexString(PathEncoding.ToBytes(m.RelativePath))} {m.MTime}.{m.MTimeNanos:D9}"));
+
+        [Theory]
+        [MemberData(nameof(Protocols))]
+        public void A_tree_lands_equal(int protocol)
+        {
+            Directory.CreateDirectory(Path.Combine(_src, "d", "e"));
+            for (int i = 0; i < 20; i++)
+            {
+                var p = Path.Combine(_src, i % 3 == 0 ? "d" : i % 3 == 1 ? "d/e" : "", $"f{i}");
+                File.WriteAllBytes(p, Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat($"file {i} ", 50 * i + 1))));
+                PosixTestFs.SetMTime(p, 1_600_000_000 + i * 1000);
+                File.SetUnixFileMode(p, (UnixFileMode)(i % 2 == 0 ? 0x1A4 : 0x1ED));
+                if (PosixTestFs.IsRoot) PosixTestFs.Chown(p, (uint)(1000 + i), (uint)(2_000_000_000 + i));
+            }
+            PosixTestFs.Symlink("d/e/f1", _src + "/link");
+            PosixTestFs.Symlink("nowhere", _src + "/d/dangling");
+            PosixTestFs.MkFifo(Path.Combine(_src, "d", "pipe"));
+            File.WriteAllBytes(Path.Combine(_src, "empty"), Array.Empty<byte>());
+            var (outcome, reports) = Push(protocol, o => { o.PreserveOwner = o.PreserveGroup = PosixTestFs.IsRoot; o.PreserveSpecials = true; });
+            Assert.Equal(Sig(_src), Sig(_dst));
+            Assert.Equal(21, reports.Count);
+            Assert.Empty(outcome.Replan);
+            Assert.Equal(protocol >= 30 ? "xxh128" : "md4", outcome.Checksum);
+            // A second push finds nothing to do.
+            var (_, again) = Push(protocol);
+            Assert.Empty(again);
+        }
+
+        [Theory]
+        [InlineData(30)]
+        [InlineData(31)]
+        public void Times_before_1970_after_2038_and_after_2106_land_exactly_with_nanoseconds_from_31(int protocol)
+        {
+            var times = new (string Name, long Sec, int Ns)[]
+            {
+                ("1965", -157_766_400, 0), ("1965ns", -157_766_400, 123_456_789), ("2040", 2_208_988_800, 999_999_999),
+                ("2107", 4_354_819_200, 123_456_789), ("now", 1_700_000_000, 1),
+            };
+            foreach (var t in times) { File.WriteAllText(Path.Combine(_src, t.Name), t.Name); PosixTestFs.SetMTime(Path.Combine(_src, t.Name), t.Sec, t.Ns); }
+            Directory.CreateDirectory(Path.Combine(_src, "dir"));
+            PosixTestFs.SetMTime(Path.Combine(_src, "dir"), 4_354_819_200, 5);
+            Push(protocol);
+            foreach (var t in times)
+            {
+                var m = PosixTestFs.LStat(Path.Combine(_dst, t.Name), t.Name);
+                Assert.Equal((t.Name, t.Sec, protocol >= 31 ? t.Ns : 0), (t.Name, m.MTime, m.MTimeNanos));
+            }
+            var d = PosixTestFs.LStat(Path.Combine(_dst, "dir"), "dir");
+            Assert.Equal((4_354_819_200L, protocol >= 31 ? 5 : 0), (d.MTime, d.MTimeNanos));
+            if (protocol >= 31) Assert.Equal(Nanos(_src), Nanos(_dst));
+        }
+
+        [Theory]
+        [MemberData(nameof(Protocols))]
+        public void Tricky_names_sort_as_the_receiver_sorts_them(int protocol)
+        {
+            // Every file has its own content: a misordered list would make the receiver take one file's data for another.
+            var dirs = new[] { "a", "a/b.d", "a.d", "b", "b/a", "x" + (char)0xDC80, ".hid" };
+            var files = new[] { "a.b", "a-b", "a b", "a/b", "a/b.d/c", "a/c", "a.d/z", "ab", "a", "b/a/b", "b/a.", "b/.a", "...", "a..", "-",
+                "é", "z" + (char)0xDCFF, "x" + (char)0xDC80 + "/y", "x" + (char)0xDC7F, ".hid/.x", "A", "~", "0" };
+            foreach (var d in dirs) PosixTestFs.Mkdir(_src + "/" + d.Replace("a/b.d", "a/b.d"));
+            int i = 0;
+            foreach (var f in files.Where(f => !dirs.Contains(f)))
+                PosixTestFs.WriteFile(_src + "/" + f, Encoding.ASCII.GetBytes($"content #{i++} of this file"));
+            Push(protocol);
+            Assert.Equal(Sig(_src), Sig(_dst));
+        }
+
+        [Theory]
+        [MemberData(nameof(Protocols))]
+        public void Names_with_every_byte_but_slash_land_byte_exact(int protocol)
+        {
+            var all = Enumerable.Range(1, 255).Where(b => b != '/').Select(b => (byte)b).ToArray();
+            var names = new List<string>();
+            for (int off = 0; off < all.Length; off += 64)
+                names.Add(PathEncoding.FromBytes(all.Skip(off).Take(64).ToArray()));
+            PosixTestFs.Mkdir(_src + "/" + names[0] + "dir");
+            int i = 0;
+            foreach (var n in names)
+            {
+                PosixTestFs.WriteFile(_src + "/" + n, Encoding.ASCII.GetBytes($"#{i++}"));
+                PosixTestFs.WriteFile(_src + "/" + names[0] + "dir/" + n, Encoding.ASCII.GetBytes($"inner #{i++}"));
+            }
+            PosixTestFs.Symlink(names[1], _src + "/link");
+            Push(protocol);
+            Assert.Equal(Sig(_src), Sig(_dst));
+            foreach (var n in names) Assert.Contains(n, PosixTestFs.Names(_dst));
+        }
+
+        [Theory]
+        [MemberData(nameof(Protocols))]
+        public void An_insert_in_the_middle_of_a_big_file_sends_little(int protocol)
+        {
+            var data = new byte[1024 * 1024];
+            new Random(protocol).NextBytes(data);
+            var path = Path.Combine(_src, "big.bin");
+            File.WriteAllBytes(path, data);
+            Push(protocol);
+            var insert = new byte[1000];
+            new Random(99).NextBytes(insert);
+            File.WriteAllBytes(path, data.Take(500_000).Concat(insert).Concat(data.Skip(500_000)).ToArray());
+            var (outcome, reports) = Push(protocol);
+            var r = Assert.Single(reports);
+            Assert.True(r.HadBasis);
+            Assert.False(r.Redo);
+            Assert.True(r.LiteralBytes < 16 * 1024, $"sent {r.LiteralBytes} literal bytes for a 1000-byte insert");
+            Assert.True(outcome.BytesSent < 64 * 1024, $"sent {outcome.BytesSent} bytes in all");
+            Assert.Equal(Sig(_src), Sig(_dst));
+        }
+
+        [Theory]
+        [InlineData("xxh128", 31)]
+        [InlineData("xxh3", 31)]
+        [InlineData("xxh64", 31)]
+        [InlineData("md5", 31)]
+        [InlineData("md4", 31)]
+        [InlineData("xxh3", 30)]
+        [InlineData("md5", 30)]
+        public void Each_negotiated_checksum_matches_blocks_and_passes_the_whole_file_check(string name, int protocol)
+        {
+            var data = new byte[300 * 1024 + 17];
+            new Random(5).NextBytes(data);
+            var path = Path.Combine(_src, "f.bin");
+            File.WriteAllBytes(path, data);
+            var env = new Dictionary<string, string> { ["RSYNC_CHECKSUM_LIST"] = name };
+            Push(protocol, env: env);
+            data[100_000] ^= 0xFF;
+            File.WriteAllBytes(path, data);
+            PosixTestFs.SetMTime(path, 1_800_000_000);
+            var (outcome, reports) = Push(protocol, env: env);
+            Assert.Equal(name, outcome.Checksum);
+            var r = Assert.Single(reports);
+            Assert.False(r.Redo); // a wrong whole-file sum would make the receiver ask again
+            Assert.True(r.MatchedBytes > 250 * 1024, $"matched only {r.MatchedBytes}: block sums disagree");
+            Assert.Equal(Sig(_src), Sig(_dst));
+        }
+
+        [Theory]
+        [MemberData(nameof(Protocols))]
+        public void Ignore_times_catches_a_same_second_same_size_rewrite(int protocol)
+        {
+            var f = Path.Combine(_src, "same.txt");
+            File.WriteAllText(f, "version A, twenty-six b.");
+            PosixTestFs.SetMTime(f, 1_700_000_000, 5);
+            Push(protocol);
+            File.WriteAllText(f, "version B, twenty-six b.");
+            PosixTestFs.SetMTime(f, 1_700_000_000, 5);
+            var (_, quick) = Push(protocol);
+            Assert.Empty(quick);
+            var (_, reports) = Push(protocol, o => o.IgnoreTimes = true);
+            Assert.True(Assert.Single(reports).LiteralBytes > 0);
+            Assert.Equal("version B, twenty-six b.", File.ReadAllText(Path.Combine(_dst, "same.txt")));
+        }
+
+        [Theory]
+        [MemberData(nameof(Protocols))]
+        public void Hard_links_land_as_one_inode(int protocol)
+        {
+            File.WriteAllText(Path.Combine(_src, "a"), "shared");
+            PosixTestFs.Link(Path.Combine(_src, "a"), Path.Combine(_src, "b"));
+            Directory.CreateDirectory(Path.Combine(_src, "sub"));
+            PosixTestFs.Link(Path.Combine(_src, "a"), Path.Combine(_src, "sub", "c"));
+            File.WriteAllText(Path.Combine(_src, "x"), "other group");
+            PosixTestFs.Link(Path.Combine(_src, "x"), Path.Combine(_src, "y"));
+            File.WriteAllText(Path.Combine(_src, "alone"), "alone");
+            Push(protocol, o => o.PreserveHardLinks = true);
+            Assert.Equal(Sig(_src), Sig(_dst));
+            long Ino(string rel) => PosixTestFs.LStat(Path.Combine(_dst, rel), rel).Inode;
+            Assert.Equal(Ino("a"), Ino("b"));
+            Assert.Equal(Ino("a"), Ino("sub/c"));
+            Assert.Equal(Ino("x"), Ino("y"));
+            Assert.NotEqual(Ino("a"), Ino("x"));
+            Assert.NotEqual(Ino("a"), Ino("alone"));
+        }
+
+        [Theory]
+        [MemberData(nameof(Protocols))]
+        public void A_vanished_file_is_skipped_and_the_push_completes(int protocol)
+        {
+            File.WriteAllText(Path.Combine(_src, "gone"), "listed, then deleted");
+            File.WriteAllText(Path.Combine(_src, "kept"), "still here");
+            var (outcome, reports) = Push(protocol, beforeRead: rel => { if (rel == "gone") File.Delete(Path.Combine(_src, "gone")); });
+            var r = Assert.Single(outcome.Replan);
+            Assert.Equal(("gone", RsyncReplanReason.Vanished), (r.RelativePath, r.Reason));
+            Assert.Equal(new[] { "kept" }, reports.Select(x => x.RelativePath));
+            Assert.Equal("still here", File.ReadAllText(Path.Combine(_dst, "kept")));
+            Assert.False(File.Exists(Path.Combine(_dst, "gone")));
+        }
+    }
+}
