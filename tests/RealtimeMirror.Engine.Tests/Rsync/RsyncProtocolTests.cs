@@ -234,5 +234,51 @@ namespace RealtimeMirror.Engine.Tests.Rsync
             Assert.Equal("still here", File.ReadAllText(Path.Combine(_dst, "kept")));
             Assert.False(File.Exists(Path.Combine(_dst, "gone")));
         }
+
+        /// <summary>As a 3.0/3.1 server meets us: without 'v' no negotiation (MD5 implied) and byte flags; without 'C' the
+        /// old MD5 seed order; without 'f' at 30 the io_error goes as MSG_IO_ERROR after the list.</summary>
+        [Theory]
+        [InlineData(30, "LfxC")]
+        [InlineData(30, "Lx")]
+        [InlineData(31, "LfxC")]
+        [InlineData(31, "")]
+        public void Servers_without_varint_flags_get_byte_flags_and_md5(int protocol, string caps)
+        {
+            var data = new byte[200 * 1024];
+            new Random(3).NextBytes(data);
+            File.WriteAllBytes(Path.Combine(_src, "f.bin"), data);
+            Directory.CreateDirectory(Path.Combine(_src, "dir"));
+            File.WriteAllText(Path.Combine(_src, "dir", "x"), "x");
+            PosixTestFs.SetMTime(Path.Combine(_src, "dir", "x"), 4_354_819_200, 7);
+            File.WriteAllText(Path.Combine(_src, "a"), "shared");
+            PosixTestFs.Link(Path.Combine(_src, "a"), Path.Combine(_src, "b"));
+            var (outcome, _) = Push(protocol, o => { o.Capabilities = caps; o.PreserveHardLinks = true; });
+            Assert.Equal("md5", outcome.Checksum);
+            Assert.Equal(Sig(_src), Sig(_dst));
+            Assert.Equal(protocol >= 31 ? 7 : 0, PosixTestFs.LStat(Path.Combine(_dst, "dir", "x"), "dir/x").MTimeNanos);
+
+            data[50_000] ^= 1;
+            File.WriteAllBytes(Path.Combine(_src, "f.bin"), data);
+            PosixTestFs.SetMTime(Path.Combine(_src, "f.bin"), 1_800_000_000);
+            var (_, reports) = Push(protocol, o => o.Capabilities = caps);
+            var r = Assert.Single(reports);
+            Assert.False(r.Redo);
+            Assert.True(r.MatchedBytes > 150 * 1024, $"matched only {r.MatchedBytes}: MD5 block sums disagree");
+            Assert.Equal(Sig(_src), Sig(_dst));
+
+            // io_error in (or, without 'f' at 30, after) the list: the receiver deletes nothing.
+            File.WriteAllText(Path.Combine(_dst, "stray"), "s");
+            var options = new RsyncPushOptions { ServerProtocol = protocol, Capabilities = caps, Delete = true };
+            using var server = LocalRsyncServer.Start(options, _dst);
+            var sender = new RsyncSender(server.StandardOutput.BaseStream, server.StandardInput.BaseStream, options);
+            var stderr = server.StandardError.ReadToEndAsync();
+            var outcome2 = sender.Push(new TestSource(_src), PosixTestFs.Walk(_src), true, FileListWriter.IoErrorGeneral, null, default);
+            server.StandardInput.Close();
+            Assert.True(server.WaitForExit(20000));
+            Assert.True(server.ExitCode == 23, $"exit {server.ExitCode}: {stderr.Result}");
+            // Protocol 30 without 'f' (before rsync 3.0.7...) has only MSG_IO_ERROR, which races the receiver's deletions
+            // (rsync's own "unsafe" case): the error is known (exit 23) but a deletion may have gone first.
+            if (protocol >= 31 || caps.Contains('f')) Assert.True(File.Exists(Path.Combine(_dst, "stray")), "deleted despite io_error");
+        }
     }
 }

@@ -27,6 +27,9 @@ namespace RealtimeMirror.Engine.Transport.Rsync
         public int? ServerProtocol { get; set; }
         /// <summary>The highest protocol we announce (27-31); the session speaks the lower of this and the server's.</summary>
         public int MaxProtocol { get; set; } = RsyncSender.MaxProtocol;
+        /// <summary>The capability letters sent after "-e." (protocol 30+). Tests drop 'v' (and 'f', 'C') to meet the server as
+        /// rsync 3.0/3.1 would: byte flags, implied MD5, io_error by message.</summary>
+        internal string Capabilities { get; set; } = "LfxCv";
         /// <summary>Patterns the receiver must not delete (our excludes), sent as the filter list.</summary>
         public IReadOnlyList<string> ProtectFromDelete { get; set; } = Array.Empty<string>();
     }

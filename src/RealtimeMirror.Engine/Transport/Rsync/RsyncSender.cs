@@ -80,6 +80,27 @@ namespace RealtimeMirror.Engine.Transport.Rsync
                 FileListWriter.Write(output, list, _options, ioError, protocol, varintFlags, safeFlist);
                 output.Flush();
 
+                try { Transfer(source, onFile, cancel, input, output, outcome, replan, protocol, checksum, list); }
+                catch (EndOfStreamException) when (input.ServerErrorExit && protocol >= 31)
+                {
+                    // Protocol 31 acknowledges the server's error exit with an empty MSG_ERROR_EXIT, then ends.
+                    try { output.SendMessage(ServerInput.MsgErrorExit, Array.Empty<byte>()); output.Flush(); } catch (IOException) { }
+                    throw;
+                }
+                input.WaitForEnd(TimeSpan.FromSeconds(2));
+            }
+            outcome.BytesSent = output.BytesSent;
+            outcome.BytesReceived = input.BytesReceived;
+            outcome.ServerMessages = input.Messages;
+            outcome.Replan = replan.Items;
+            return outcome;
+        }
+
+        /// <summary>The file loop, its phases and the goodbye.</summary>
+        private void Transfer(IRsyncSource source, Action<RsyncFileReport> onFile, CancellationToken cancel, ServerInput input, ServerOutput output,
+            RsyncPushOutcome outcome, ReplanList replan, int protocol, RsyncChecksum checksum, List<FileMeta> list)
+        {
+            {
                 var encoder = new DeltaEncoder(output, checksum, cancel);
                 input.BeforeWait = output.Flush;
                 int phase = 0, maxPhase = protocol >= 29 ? 2 : 1;
@@ -120,13 +141,7 @@ namespace RealtimeMirror.Engine.Transport.Rsync
                 output.WriteNdx(NdxDone, protocol);
                 output.Flush();
                 ReadGoodbye(input, output, protocol, list.Count);
-                input.WaitForEnd(TimeSpan.FromSeconds(2));
             }
-            outcome.BytesSent = output.BytesSent;
-            outcome.BytesReceived = input.BytesReceived;
-            outcome.ServerMessages = input.Messages;
-            outcome.Replan = replan.Items;
-            return outcome;
         }
 
         /// <summary>

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Text;
 
 namespace RealtimeMirror.Engine.Transport.Rsync
@@ -26,7 +27,8 @@ namespace RealtimeMirror.Engine.Transport.Rsync
             // Our capabilities for protocol 30+ (rsync's "-e.xxx" client info; ignored below 30): f safe file-list end
             // (io_error in it), x no xattr shortcut, C checksum seed order fixed, v varint flags and checksum negotiation,
             // L symlink times. No 'i': we send one whole list, never incremental recursion.
-            flags.Append("e.LfxCv");
+            if (o.Capabilities.Any(c => !char.IsAsciiLetter(c))) throw new ArgumentException("Capabilities are letters only.");
+            flags.Append("e.").Append(o.Capabilities);
             Targets.MirrorTarget.CheckRemotePath("(rsync)", remoteDir); // never an option, whoever calls
             var args = new List<string> { "rsync", "--server", flags.ToString() };
             if (o.PreserveOwner || o.PreserveGroup) args.Add("--numeric-ids"); // same ids on both sides; no name lists on the wire

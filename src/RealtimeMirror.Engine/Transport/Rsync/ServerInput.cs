@@ -159,6 +159,7 @@ namespace RealtimeMirror.Engine.Transport.Rsync
                     else if (code == MsgErrorExit)
                     {
                         AddMessage(length == 4 ? $"rsync server: exiting with code {BitConverter.ToInt32(payload, 0)}" : "rsync server: exiting on error");
+                        ServerErrorExit = true;
                         break; // it is going away: what follows is not ours to wait for
                     }
                     else if (code > 0 && code <= 8) AddMessage(PathEncoding.FromBytes(payload).TrimEnd('\n'));
@@ -170,7 +171,10 @@ namespace RealtimeMirror.Engine.Transport.Rsync
             finally { _data.CompleteAdding(); }
         }
 
-        private const int MsgIoError = 22, MsgNoop = 42, MsgErrorExit = 86;
+        public const int MsgIoError = 22, MsgNoop = 42, MsgErrorExit = 86;
+
+        /// <summary>The server announced it is exiting on an error (MSG_ERROR_EXIT).</summary>
+        public volatile bool ServerErrorExit;
 
         private void AddMessage(string text)
         {
