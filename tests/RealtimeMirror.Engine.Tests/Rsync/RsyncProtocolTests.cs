@@ -280,5 +280,37 @@ namespace RealtimeMirror.Engine.Tests.Rsync
             // (rsync's own "unsafe" case): the error is known (exit 23) but a deletion may have gone first.
             if (protocol >= 31 || caps.Contains('f')) Assert.True(File.Exists(Path.Combine(_dst, "stray")), "deleted despite io_error");
         }
+
+        /// <summary>A 5 GiB sparse file touched against an equal replica: every block matches, nothing literal goes, and
+        /// sizes past 4 GiB travel as varlongs. Opt-in (RTM_RSYNC_BIG=1): the receiver writes 5 GiB (about 80 s here).</summary>
+        [Fact]
+        public void A_touched_5_GiB_sparse_file_sends_no_literal_data()
+        {
+            if (Environment.GetEnvironmentVariable("RTM_RSYNC_BIG") != "1") return;
+            const long size = 5L << 30;
+            var path = Path.Combine(_src, "sparse");
+            using (var fs = new FileStream(path, FileMode.CreateNew))
+            {
+                fs.SetLength(size);
+                fs.Write(Encoding.ASCII.GetBytes("head"));
+                fs.Position = size / 2;
+                fs.Write(Encoding.ASCII.GetBytes("middle"));
+                fs.Position = size - 4;
+                fs.Write(Encoding.ASCII.GetBytes("tail"));
+            }
+            using (var cp = Process.Start("cp", new[] { "--sparse=always", "-p", path, Path.Combine(_dst, "sparse") }))
+            {
+                cp.WaitForExit();
+                Assert.Equal(0, cp.ExitCode);
+            }
+            PosixTestFs.SetMTime(path, 1_800_000_000, 42);
+            var (outcome, reports) = Push(31);
+            var r = Assert.Single(reports);
+            Assert.Equal(0, r.LiteralBytes);
+            Assert.Equal(size, r.MatchedBytes);
+            Assert.False(r.Redo);
+            var m = PosixTestFs.LStat(Path.Combine(_dst, "sparse"), "sparse");
+            Assert.Equal((size, 1_800_000_000L, 42), (m.Size, m.MTime, m.MTimeNanos));
+        }
     }
 }
