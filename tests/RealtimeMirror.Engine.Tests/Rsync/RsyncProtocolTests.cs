@@ -312,5 +312,51 @@ namespace RealtimeMirror.Engine.Tests.Rsync
             var m = PosixTestFs.LStat(Path.Combine(_dst, "sparse"), "sparse");
             Assert.Equal((size, 1_800_000_000L, 42), (m.Size, m.MTime, m.MTimeNanos));
         }
+
+        [Fact]
+        public void Zstd_compression_carries_literals_and_block_references()
+        {
+            Directory.CreateDirectory(Path.Combine(_src, "d"));
+            var text = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Range(0, 40_000).Select(i => $"line {i % 977} of a compressible file\n")));
+            File.WriteAllBytes(Path.Combine(_src, "text"), text);
+            var random = new byte[700 * 1024];
+            new Random(11).NextBytes(random);
+            File.WriteAllBytes(Path.Combine(_src, "d", "random"), random);
+            for (int i = 0; i < 30; i++) File.WriteAllText(Path.Combine(_src, "d", $"small{i}"), new string((char)('a' + i % 26), i * 37));
+            var (first, _) = Push(31, o => o.Compress = true);
+            Assert.Equal("zstd", first.Compression);
+            Assert.Equal(Sig(_src), Sig(_dst));
+            Assert.True(first.BytesSent < random.Length + text.Length / 4, $"sent {first.BytesSent} bytes: the text did not shrink");
+
+            // Changes in both big files: literals and runs of block references interleave.
+            random[1000] ^= 1; random[400_000] ^= 1;
+            File.WriteAllBytes(Path.Combine(_src, "d", "random"), random);
+            PosixTestFs.SetMTime(Path.Combine(_src, "d", "random"), 1_800_000_000);
+            text[text.Length / 2] = (byte)'#';
+            File.WriteAllBytes(Path.Combine(_src, "text"), text);
+            PosixTestFs.SetMTime(Path.Combine(_src, "text"), 1_800_000_000);
+            var (second, reports) = Push(31, o => o.Compress = true);
+            Assert.Equal(2, reports.Count);
+            Assert.All(reports, r => Assert.False(r.Redo));
+            Assert.All(reports, r => Assert.True(r.MatchedBytes > r.LiteralBytes * 10, $"{r.RelativePath}: matched {r.MatchedBytes}, literal {r.LiteralBytes}"));
+            Assert.True(second.BytesSent < 64 * 1024, $"sent {second.BytesSent} bytes");
+            Assert.Equal(Sig(_src), Sig(_dst));
+        }
+
+        [Fact]
+        public void Compression_falls_back_to_none_without_zstd_and_is_refused_below_30()
+        {
+            File.WriteAllText(Path.Combine(_src, "f"), "plain");
+            var (outcome, _) = Push(31, o => o.Compress = true, env: new Dictionary<string, string> { ["RSYNC_COMPRESS_LIST"] = "zlibx none" });
+            Assert.Equal("none", outcome.Compression);
+            Assert.Equal(Sig(_src), Sig(_dst));
+
+            var options = new RsyncPushOptions { ServerProtocol = 29, Compress = true };
+            using var server = LocalRsyncServer.Start(options, _dst);
+            var sender = new RsyncSender(server.StandardOutput.BaseStream, server.StandardInput.BaseStream, options);
+            var e = Assert.Throws<NotSupportedException>(() => sender.Push(new TestSource(_src), PosixTestFs.Walk(_src), true, 0, null, default));
+            Assert.Contains("zlib", e.Message);
+            server.Kill();
+        }
     }
 }

@@ -28,8 +28,12 @@ namespace RealtimeMirror.Engine.Transport.Rsync
 
         public long Literal, Matched;
 
-        public DeltaEncoder(ServerOutput output, RsyncChecksum sum, CancellationToken cancel)
+        /// <summary>Tokens through zstd (negotiated compression) instead of rsync's simple tokens; null for none.</summary>
+        private readonly ZstdTokens _zstd;
+
+        public DeltaEncoder(ServerOutput output, RsyncChecksum sum, CancellationToken cancel, ZstdTokens zstd = null)
         {
+            _zstd = zstd;
             _out = output;
             _sum = sum;
             _fileSum = sum.NewFileSum();
@@ -61,7 +65,7 @@ namespace RealtimeMirror.Engine.Transport.Rsync
             Literal = Matched = 0;
             if (sums.Count == 0) SendAllLiteral();
             else SendDelta(sums);
-            _out.WriteInt(0);
+            if (_zstd != null) _zstd.End(); else _out.WriteInt(0);
             var digest = wholeSum != null ? wholeSum.GetAwaiter().GetResult() : _fileSum.Final();
             _out.Write(digest, 0, digest.Length);
         }
@@ -124,7 +128,7 @@ namespace RealtimeMirror.Engine.Transport.Rsync
                     {
                         FlushLiteral(litStart, pos);
                         if (_hashInline) _fileSum.Update(_buf, (int)(pos - _bufStart), wlen);
-                        _out.WriteInt(-(block + 1));
+                        if (_zstd != null) _zstd.Match(block); else _out.WriteInt(-(block + 1));
                         Matched += wlen;
                         pos += wlen;
                         litStart = pos;
@@ -178,8 +182,8 @@ namespace RealtimeMirror.Engine.Transport.Rsync
         private void EmitLiteral(long from, int n)
         {
             int off = (int)(from - _bufStart);
-            _out.WriteInt(n);
-            _out.Write(_buf, off, n);
+            if (_zstd != null) _zstd.Literal(_buf, off, n);
+            else { _out.WriteInt(n); _out.Write(_buf, off, n); }
             if (_hashInline) _fileSum.Update(_buf, off, n);
             Literal += n;
         }

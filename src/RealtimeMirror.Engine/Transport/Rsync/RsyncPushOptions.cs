@@ -23,6 +23,9 @@ namespace RealtimeMirror.Engine.Transport.Rsync
         /// <summary>-I: the receiver sends block sums for every listed file even when size and mtime match, so a
         /// same-size rewrite within the same second still travels.</summary>
         public bool IgnoreTimes { get; set; }
+        /// <summary>-z: literal data through zstd. Needs protocol 30+ with varint flags and a server that offers zstd
+        /// (rsync 3.2.3+); an older one would expect zlib, which we do not speak: the push then fails at the start.</summary>
+        public bool Compress { get; set; }
         /// <summary>Starts the server with --protocol=N (tests: a new rsync standing in for an older one). Null: its own.</summary>
         public int? ServerProtocol { get; set; }
         /// <summary>The highest protocol we announce (27-31); the session speaks the lower of this and the server's.</summary>
@@ -71,6 +74,8 @@ namespace RealtimeMirror.Engine.Transport.Rsync
         public int Protocol { get; internal set; }
         /// <summary>The strong checksum used ("md4" below protocol 30, else "md5" or the negotiated one).</summary>
         public string Checksum { get; internal set; }
+        /// <summary>"zstd" when literal data went compressed, else "none".</summary>
+        public string Compression { get; internal set; }
         /// <summary>Entries not sent as listed, one row per path (the first reason met).</summary>
         public IReadOnlyList<RsyncReplan> Replan { get; internal set; } = Array.Empty<RsyncReplan>();
         public IReadOnlyList<string> ReplanPaths => Replan.Select(r => r.RelativePath).ToList();

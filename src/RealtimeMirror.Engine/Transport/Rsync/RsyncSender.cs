@@ -64,7 +64,8 @@ namespace RealtimeMirror.Engine.Transport.Rsync
                 int remote = input.ReadProtocolVersion(ServerName);
                 if (remote < MinProtocol) throw new NotSupportedException($"The rsync on {ServerName} speaks protocol {remote}; at least {MinProtocol} is needed.");
                 int protocol = Math.Min(ours, remote);
-                var (checksum, varintFlags, safeFlist) = Setup(input, output, protocol);
+                var (checksum, varintFlags, safeFlist) = Setup(input, output, protocol, out bool zstd);
+                outcome.Compression = zstd ? "zstd" : "none";
                 outcome.Protocol = protocol;
                 outcome.Checksum = checksum.Kind == RsyncChecksumKind.Md4Old ? "md4" : checksum.Kind.ToString().ToLowerInvariant();
                 input.StartDemultiplexing();
@@ -80,7 +81,8 @@ namespace RealtimeMirror.Engine.Transport.Rsync
                 FileListWriter.Write(output, list, _options, ioError, protocol, varintFlags, safeFlist);
                 output.Flush();
 
-                try { Transfer(source, onFile, cancel, input, output, outcome, replan, protocol, checksum, list); }
+                using var tokens = zstd ? new ZstdTokens(output) : null;
+                try { Transfer(source, onFile, cancel, input, output, outcome, replan, protocol, checksum, list, tokens); }
                 catch (EndOfStreamException) when (input.ServerErrorExit && protocol >= 31)
                 {
                     // Protocol 31 acknowledges the server's error exit with an empty MSG_ERROR_EXIT, then ends.
@@ -98,10 +100,10 @@ namespace RealtimeMirror.Engine.Transport.Rsync
 
         /// <summary>The file loop, its phases and the goodbye.</summary>
         private void Transfer(IRsyncSource source, Action<RsyncFileReport> onFile, CancellationToken cancel, ServerInput input, ServerOutput output,
-            RsyncPushOutcome outcome, ReplanList replan, int protocol, RsyncChecksum checksum, List<FileMeta> list)
+            RsyncPushOutcome outcome, ReplanList replan, int protocol, RsyncChecksum checksum, List<FileMeta> list, ZstdTokens tokens)
         {
             {
-                var encoder = new DeltaEncoder(output, checksum, cancel);
+                var encoder = new DeltaEncoder(output, checksum, cancel, tokens);
                 input.BeforeWait = output.Flush;
                 int phase = 0, maxPhase = protocol >= 29 ? 2 : 1;
                 while (true)
@@ -149,9 +151,15 @@ namespace RealtimeMirror.Engine.Transport.Rsync
         /// incremental recursion, which we never ask for) and, with varint flags, the checksum lists (ours out, theirs
         /// in; rsync's server takes its own first choice among ours, so we take the same). Then the seed.
         /// </summary>
-        private (RsyncChecksum Sum, bool VarintFlags, bool SafeFlist) Setup(ServerInput input, ServerOutput output, int protocol)
+        private (RsyncChecksum Sum, bool VarintFlags, bool SafeFlist) Setup(ServerInput input, ServerOutput output, int protocol, out bool zstd)
         {
-            if (protocol < 30) return (new RsyncChecksum(RsyncChecksumKind.Md4Old, input.ReadRawInt(), false), false, false);
+            zstd = false;
+            if (protocol < 30)
+            {
+                if (_options.Compress)
+                    throw new NotSupportedException($"The rsync on {ServerName} (protocol {protocol}) would compress with zlib, which this sender does not speak: push without compression.");
+                return (new RsyncChecksum(RsyncChecksumKind.Md4Old, input.ReadRawInt(), false), false, false);
+            }
             int compat = input.ReadRawVarint();
             if ((compat & CfIncRecurse) != 0)
                 throw new InvalidDataException($"The rsync server on {ServerName} chose incremental recursion, which was not offered (compat flags 0x{compat:x}).");
@@ -169,7 +177,19 @@ namespace RealtimeMirror.Engine.Transport.Rsync
                 if (pick.Name == null)
                     throw new NotSupportedException($"The rsync on {ServerName} offers no checksum we know ({string.Join(" ", theirs)}); we have {ourList}.");
                 kind = pick.Kind;
+                if (_options.Compress)
+                {
+                    // "none" too, so a server without zstd settles on plain tokens rather than failing.
+                    output.WriteVString(System.Text.Encoding.ASCII.GetBytes("zstd none"));
+                    output.Flush();
+                    var offered = System.Text.Encoding.ASCII.GetString(input.ReadRawVString(1024, "compression list")).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                    zstd = offered.FirstOrDefault(n => n == "zstd" || n == "none") == "zstd";
+                    if (!offered.Contains("zstd") && !offered.Contains("none"))
+                        throw new NotSupportedException($"The rsync on {ServerName} offers no compression we know ({string.Join(" ", offered)}).");
+                }
             }
+            else if (_options.Compress)
+                throw new NotSupportedException($"The rsync on {ServerName} (protocol {protocol}) would compress with zlib, which this sender does not speak: push without compression.");
             int seed = input.ReadRawInt();
             return (new RsyncChecksum(kind, seed, properSeed), varintFlags, safeFlist);
         }

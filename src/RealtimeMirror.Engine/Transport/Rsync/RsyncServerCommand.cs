@@ -24,6 +24,7 @@ namespace RealtimeMirror.Engine.Transport.Rsync
             if (o.PreserveSpecials) flags.Append('D');
             if (o.IgnoreTimes) flags.Append('I');
             if (o.Recursive) flags.Append('r');
+            if (o.Compress) flags.Append('z');
             // Our capabilities for protocol 30+ (rsync's "-e.xxx" client info; ignored below 30): f safe file-list end
             // (io_error in it), x no xattr shortcut, C checksum seed order fixed, v varint flags and checksum negotiation,
             // L symlink times. No 'i': we send one whole list, never incremental recursion.
