@@ -199,6 +199,8 @@ namespace RealtimeMirror.Engine.Transport.Rsync
 
         public int ReadVarint(string what) => (int)DecodeVar(ReadByte, 1, 4, what);
 
+        public long ReadVarlong(int minBytes, string what) => DecodeVar(ReadByte, minBytes, 8, what);
+
         /// <summary>rsync's vstring (data stream), at most <paramref name="max"/> bytes.</summary>
         public byte[] ReadVString(int max, string what)
         {
