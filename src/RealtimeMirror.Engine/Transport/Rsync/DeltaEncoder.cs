@@ -40,13 +40,13 @@ namespace RealtimeMirror.Engine.Transport.Rsync
             _cancel = cancel;
         }
 
-        /// <summary>Files at least this big have their whole-file MD4 computed on another core (see <see cref="Send"/>).</summary>
+        /// <summary>Files at least this big have their whole-file sum computed on another core (see <see cref="Send"/>).</summary>
         private const long ParallelHashFrom = 8 * 1024 * 1024;
 
         /// <summary>
-        /// Sends one file. For a big file the whole-file MD4 is computed on another core by positional reads of the
+        /// Sends one file. For a big file the whole-file sum is computed on another core by positional reads of the
         /// same descriptor (the same inode, never a second open by name) while this thread matches blocks, so the two
-        /// MD4 passes no longer add up; should the file change between the two reads, the receiver's check fails and it
+        /// passes no longer add up; should the file change between the two reads, the receiver's check fails and it
         /// asks again in its redo phase (and the sender's after-read stat reports the change). Small files are hashed
         /// as they are sent.
         /// </summary>

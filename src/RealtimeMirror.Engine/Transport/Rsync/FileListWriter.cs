@@ -7,10 +7,12 @@ using RealtimeMirror.Engine.Planning;
 namespace RealtimeMirror.Engine.Transport.Rsync
 {
     /// <summary>
-    /// The file list as protocol 27 carries it (rsync's send_file_entry below protocol 28), each entry sent whole:
-    /// a flags byte (never 0, which ends the list), name, length, mtime, mode, then only what the server's options
-    /// ask for: uid, gid (raw unsigned 32-bit, --numeric-ids), rdev (-D), link target (-l), dev+inode (-H). Then a 0
-    /// byte and the io_error word. Names and link targets are the exact bytes of the project's path encoding.
+    /// The file list as rsync's receiver reads it, each entry sent whole (no "same as the previous" shortcuts): flags
+    /// (never 0, which ends the list), name, length, mtime, mode, then only what the server's options ask for: uid, gid
+    /// (unsigned 32-bit, --numeric-ids), rdev (-D), link target (-l), hard-link identity (-H). Protocol 27 has a flags
+    /// byte and int32 fields; 28-29 add extended flags; 30+ has varints, 64-bit mtimes, the hard-link group's first index
+    /// and io_error in the list's end; 31 adds nanoseconds. Names and link targets are the exact bytes of the project's
+    /// path encoding.
     /// </summary>
     internal static class FileListWriter
     {
