@@ -358,5 +358,23 @@ namespace RealtimeMirror.Engine.Tests.Rsync
             Assert.Contains("zlib", e.Message);
             server.Kill();
         }
+
+        [Theory]
+        [MemberData(nameof(Protocols))]
+        public void Devices_fifos_and_sockets_land_as_such(int protocol)
+        {
+            if (!PosixTestFs.IsRoot) return;
+            PosixTestFs.MkCharDevice(Path.Combine(_src, "null-ish"), 1, 3);
+            // Protocol 27 carries rdev as one signed int32 that the receiver sign-extends: minors from 0x80000 cannot go.
+            uint minor = protocol < 28 ? 0x7BCDEu : 0xABCDEu;
+            PosixTestFs.MkCharDevice(Path.Combine(_src, "wide"), 0x123, minor);
+            PosixTestFs.MkFifo(Path.Combine(_src, "pipe"));
+            PosixTestFs.MkSocket(Path.Combine(_src, "sock"));
+            Push(protocol, o => o.PreserveSpecials = true);
+            Assert.Equal(Sig(_src), Sig(_dst));
+            var wide = PosixTestFs.LStat(Path.Combine(_dst, "wide"), "wide");
+            Assert.Equal((EntryKind.CharDevice, (long)PosixTestFs.MakeDev(0x123, minor)), (wide.Kind, wide.DeviceNumber));
+            Assert.Equal(EntryKind.Socket, PosixTestFs.LStat(Path.Combine(_dst, "sock"), "sock").Kind);
+        }
     }
 }
