@@ -102,48 +102,46 @@ namespace RealtimeMirror.Engine.Transport.Rsync
         private void Transfer(IRsyncSource source, Action<RsyncFileReport> onFile, CancellationToken cancel, ServerInput input, ServerOutput output,
             RsyncPushOutcome outcome, ReplanList replan, int protocol, RsyncChecksum checksum, List<FileMeta> list, ZstdTokens tokens)
         {
+            var encoder = new DeltaEncoder(output, checksum, cancel, tokens);
+            input.BeforeWait = output.Flush;
+            int phase = 0, maxPhase = protocol >= 29 ? 2 : 1;
+            while (true)
             {
-                var encoder = new DeltaEncoder(output, checksum, cancel, tokens);
-                input.BeforeWait = output.Flush;
-                int phase = 0, maxPhase = protocol >= 29 ? 2 : 1;
-                while (true)
+                var (ndx, iflags, basisType, xname) = ReadNdxAndAttrs(input, protocol, list.Count);
+                if (ndx == NdxDone)
                 {
-                    var (ndx, iflags, basisType, xname) = ReadNdxAndAttrs(input, protocol, list.Count);
-                    if (ndx == NdxDone)
-                    {
-                        if (++phase > maxPhase) break;
-                        output.WriteNdx(NdxDone, protocol); // end of this phase for the receiver too
-                        output.Flush();
-                        continue;
-                    }
-                    if ((iflags & ItemTransfer) == 0)
-                    {
-                        // Only an itemized change (a directory's time, a link made): rsync echoes it back.
-                        WriteNdxAndAttrs(output, protocol, ndx, iflags, basisType, xname);
-                        continue;
-                    }
-                    if (phase == 2) throw new InvalidDataException($"The rsync server on {ServerName} asked for entry #{ndx} in the final phase.");
-                    if (list[ndx].Kind != EntryKind.File)
-                        throw new InvalidDataException($"The rsync server on {ServerName} asked for entry #{ndx}, which is not a regular file of the {list.Count} listed.");
-                    var sums = BlockSums.Read(input, protocol, checksum.DigestLength);
-                    var report = SendOne(source, ndx, list[ndx], sums, encoder, output, replan,
-                        () => WriteNdxAndAttrs(output, protocol, ndx, iflags, basisType, xname));
-                    if (report == null)
-                    {
-                        // Not sent: from 30 on the receiver is told so (else it waits for it); below, it just keeps its copy.
-                        if (protocol >= 30) output.SendMessage(MsgNoSend, BitConverter.GetBytes(ndx));
-                        continue;
-                    }
-                    report.Redo = phase > 0;
-                    if (!report.Redo) outcome.FilesRequested++;
-                    outcome.LiteralBytes += report.LiteralBytes;
-                    outcome.MatchedBytes += report.MatchedBytes;
-                    onFile?.Invoke(report);
+                    if (++phase > maxPhase) break;
+                    output.WriteNdx(NdxDone, protocol); // end of this phase for the receiver too
+                    output.Flush();
+                    continue;
                 }
-                output.WriteNdx(NdxDone, protocol);
-                output.Flush();
-                ReadGoodbye(input, output, protocol, list.Count);
+                if ((iflags & ItemTransfer) == 0)
+                {
+                    // Only an itemized change (a directory's time, a link made): rsync echoes it back.
+                    WriteNdxAndAttrs(output, protocol, ndx, iflags, basisType, xname);
+                    continue;
+                }
+                if (phase == 2) throw new InvalidDataException($"The rsync server on {ServerName} asked for entry #{ndx} in the final phase.");
+                if (list[ndx].Kind != EntryKind.File)
+                    throw new InvalidDataException($"The rsync server on {ServerName} asked for entry #{ndx}, which is not a regular file of the {list.Count} listed.");
+                var sums = BlockSums.Read(input, protocol, checksum.DigestLength);
+                var report = SendOne(source, ndx, list[ndx], sums, encoder, output, replan,
+                    () => WriteNdxAndAttrs(output, protocol, ndx, iflags, basisType, xname));
+                if (report == null)
+                {
+                    // Not sent: from 30 on the receiver is told so (else it waits for it); below, it just keeps its copy.
+                    if (protocol >= 30) output.SendMessage(MsgNoSend, BitConverter.GetBytes(ndx));
+                    continue;
+                }
+                report.Redo = phase > 0;
+                if (!report.Redo) outcome.FilesRequested++;
+                outcome.LiteralBytes += report.LiteralBytes;
+                outcome.MatchedBytes += report.MatchedBytes;
+                onFile?.Invoke(report);
             }
+            output.WriteNdx(NdxDone, protocol);
+            output.Flush();
+            ReadGoodbye(input, output, protocol, list.Count);
         }
 
         /// <summary>
