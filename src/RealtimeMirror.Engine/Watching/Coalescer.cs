@@ -174,6 +174,11 @@ namespace RealtimeMirror.Engine.Watching
 
         private void Emit(Pending p, List<(string, string, ChangeType, bool, DateTime)> ready)
         {
+            // Users read the stream in order: a new (or moved-in) directory comes before what is inside it, even when
+            // a closed file inside is due first. O(depth) per emitted hint.
+            foreach (var ancestor in Paths.RelativePath.Ancestors(p.Path))
+                if (_byPath.TryGetValue(ancestor, out var a) && (a.Kind == ChangeType.Created || a.Kind == ChangeType.Renamed || a.Kind == ChangeType.Rescan))
+                    Emit(a, ready);
             Remove(p);
             ready.Add((p.Path, p.OldPath, p.Kind, p.IsDirectory, p.LastTouched));
         }
