@@ -38,8 +38,10 @@ Describe 'Get-MirrorEvent: settled, coalesced events' {
     AfterEach { $w | Stop-MirrorWatch }
 
     It 'folds create + write into one Created event with the final size' {
-        [IO.File]::WriteAllText("$src/a.txt", 'one')
-        [IO.File]::AppendAllText("$src/a.txt", ' two')
+        # One open-write-close: the close says the file is complete, so it is emitted at once, as one Created.
+        $f = [IO.File]::Open("$src/a.txt", 'CreateNew', 'Write')
+        try { $f.Write([Text.Encoding]::ASCII.GetBytes('one'), 0, 3); $f.Flush(); $f.Write([Text.Encoding]::ASCII.GetBytes(' two'), 0, 4) }
+        finally { $f.Dispose() }
         $e = Get-Events $w
         $e.Count | Should -Be 1
         $e[0].ChangeType | Should -Be 'Created'

@@ -108,7 +108,13 @@ namespace RealtimeMirror.Engine.Transport
         {
             var temp = RelativePath.Combine(RelativePath.Parent(newRelativePath) ?? "", DirectoryHandle.TempName(RelativePath.Name(newRelativePath)));
             Root.CreateHardLink(existingRelativePath, temp);
-            try { Root.Rename(temp, newRelativePath); }
+            try
+            {
+                Root.Rename(temp, newRelativePath);
+                // rename(2) of one name of a file over another name of the same file succeeds and changes nothing:
+                // the names were linked already, and the temp name is still there.
+                if (Root.Stat(temp) != null) Root.Delete(temp);
+            }
             catch
             {
                 try { Root.Delete(temp); } catch (Exception) { /* the rename's error is the one to report */ }

@@ -158,6 +158,10 @@ namespace RealtimeMirror.Engine.Tests.Sync
             _m.Sh("echo two >> $S/b");
             _m.Apply((ChangeType.Changed, "b", null, false));
             _m.Sh("test \"$(cat $R/a)\" = \"$(printf 'one\ntwo')\"; test $(stat -c %i $R/a) = $(stat -c %i $R/b)");
+            // Linking again names already linked leaves no temp name behind.
+            _m.Apply((ChangeType.Changed, "a", null, false), (ChangeType.Changed, "b", null, false));
+            _m.SyncAll();
+            Assert.Empty(Directory.GetFiles(_m.Replica, ".*rtm-*", SearchOption.AllDirectories));
             _m.AssertEqual();
         }
 
