@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using RealtimeMirror.Engine.Paths;
 using RealtimeMirror.Engine.Results;
+using RealtimeMirror.Engine.Service.Logging;
 
 namespace RealtimeMirror.Engine.Service
 {
@@ -21,5 +22,11 @@ namespace RealtimeMirror.Engine.Service
         public Action<SyncResult> OnResult { get; set; } = _ => { };
         /// <summary>(target, relative path, error); called on worker threads.</summary>
         public Action<string, string, Exception> OnError { get; set; } = (_, __, ___) => { };
+        /// <summary>(target, line): -Verbose detail (connection, host key, rsync command, batches); null = off, and then
+        /// no line is even built. Called on worker threads.</summary>
+        public Action<string, string> OnVerbose { get; set; }
+        /// <summary>Every result, error and verbose line is also written here, on the worker thread; disposed when the
+        /// service stops.</summary>
+        public IMirrorLog Log { get; set; }
     }
 }
