@@ -1,0 +1,143 @@
+using System;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Linq;
+using System.Management.Automation;
+using System.Runtime.InteropServices;
+using System.Threading;
+using System.Threading.Tasks;
+using RealtimeMirror.Engine.Service;
+using RealtimeMirror.Engine.Service.Logging;
+using RealtimeMirror.Engine.Service.Systemd;
+using RealtimeMirror.Engine.Watching;
+
+namespace RealtimeMirror.Cmdlets
+{
+    /// <summary>
+    /// Start-MirrorWatch -Wait: the pipeline thread writes what the workers hand over (results, errors, verbose
+    /// lines) and, between items, does what a long-lived service owes its supervisor: READY=1 once start-up is over,
+    /// STATUS= every few seconds, WATCHDOG=1 at half the watchdog interval (from this thread, so a hung loop is
+    /// noticed), a drain on SIGTERM or Ctrl+C, and a terminating error once every target is refused for good.
+    /// </summary>
+    internal sealed class ForegroundService
+    {
+        private static readonly object WakeUp = new object();
+        private static readonly TimeSpan StatusEvery = TimeSpan.FromSeconds(5);
+
+        private readonly PSCmdlet _cmdlet;
+        private readonly MirrorService _service;
+        private readonly MirrorWatch _watch;
+        private readonly BlockingCollection<object> _output;
+        private readonly IMirrorLog _log;
+        private readonly TimeSpan _drainTimeout;
+        private readonly CancellationToken _stop;
+        private volatile bool _sigterm;
+
+        public ForegroundService(PSCmdlet cmdlet, MirrorService service, MirrorWatch watch, BlockingCollection<object> output,
+            IMirrorLog log, TimeSpan drainTimeout, CancellationToken stop)
+        {
+            _cmdlet = cmdlet;
+            _service = service;
+            _watch = watch;
+            _output = output;
+            _log = log;
+            _drainTimeout = drainTimeout;
+            _stop = stop;
+        }
+
+        public void Run()
+        {
+            using var notify = SdNotify.FromEnvironment();
+            var watchdog = SdNotify.WatchdogInterval();
+            // SIGTERM (systemctl stop): keep the process alive, drain, then end it ourselves (below).
+            using var sigterm = OperatingSystem.IsWindows() ? null : PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
+            {
+                ctx.Cancel = true;
+                _sigterm = true;
+                _output.TryAdd(WakeUp); // wake the loop now instead of at its next tick
+            });
+            bool ready = false, allFailed = false, drained = false;
+            Task<bool> drain = null;
+            var statusTimer = Stopwatch.StartNew();
+            var dogTimer = Stopwatch.StartNew();
+            var sw = Stopwatch.StartNew();
+            notify?.Status("starting: " + _service.StatusLine());
+            try
+            {
+                while (true)
+                {
+                    if (_output.TryTake(out var item, 250, _stop)) Write(item);
+                    if (!ready && _service.StartupDone)
+                    {
+                        ready = true;
+                        notify?.Ready();
+                        Log(MirrorLogLevel.Info, "Ready", $"Start-up done in {sw.Elapsed.TotalSeconds:0.0} s: {_service.StatusLine()}");
+                    }
+                    if (notify != null && statusTimer.Elapsed >= StatusEvery) { notify.Status(_service.StatusLine()); statusTimer.Restart(); }
+                    if (notify != null && watchdog is TimeSpan every && dogTimer.Elapsed >= every) { notify.Watchdog(); dogTimer.Restart(); }
+                    if (drain == null && _sigterm)
+                    {
+                        notify?.Stopping();
+                        Log(MirrorLogLevel.Info, "Stopping", $"SIGTERM: sending what is pending (at most {_drainTimeout.TotalSeconds:0} s).");
+                        // The drain waits for the workers, and they may wait for this thread to take their results: so it
+                        // runs beside this loop, which keeps writing.
+                        drain = Task.Run(() => _service.Drain(_drainTimeout));
+                    }
+                    if (drain != null && drain.IsCompleted) { drained = drain.Result; break; }
+                    if (drain == null && _service.AllFailed) { allFailed = true; break; }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // Ctrl+C: the pipeline is stopping, so workers drop what they hand over (it is logged all the same).
+                notify?.Stopping();
+                Log(MirrorLogLevel.Info, "Stopping", "Ctrl+C: sending what is pending.");
+                drained = _service.Drain(_drainTimeout);
+            }
+            finally
+            {
+                var why = allFailed ? "every target is refused for good" : drained ? "drained" : drain != null || _stop.IsCancellationRequested ? "drain timed out" : "stopped";
+                Log(allFailed ? MirrorLogLevel.Error : MirrorLogLevel.Info, "Stopped", $"Service stopped ({why}): {_service.StatusLine()}");
+                WatchRegistry.Stop(_watch.Id);
+                ServiceRegistry.Detach(_watch.Id); // stops the workers, then closes the log
+            }
+
+            if (allFailed)
+            {
+                while (_output.TryTake(out var rest)) Write(rest); // the refusals themselves, before the verdict
+                var reasons = string.Join("; ", _service.Targets.Select(t => $"{t.Target}: {t.LastError}"));
+                _cmdlet.ThrowTerminatingError(new ErrorRecord(
+                    new InvalidOperationException($"Every target is refused for good (retrying cannot help), so the mirror service stops. {reasons}"),
+                    "AllTargetsFailed", ErrorCategory.ConnectionError, _service.Targets.Select(t => t.Target).ToArray()));
+            }
+            if (drain != null)
+            {
+                // What the last batches reported, then the end SIGTERM asked for, held back only for the drain. Exit 0: the
+                // service stopped as asked (errors written earlier would otherwise turn pwsh -Command's status into 1).
+                while (_output.TryTake(out var rest)) Write(rest);
+                Environment.Exit(0);
+            }
+        }
+
+        private void Write(object item)
+        {
+            switch (item)
+            {
+                case ErrorRecord er: _cmdlet.WriteError(er); break;
+                case VerboseLine v: _cmdlet.WriteVerbose(v.Text); break;
+                default:
+                    if (!ReferenceEquals(item, WakeUp)) _cmdlet.WriteObject(item);
+                    break;
+            }
+        }
+
+        private void Log(MirrorLogLevel level, string action, string message)
+        {
+            _log?.Write(new LogRecord(level, null, null, action, message));
+            if (!_stop.IsCancellationRequested)
+            {
+                try { _cmdlet.WriteVerbose(message); } catch (PipelineStoppedException) { }
+            }
+        }
+    }
+}
