@@ -111,7 +111,7 @@ namespace RealtimeMirror.Engine.Service
             try
             {
                 if (!Connect(cancel)) return;
-                if (!_options.InitialSync) StartupDone = true;
+                if (!_options.InitialSync) { StartupDone = true; Status.State = TargetState.Idle; }
                 if (_options.InitialSync)
                 {
                     lock (_gate)
