@@ -71,6 +71,8 @@ namespace RealtimeMirror.Cmdlets
                     {
                         ready = true;
                         notify?.Ready();
+                        notify?.Status(_service.StatusLine());
+                        statusTimer.Restart();
                         Log(MirrorLogLevel.Info, "Ready", $"Start-up done in {sw.Elapsed.TotalSeconds:0.0} s: {_service.StatusLine()}");
                     }
                     if (notify != null && statusTimer.Elapsed >= StatusEvery) { notify.Status(_service.StatusLine()); statusTimer.Restart(); }
