@@ -235,6 +235,25 @@ Describe 'Start-MirrorWatch -Wait as a service' {
         Get-Content -Raw $log | Should -Match 'action=Stopped msg="Service stopped \(drain timed out\)|action=Stopped msg="Service stopped \(drained\)'
     }
 
+    It 'logs results and errors in background mode too (no -Wait, nothing on the pipeline)' {
+        $src = "$root/background"; New-Item -ItemType Directory $src | Out-Null
+        Register-TestSshTarget -Name bg -RemotePath "$root/background-replica" | Out-Null
+        if (-not (Test-Path "$root/known_hosts_wrong")) {
+            ssh-keygen -q -t ed25519 -N '' -f "$root/other_host_key" | Out-Null
+            Set-Content "$root/known_hosts_wrong" "[127.0.0.1]:$($env:RTM_SSH_PORT) $((Get-Content "$root/other_host_key.pub") -replace ' [^ ]+$', '')"
+        }
+        Register-TestSshTarget -Name bgbad -RemotePath "$root/bgbad-replica" -Extra @{ KnownHostsFile = "$root/known_hosts_wrong"; NoConnect = $true } | Out-Null
+        $log = "$root/logs/background.log"
+        $w = Start-MirrorWatch $src -Target bg, bgbad -LogPath $log
+        try {
+            [IO.File]::WriteAllText("$src/bg file.txt", 'in the background')
+            Wait-LogLine $log 'INFO target=bg action=Copied path="bg file.txt" bytes=17'
+            Wait-LogLine $log 'ERROR target=bgbad action=Error msg=".*does not match'
+        }
+        finally { $w | Stop-MirrorWatch }
+        Get-Content -Raw $log | Should -Match 'INFO action=Started msg="Mirroring .*background to bg, bgbad\."'
+    }
+
     It 'sends structured records to the journal socket, names as exact bytes' {
         $src = "$root/journal"; New-Item -ItemType Directory $src | Out-Null
         Register-TestSshTarget -Name jrn -RemotePath "$root/journal-replica" | Out-Null
