@@ -89,9 +89,10 @@ namespace RealtimeMirror.Cmdlets
                     if (drain == null && _service.AllFailed) { allFailed = true; break; }
                 }
             }
-            catch (OperationCanceledException)
+            catch (Exception e) when (e is OperationCanceledException || e is PipelineStoppedException)
             {
-                // Ctrl+C: the pipeline is stopping, so workers drop what they hand over (it is logged all the same).
+                // Ctrl+C (seen while waiting, or while writing): the pipeline is stopping, so workers drop what they hand
+                // over (it is logged all the same).
                 notify?.Stopping();
                 Log(MirrorLogLevel.Info, "Stopping", "Ctrl+C: sending what is pending.");
                 drained = _service.Drain(_drainTimeout);
