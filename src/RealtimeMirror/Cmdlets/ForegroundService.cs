@@ -31,7 +31,8 @@ namespace RealtimeMirror.Cmdlets
         private readonly IMirrorLog _log;
         private readonly TimeSpan _drainTimeout;
         private readonly CancellationToken _stop;
-        private volatile bool _sigterm;
+        // The signal that asked for the drain: "SIGTERM", or "SIGINT" where no console turns it into a pipeline stop.
+        private volatile string _signal;
 
         public ForegroundService(PSCmdlet cmdlet, MirrorService service, MirrorWatch watch, BlockingCollection<object> output,
             IMirrorLog log, TimeSpan drainTimeout, CancellationToken stop)
@@ -50,12 +51,10 @@ namespace RealtimeMirror.Cmdlets
             using var notify = SdNotify.FromEnvironment();
             var watchdog = SdNotify.WatchdogInterval();
             // SIGTERM (systemctl stop): keep the process alive, drain, then end it ourselves (below).
-            using var sigterm = OperatingSystem.IsWindows() ? null : PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
-            {
-                ctx.Cancel = true;
-                _sigterm = true;
-                _output.TryAdd(WakeUp); // wake the loop now instead of at its next tick
-            });
+            using var sigterm = OperatingSystem.IsWindows() ? null : PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+            // In a terminal pwsh turns Ctrl+C into a pipeline stop (the catch below); `kill -INT` of a pwsh without a
+            // console would otherwise end the process at once, so it drains like SIGTERM too.
+            using var sigint = OperatingSystem.IsWindows() ? null : PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
             bool ready = false, allFailed = false, drained = false;
             Task<bool> drain = null;
             var statusTimer = Stopwatch.StartNew();
@@ -77,10 +76,10 @@ namespace RealtimeMirror.Cmdlets
                     }
                     if (notify != null && statusTimer.Elapsed >= StatusEvery) { notify.Status(_service.StatusLine()); statusTimer.Restart(); }
                     if (notify != null && watchdog is TimeSpan every && dogTimer.Elapsed >= every) { notify.Watchdog(); dogTimer.Restart(); }
-                    if (drain == null && _sigterm)
+                    if (drain == null && _signal != null)
                     {
                         notify?.Stopping();
-                        Log(MirrorLogLevel.Info, "Stopping", $"SIGTERM: sending what is pending (at most {_drainTimeout.TotalSeconds:0} s).");
+                        Log(MirrorLogLevel.Info, "Stopping", $"{_signal}: sending what is pending (at most {_drainTimeout.TotalSeconds:0} s).");
                         // The drain waits for the workers, and they may wait for this thread to take their results: so it
                         // runs beside this loop, which keeps writing.
                         drain = Task.Run(() => _service.Drain(_drainTimeout));
@@ -93,9 +92,12 @@ namespace RealtimeMirror.Cmdlets
             {
                 // Ctrl+C (seen while waiting, or while writing): the pipeline is stopping, so workers drop what they hand
                 // over (it is logged all the same).
-                notify?.Stopping();
-                Log(MirrorLogLevel.Info, "Stopping", "Ctrl+C: sending what is pending.");
-                drained = _service.Drain(_drainTimeout);
+                if (drain == null)
+                {
+                    notify?.Stopping();
+                    Log(MirrorLogLevel.Info, "Stopping", "Ctrl+C: sending what is pending.");
+                }
+                drained = _service.Drain(_drainTimeout); // a drain a signal started meanwhile only waits along
             }
             finally
             {
@@ -113,13 +115,18 @@ namespace RealtimeMirror.Cmdlets
                     new InvalidOperationException($"Every target is refused for good (retrying cannot help), so the mirror service stops. {reasons}"),
                     "AllTargetsFailed", ErrorCategory.ConnectionError, _service.Targets.Select(t => t.Target).ToArray()));
             }
-            if (drain != null)
-            {
-                // What the last batches reported, then the end SIGTERM asked for, held back only for the drain. Exit 0: the
-                // service stopped as asked (errors written earlier would otherwise turn pwsh -Command's status into 1).
-                while (_output.TryTake(out var rest)) Write(rest);
-                Environment.Exit(0);
-            }
+            if (drain == null) return;
+            while (_output.TryTake(out var rest)) Write(rest); // what the last batches reported
+            // The end SIGTERM asked for, held back only for the drain. Exit 0: the service stopped as asked (errors written
+            // earlier would otherwise turn pwsh -Command's status into 1). SIGINT just ends the pipeline.
+            if (_signal == "SIGTERM") Environment.Exit(0);
+        }
+
+        private void OnSignal(PosixSignalContext ctx)
+        {
+            ctx.Cancel = true; // keep the process: the loop drains, then ends it
+            _signal ??= ctx.Signal == PosixSignal.SIGTERM ? "SIGTERM" : "SIGINT";
+            _output.TryAdd(WakeUp); // wake the loop now instead of at its next tick
         }
 
         private void Write(object item)
