@@ -115,7 +115,7 @@ namespace RealtimeMirror.Cmdlets
                     new InvalidOperationException($"Every target is refused for good (retrying cannot help), so the mirror service stops. {reasons}"),
                     "AllTargetsFailed", ErrorCategory.ConnectionError, _service.Targets.Select(t => t.Target).ToArray()));
             }
-            if (drain == null) return;
+            if (drain == null || _stop.IsCancellationRequested) return; // nothing left to write to after Ctrl+C
             while (_output.TryTake(out var rest)) Write(rest); // what the last batches reported
             // The end SIGTERM asked for, held back only for the drain. Exit 0: the service stopped as asked (errors written
             // earlier would otherwise turn pwsh -Command's status into 1). SIGINT just ends the pipeline.
