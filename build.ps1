@@ -177,5 +177,5 @@ switch ($Task) {
     'Package' { Invoke-Package }
     'Bench' { Invoke-Build; & "$Root/tests/bench/Run-Bench.ps1" }
     'Fuzz' { Invoke-Fuzz $(if ($Seeds) { $Seeds } else { 1, 2, 3 }) $(if ($Operations) { $Operations } else { 300 }) }
-    'Soak' { Invoke-Fuzz $(if ($Seeds) { $Seeds } else { 1001..1020 }) $(if ($Operations) { $Operations } else { 10000 }) @('--kill', '--restart-sshd', '--settle-timeout', '120') }
+    'Soak' { Invoke-Fuzz $(if ($Seeds) { $Seeds } else { 1001..1020 }) $(if ($Operations) { $Operations } else { 10000 }) @('--kill', '--restart-sshd', '--settle-timeout', '120', '--sshd-port', '2234') }
 }

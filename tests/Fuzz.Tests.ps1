@@ -5,8 +5,9 @@
 # A failing seed replays with: dotnet tests/fuzz/bin/Release/net10.0/RealtimeMirror.Fuzz.dll --seed N --ops 300 --keep
 BeforeAll {
     $RepoRoot = Split-Path $PSScriptRoot -Parent
-    $script:FuzzDll = @('Release', 'Debug') | ForEach-Object { "$RepoRoot/tests/fuzz/bin/$_/net10.0/RealtimeMirror.Fuzz.dll" } |
-        Where-Object { Test-Path $_ } | Select-Object -First 1
+    # build.ps1 -Task Test builds it (Release or Debug); take the newest build.
+    $script:FuzzDll = Get-ChildItem "$RepoRoot/tests/fuzz/bin/*/net10.0/RealtimeMirror.Fuzz.dll" -ErrorAction SilentlyContinue |
+        Sort-Object LastWriteTimeUtc -Descending | Select-Object -First 1 -ExpandProperty FullName
     if (-not $script:FuzzDll) {
         dotnet build "$RepoRoot/tests/fuzz/RealtimeMirror.Fuzz.csproj" -c Release --nologo -v quiet | Out-Host
         $script:FuzzDll = "$RepoRoot/tests/fuzz/bin/Release/net10.0/RealtimeMirror.Fuzz.dll"
@@ -21,7 +22,7 @@ Describe 'Differential fuzzer: replicas converge after seeded churn' -Tag Fuzz {
         param($Seed)
         $out = dotnet $script:FuzzDll --seed $Seed --ops 300 --targets local,rsync,sftp --settle-timeout 30 --max-diffs 15 --repo $script:Repo 2>&1
         $code = $LASTEXITCODE
-        $out | Where-Object { $_ -like 'RESULT *' -or $_ -like '*timings:*' } | ForEach-Object { Write-Host "    $_" }
-        if ($code -ne 0) { throw "fuzzer seed $Seed exited $code`n$($out -join "`n")" }
+        if ($code -eq 0) { $out | Where-Object { $_ -like '*timings:*' } | ForEach-Object { Write-Host "    $_" } }
+        else { throw "fuzzer seed $Seed exited $code`n$($out -join "`n")" }
     }
 }

@@ -216,3 +216,36 @@ Describe 'Confinement through the service: local, SFTP and rsync targets' {
         (stat -c %a $victim) | Should -Be '700'
     }
 }
+
+Describe 'Names that are bytes: local, SFTP and rsync targets' {
+    BeforeAll {
+        $src = New-Src 'names'
+        Register-MirrorTarget -Name nm-local -Path "$root/nm-local" | Out-Null
+        Register-TestSshTarget -Name nm-sftp -RemotePath "$root/nm-sftp" -Extra @{ Rsync = 'Never' } | Out-Null
+        Register-TestSshTarget -Name nm-rsync -RemotePath "$root/nm-rsync" -Extra @{ Rsync = 'Always' } | Out-Null
+        $targets = 'nm-local', 'nm-sftp', 'nm-rsync'
+        # rsync itself is the judge: it compares names as bytes, content, mode and times.
+        function Get-Diff([string] $Replica) { @(rsync -naic --delete "$src/" "$Replica/") }
+        $long = 'L' * 251 + '.txt'  # 255 bytes
+        bash -c "cd '$src' && mkdir \"r`$(printf '\xe9')sum`$(printf '\xe9')s\" && echo latin1 > \"caf`$(printf '\xe9').txt\" && echo utf8 > \"caf`$(printf '\xc3\xa9').txt\" && echo x > \"r`$(printf '\xe9')sum`$(printf '\xe9')s/cv\" && ln -s \"t`$(printf '\xff')rget\" link && echo long > $long"
+    }
+
+    It 'one-shot syncs mirror them byte for byte, and a second -Delete sync keeps them' {
+        Sync-MirrorTree -Path $src -Target $targets -Delete -ErrorVariable err | Out-Null
+        $err | Should -BeNullOrEmpty
+        foreach ($t in $targets) { Get-Diff "$root/$t" | Should -BeNullOrEmpty }
+        $again = Sync-MirrorTree -Path $src -Target $targets -Delete
+        $again | Where-Object Action -eq 'Deleted' | Should -BeNullOrEmpty
+        foreach ($t in $targets) { Get-Diff "$root/$t" | Should -BeNullOrEmpty }
+    }
+
+    It 'the service mirrors them created, renamed and deleted live' {
+        $w = Start-MirrorWatch $src -Target $targets -InitialSync -SettleMilliseconds 50
+        try {
+            Wait-Until { @($targets | Where-Object { (Get-Diff "$root/$_").Count -eq 0 }).Count -eq 3 } -Because 'the initial sync'
+            bash -c "cd '$src' && echo new > \"n`$(printf '\xe9\xff\x80')w\" && mv \"caf`$(printf '\xe9').txt\" \"caf`$(printf '\xe8').txt\" && rm \"r`$(printf '\xe9')sum`$(printf '\xe9')s/cv\" && mv $long M$('L' * 250).txt"
+            Wait-Until { @($targets | Where-Object { (Get-Diff "$root/$_").Count -eq 0 }).Count -eq 3 } -TimeoutSeconds 30 -Because 'the live changes on every replica'
+        }
+        finally { $w | Stop-MirrorWatch }
+    }
+}

@@ -7,6 +7,8 @@ function Initialize-MirrorTest {
     New-Item -ItemType Directory $script:TestRoot | Out-Null
     # Each test file gets its own target file, so tests never see the admin's real targets.
     $env:REALTIMEMIRROR_CONFIG = Join-Path $script:TestRoot 'targets.json'
+    # And its own runtime directory: Get-MirrorWatch | Stop-MirrorWatch then never reaches services outside the test.
+    $env:REALTIMEMIRROR_RUNTIME_DIR = Join-Path $script:TestRoot 'run'
     if (-not $env:RTM_SSH_PORT) {
         foreach ($line in (bash "$RepoRoot/tests/sshd/start-test-sshd.sh")) {
             $k, $v = $line -split '=', 2

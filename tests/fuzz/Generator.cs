@@ -128,6 +128,21 @@ public sealed class Generator
         return d;
     }
 
+    /// <summary>A directory to destroy: while the tree is small, the one with the fewest descendants of 4 picks, so that
+    /// long runs keep a tree of a useful size instead of deleting everything under the first directories.</summary>
+    string DirToDestroy()
+    {
+        if (Model.Count > 3000) return Pick(Model.Dirs);
+        string best = null; var bestCount = int.MaxValue;
+        for (var i = 0; i < 4; i++)
+        {
+            var d = Pick(Model.Dirs);
+            var n = Model.Files.Count(f => Bytes.IsUnder(f, d)) + Model.Dirs.Count(x => Bytes.IsUnder(x, d));
+            if (n < bestCount) { best = d; bestCount = n; }
+        }
+        return best;
+    }
+
     void RemoveTreeOnDisk(string rel)
     {
         var raw = A(rel);
@@ -224,7 +239,7 @@ public sealed class Generator
     string MkdirOp()
     {
         var d = NewPath("d");
-        var mode = rng.Next(4) == 0 ? DirModes[rng.Next(DirModes.Length)] : 0755u;
+        var mode = rng.Next(4) == 0 ? DirModes[rng.Next(DirModes.Length)] : Mode.Oc(755);
         Native.Mkdir(A(d));
         Native.Chmod(A(d), mode);
         Model.Add(d, Kind.Dir);
@@ -235,7 +250,8 @@ public sealed class Generator
 
     string RmdirRecreate()
     {
-        var d = AnyDirNotRoot(out var note);
+        var note = "";
+        var d = Model.Dirs.Count > 0 && rng.Next(8) > 0 ? DirToDestroy() : AnyDirNotRoot(out note);
         RemoveTreeOnDisk(d);
         Model.RemoveTree(d);
         Native.Mkdir(A(d));
@@ -306,7 +322,7 @@ public sealed class Generator
     {
         if (Model.Dirs.Count > 0 && rng.Next(2) == 0)
         {
-            var d = Pick(Model.Dirs);
+            var d = DirToDestroy();
             RemoveTreeOnDisk(d); Model.RemoveTree(d);
             var info = WriteNew(d, rng.Next(0, 4096));
             return $"rm -rf {S(d)} && write file {info}";
@@ -527,7 +543,7 @@ public sealed class Generator
         var r = rng.Next(10);
         if (r < 1 && Model.Dirs.Count > 0)
         {
-            var d = Pick(Model.Dirs);
+            var d = DirToDestroy();
             RemoveTreeOnDisk(d);
             var n = Model.RemoveTree(d).Count;
             return $"rm -rf {S(d)} ({n} entries)";

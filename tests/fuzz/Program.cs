@@ -13,7 +13,7 @@ public static class Program
     {
         public int Seed = 1, Ops = 300, SettleTimeout = 30, MaxDiffs = 20, SshdPort = 2232, InitialFiles = 40, InitialTimeout = 60;
         public string[] Targets = { "local", "rsync", "sftp" };
-        public bool Kill, RestartSshd, Keep, RsyncCheck = true;
+        public bool Kill, RestartSshd, Keep, RsyncCheck = true, ChurnOnly;
         public string Only, Repo, Pwsh, WorkBase = "/tmp";
         public DirTimes DirTimes = DirTimes.Skip;
         public Dictionary<string, bool> Nanoseconds = new(); // --precision local=s: override what a transport is held to
@@ -22,7 +22,7 @@ public static class Program
     const string Usage = """
         RealtimeMirror.Fuzz --seed N [--ops M] [--targets local,rsync,sftp] [--settle-timeout S] [--kill] [--restart-sshd]
                             [--only CLASS] [--dir-times skip|s] [--precision local=ns|s,...] [--max-diffs N] [--keep] [--workdir DIR] [--repo DIR]
-                            [--pwsh PATH] [--sshd-port P] [--initial-files N] [--no-rsync-check] [--list-classes]
+                            [--pwsh PATH] [--sshd-port P] [--initial-files N] [--no-rsync-check] [--churn-only] [--list-classes]
         """;
 
     public static readonly string[] Excludes = { "*.swp" };
@@ -66,6 +66,7 @@ public static class Program
                 case "--sshd-port": o.SshdPort = int.Parse(Next()); break;
                 case "--initial-files": o.InitialFiles = int.Parse(Next()); break;
                 case "--no-rsync-check": o.RsyncCheck = false; break;
+                case "--churn-only": o.ChurnOnly = true; break; // the generator alone: no service, no comparison (replay, tree shape)
                 case "--list-classes": Console.WriteLine(string.Join("\n", Generator.Classes)); return null;
                 case "-h" or "--help": Console.WriteLine(Usage); return null;
                 default: throw new ArgumentException($"unknown argument {args[i]}");
@@ -118,6 +119,22 @@ public static class Program
         Generator.MakeInitialTree(o.Seed, src, o.InitialFiles);
         var gen = new Generator(o.Seed, src, scratch);
 
+        if (o.ChurnOnly)
+        {
+            var sw = Stopwatch.StartNew();
+            for (var i = 0; i < o.Ops; i++)
+            {
+                var cls = gen.PickClass(o.Only);
+                string line;
+                try { line = gen.Step(cls); }
+                catch (NativeException e) { line = $"{cls} FAILED ({e.Message}); model resynced from disk"; gen.ResyncModel(); }
+                opLog.WriteLine($"#{i:D5} {line}");
+            }
+            if (!o.Keep) { RemoveAll(src); RemoveAll(scratch); RemoveAll(replicas); } // the op log stays
+            Say($"churn only: {o.Ops} ops in {sw.Elapsed.TotalSeconds:F1} s; source has {gen.Model.Count} entries ({gen.Model.Files.Count} files, {gen.Model.Dirs.Count} dirs, {gen.Model.Links.Count} symlinks, {gen.Model.Fifos.Count} fifos); op log {opLogPath}");
+            return 0;
+        }
+
         Sshd sshd = null;
         if (profiles.Any(p => p.Kind != "local"))
         {
@@ -131,7 +148,7 @@ public static class Program
             "local" => $"Register-MirrorTarget -Name {p.Name} -Path \"$env:FUZZ_REPLICAS/local\" -Force -ErrorAction Stop | Out-Null",
             _ => $"Register-MirrorTarget -Name {p.Name} -HostName $env:RTM_SSH_HOST -Port ([int]$env:RTM_SSH_PORT) -User $env:RTM_SSH_USER " +
                  $"-KeyFile $env:RTM_SSH_KEY -KnownHostsFile $env:RTM_SSH_KNOWN_HOSTS -RemotePath \"$env:FUZZ_REPLICAS/{p.Kind}\" " +
-                 $"-Rsync {(p.Kind == "rsync" ? "Always" : "Never")} -Force -ErrorAction Stop | Out-Null",
+                 $"-Rsync {(p.Kind == "rsync" ? "Always" : "Never")} -NoConnect -Force -ErrorAction Stop | Out-Null",
         }));
         setup += $"; Start-MirrorWatch $env:FUZZ_SRC -Target {string.Join(",", profiles.Select(p => p.Name))} -Exclude '*.swp' -InitialSync -Wait -Backend ($env:FUZZ_BACKEND ?? 'Auto')" +
             " | ForEach-Object { '{0:HH:mm:ss.fff} {1} {2} {3} B {4}{5}' -f [datetime]::UtcNow, $_.Target, $_.Action, $_.Bytes, $(if ($_.OldRelativePath) { \"$($_.OldRelativePath) -> \" }), $_.RelativePath }";
@@ -149,7 +166,7 @@ public static class Program
         // Churn. Pauses come from their own generator, so the op sequence of a seed does not depend on them.
         var pauses = new Random(o.Seed * 7919 + 17);
         int killAt = o.Kill ? Math.Max(1, o.Ops / 3) : -1, restartAt = o.Kill ? killAt + Math.Max(1, o.Ops / 10) : -1;
-        int sshdAt = o.RestartSshd ? Math.Max(1, o.Ops / 2) : -1;
+        int sshdAt = o.RestartSshd ? Math.Max(1, o.Ops * 3 / 4) : -1; // after the restarted service has reconnected
         var burst = 0;
         var churn = Stopwatch.StartNew();
         for (var i = 0; i < o.Ops; i++)
@@ -183,6 +200,15 @@ public static class Program
         service.Dispose();
 
         Console.WriteLine();
+        // Everything (all differences, not only the first --max-diffs) also goes to report.txt in the work dir.
+        using var report = new StreamWriter(Path.Combine(work, "report.txt"));
+        foreach (var p in profiles)
+        {
+            report.WriteLine($"== {p.Kind} ({p.Name}): {diffs[p.Kind].Count} difference(s); nanoseconds={p.Nanoseconds} symlink-times={p.SymlinkTimes} symlink-owner={p.SymlinkOwner} dir-times={o.DirTimes}");
+            foreach (var line in diffs[p.Kind]) report.WriteLine(line);
+        }
+        report.WriteLine($"== outside the replica roots: {outsideDiffs.Count} change(s)");
+        foreach (var line in outsideDiffs) report.WriteLine(line);
         var summary = new List<string>();
         foreach (var p in profiles)
         {
@@ -209,6 +235,8 @@ public static class Program
         summary.Add($"outside={(outsideDiffs.Count == 0 ? "ok" : "FAIL")}");
         Console.WriteLine($"  seed {o.Seed}; op log {opLogPath}; service log {serviceLogPath}");
         Console.WriteLine($"  timings: initial {initial.Elapsed.TotalSeconds:F1} s (to visible), churn {churn.Elapsed.TotalSeconds:F1} s, settle {settle.Elapsed.TotalSeconds:F1} s, total {total.Elapsed.TotalSeconds:F1} s");
+        report.WriteLine($"RESULT seed={o.Seed} ops={o.Ops} only={o.Only ?? "all"} {string.Join(" ", summary)}");
+        report.Dispose();
         Console.WriteLine($"RESULT seed={o.Seed} ops={o.Ops} only={o.Only ?? "all"} {string.Join(" ", summary)} settle={settle.Elapsed.TotalSeconds:F1}s => {(allOk ? "PASS" : "FAIL")}");
 
         if (allOk && !o.Keep) RemoveAll(work);

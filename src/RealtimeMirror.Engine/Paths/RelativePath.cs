@@ -11,11 +11,13 @@ namespace RealtimeMirror.Engine.Paths
     /// </summary>
     public static class RelativePath
     {
-        public static string Normalize(string relative)
+        public static string Normalize(string relative) => Normalize(relative, windows: Path.DirectorySeparatorChar == '\\');
+
+        /// <summary>The rules of one platform, so Windows' rules are tested on Linux too.</summary>
+        internal static string Normalize(string relative, bool windows)
         {
             if (string.IsNullOrEmpty(relative)) return "";
-            var s = relative.Replace('\\', '/');
-            if (Path.DirectorySeparatorChar == '/') s = relative; // a backslash is a legal name character on Unix
+            var s = windows ? relative.Replace('\\', '/') : relative; // a backslash is a legal name character on Unix
             var parts = new List<string>();
             foreach (var part in s.Split('/'))
             {
@@ -23,7 +25,7 @@ namespace RealtimeMirror.Engine.Paths
                 if (part == "..") throw new ArgumentException($"Relative path '{relative}' climbs out of its root.");
                 // On Windows "C:x" is relative to another drive's current directory and "f:stream" names an alternate
                 // data stream: either would leave the replica root or hide data in it.
-                if (Path.DirectorySeparatorChar == '\\' && part.IndexOf(':') >= 0)
+                if (windows && part.IndexOf(':') >= 0)
                     throw new ArgumentException($"Relative path '{relative}' holds ':' (a drive or an alternate data stream); refused on Windows.");
                 parts.Add(part);
             }

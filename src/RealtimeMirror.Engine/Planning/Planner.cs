@@ -105,6 +105,7 @@ namespace RealtimeMirror.Engine.Planning
                 int c = Depth(a.Path).CompareTo(Depth(b.Path));
                 return c != 0 ? c : RelativePath.Utf8Order.Compare(a.Path, b.Path);
             });
+            run.PrefetchReplicaListings(list);
             for (int i = 0; i < list.Count; i++)
                 run.Hint(RelativePath.Normalize(list[i].Path), list[i].Subtree);
             run.Finish();
@@ -164,6 +165,38 @@ namespace RealtimeMirror.Engine.Planning
                 foreach (var a in RelativePath.Ancestors(path)) if (_subtreesDone.Contains(a)) return true;
                 if (path.Length > 0 && _subtreesDone.Contains("")) return true;
                 return !subtree && _entriesDone.Contains(path);
+            }
+
+            /// <summary>Entry hints sharing a directory past this count are served by one listing of it, not a stat each.</summary>
+            private const int ListingThreshold = 8;
+
+            /// <summary>
+            /// A burst hints thousands of files in a few directories; over SFTP a stat is a round trip each, a listing
+            /// one per directory. Listings taken here are of the same moment as the stats they replace (this plan).
+            /// </summary>
+            public void PrefetchReplicaListings(List<SyncHint> hints)
+            {
+                var perParent = new Dictionary<string, int>(StringComparer.Ordinal);
+                foreach (var h in hints)
+                {
+                    if (h.Path.Length == 0) continue;
+                    var parent = RelativePath.Parent(RelativePath.Normalize(h.Path)) ?? "";
+                    perParent[parent] = perParent.TryGetValue(parent, out var n) ? n + 1 : 1;
+                }
+                foreach (var kv in perParent)
+                {
+                    if (kv.Value < ListingThreshold) continue;
+                    List<FileMeta> listing;
+                    try { listing = _p._replica.List(kv.Key); }
+                    catch (Exception e) when (!Sync.ReplicaFailure.IsConnectionLost(e)) { continue; } // absent or refused: stat one by one
+                    var seen = new HashSet<string>(StringComparer.Ordinal);
+                    foreach (var m in listing) { _replicaStats[m.RelativePath] = m; seen.Add(m.RelativePath); }
+                    foreach (var h in hints)
+                    {
+                        var path = RelativePath.Normalize(h.Path);
+                        if (path.Length > 0 && (RelativePath.Parent(path) ?? "") == kv.Key && !seen.Contains(path)) _replicaStats[path] = null;
+                    }
+                }
             }
 
             private FileMeta SourceStat(string rel)

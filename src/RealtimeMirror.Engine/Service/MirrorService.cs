@@ -21,6 +21,7 @@ namespace RealtimeMirror.Engine.Service
         private readonly CancellationTokenSource _stop = new CancellationTokenSource();
         private readonly ServiceOptions _options;
         private long _fannedOut;
+        private readonly StatusPublisher _status;
 
         public MirrorService(MirrorWatch watch, IEnumerable<MirrorTarget> targets, ServiceOptions options)
         {
@@ -29,6 +30,8 @@ namespace RealtimeMirror.Engine.Service
             Logging.ServiceLogging.Attach(options); // before the workers start: they log from their own threads
             _workers = targets.Select(t => new TargetWorker(t, options)).ToList();
             _fanOut = new Thread(FanOut) { IsBackground = true, Name = "RealtimeMirror fan-out " + watch.Id };
+            // Status for Get-/Stop-MirrorWatch in other processes.
+            _status = new StatusPublisher(options.StatusDirectory ?? RuntimeDirectory.Resolve(), () => ServiceStatusFile.Capture(_watch, Targets), options.OnStatusError);
         }
 
         public IReadOnlyList<TargetStatus> Targets => _workers.Select(w => w.Status).ToList();
@@ -37,6 +40,7 @@ namespace RealtimeMirror.Engine.Service
         {
             foreach (var w in _workers) w.Start();
             _fanOut.Start();
+            _status.Start();
         }
 
         private void FanOut()
@@ -64,6 +68,7 @@ namespace RealtimeMirror.Engine.Service
             _stop.Cancel();
             foreach (var w in _workers) w.Stop();
             foreach (var w in _workers) w.Join(TimeSpan.FromSeconds(10));
+            _status.Stop();
             _options.Log?.Dispose(); // after the workers: their last results are logged
         }
 

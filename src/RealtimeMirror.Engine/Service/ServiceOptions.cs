@@ -28,5 +28,11 @@ namespace RealtimeMirror.Engine.Service
         /// <summary>Every result, error and verbose line is also written here, on the worker thread; disposed when the
         /// service stops.</summary>
         public IMirrorLog Log { get; set; }
+        /// <summary>Each target compares the whole tree this often, repairing drift made on a replica behind our back; zero disables.</summary>
+        public TimeSpan VerifyInterval { get; set; } = TimeSpan.FromHours(1);
+        /// <summary>Where the status file for other processes goes (null: <see cref="RuntimeDirectory.Resolve"/>).</summary>
+        public string StatusDirectory { get; set; }
+        /// <summary>The status file could not be written; called on the publisher's thread.</summary>
+        public Action<Exception> OnStatusError { get; set; } = _ => { };
     }
 }

@@ -28,6 +28,9 @@ namespace RealtimeMirror.Engine.Service
         public DateTime? LastErrorTime { get; internal set; }
         /// <summary>When the next connection attempt is due while Retrying.</summary>
         public DateTime? NextRetry { get; internal set; }
+        /// <summary>Periodic whole-tree compares (-VerifyInterval) completed, and when the last one finished.</summary>
+        public long VerifyCount { get; internal set; }
+        public DateTime? LastVerify { get; internal set; }
 
         public override string ToString() => $"{Target}: {State}, queue {QueueLength}, lag {Lag.TotalMilliseconds:0} ms";
     }

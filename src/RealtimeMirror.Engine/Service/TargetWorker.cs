@@ -31,6 +31,8 @@ namespace RealtimeMirror.Engine.Service
         private readonly IReadOnlyDictionary<string, string> _subdirectories;
         // One session per root: with several roots each mirrors into its own replica subdirectory.
         private readonly Dictionary<string, TargetSession> _sessions = new Dictionary<string, TargetSession>(StringComparer.Ordinal);
+        private readonly VerifySchedule _verify;
+        private bool _verifyQueued;
 
         public TargetWorker(MirrorTarget target, ServiceOptions options)
         {
@@ -42,6 +44,7 @@ namespace RealtimeMirror.Engine.Service
             foreach (var root in options.Roots) _sources[root] = new SourceRoot(root);
             _subdirectories = MirrorTarget.SubdirectoriesFor(options.Roots);
             Status = new TargetStatus { Target = target.Name, State = TargetState.Connecting };
+            _verify = new VerifySchedule(options.VerifyInterval, DateTime.UtcNow);
             _thread = new Thread(Run) { IsBackground = true, Name = "RealtimeMirror target " + target.Name };
         }
 
@@ -79,6 +82,8 @@ namespace RealtimeMirror.Engine.Service
                 {
                     if (cancel.IsCancellationRequested) { batch = null; return false; }
                     var wait = QueueRetriesDue();
+                    var verifyWait = QueueVerifyDue();
+                    if (wait == Timeout.InfiniteTimeSpan || (verifyWait != Timeout.InfiniteTimeSpan && verifyWait < wait)) wait = verifyWait;
                     if (_queue.Count > 0) break;
                     UpdateQueueStatus();
                     if (Status.State == TargetState.Syncing) Status.State = TargetState.Idle;
@@ -102,6 +107,18 @@ namespace RealtimeMirror.Engine.Service
                 else if (r.Value < next) next = r.Value;
             }
             return next == DateTime.MaxValue ? Timeout.InfiniteTimeSpan : next - now;
+        }
+
+        /// <summary>Queues the periodic whole-tree compare when due; returns how long until the next one.</summary>
+        private TimeSpan QueueVerifyDue()
+        {
+            var now = DateTime.UtcNow;
+            if (_verify.TakeDue(now))
+            {
+                foreach (var root in _options.Roots) _queue.Add(root, SyncHint.WholeTree(), now);
+                _verifyQueued = true;
+            }
+            return _verify.WaitFor(now);
         }
 
         private void Run()
@@ -178,6 +195,12 @@ namespace RealtimeMirror.Engine.Service
                     Status.Applied += batch.Sum(b => b.Hints.Count);
                     Status.LastSync = DateTime.UtcNow;
                     TraceBatch(batch, failed.Count, started);
+                    if (_verifyQueued && batch.Any(b => b.Hints.Any(h => h.Path.Length == 0 && h.Subtree)))
+                    {
+                        _verifyQueued = false;
+                        Status.VerifyCount++;
+                        Status.LastVerify = Status.LastSync;
+                    }
                     return;
                 }
                 catch (OperationCanceledException) when (cancel.IsCancellationRequested)

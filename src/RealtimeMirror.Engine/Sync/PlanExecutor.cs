@@ -61,6 +61,7 @@ namespace RealtimeMirror.Engine.Sync
             bool pushing = viaRsync || (_delta != null && actions.Any(NeedsRsync));
             var toPush = new List<PlannedAction>();
             var afterPush = new List<PlannedAction>();
+            var uploads = new List<PlannedAction>();
             int done = 0;
             foreach (var a in actions)
             {
@@ -70,10 +71,13 @@ namespace RealtimeMirror.Engine.Sync
                 if (!a.Quiet && !o.ShouldProcess(a)) { declined.Add(a.RelativePath); continue; }
                 if (viaRsync && (a.Kind == ActionKind.SendFile || a.Kind == ActionKind.CheckContent)) { toPush.Add(a); continue; }
                 if (_delta != null && NeedsRsync(a)) { toPush.Add(a); continue; }
-                // What the push adds to a directory changes its time: set directory metadata after it.
-                if (pushing && a.Kind == ActionKind.SetMetadata && a.IsDirectory) { afterPush.Add(a); continue; }
+                // File contents go last, several at a time (their directories exist by then, as for a push).
+                if (a.Kind == ActionKind.SendFile || a.Kind == ActionKind.CheckContent) { uploads.Add(a); continue; }
+                // What the push or the uploads add to a directory changes its time: set directory metadata after them.
+                if (a.Kind == ActionKind.SetMetadata && a.IsDirectory) { afterPush.Add(a); continue; }
                 Run(a, o, outcome);
             }
+            RunConcurrently(uploads, o, outcome);
             if (toPush.Count > 0) Push(toPush, plan.SourceListingFailed, o, outcome);
             foreach (var a in afterPush) Run(a, o, outcome);
             o.OnProgress(actions.Count, actions.Count, null);
@@ -135,24 +139,112 @@ namespace RealtimeMirror.Engine.Sync
         }
 
         /// <summary>Runs one action through the replica. Per-entry failures are reported; a lost connection is thrown.</summary>
-        private void Run(PlannedAction a, SyncOptions o, ExecutionOutcome outcome)
+        private void Run(PlannedAction a, SyncOptions o, ExecutionOutcome outcome) => Attempt(a, o)(o, outcome);
+
+        /// <summary>Uploads at once: over SFTP each file costs several round trips, so a few in flight hide the latency.</summary>
+        private const int ConcurrentUploads = 4;
+
+        /// <summary>
+        /// Runs file transfers a few at a time. The callbacks (WriteObject in a cmdlet) still run on this thread: the
+        /// workers only do the I/O and hand back what to report.
+        /// </summary>
+        private void RunConcurrently(List<PlannedAction> files, SyncOptions o, ExecutionOutcome outcome)
+        {
+            var followers = _replica.CanHardLink ? SplitHardLinks(files) : new List<(PlannedAction, PlannedAction)>();
+            RunConcurrentlyCore(files, o, outcome);
+            foreach (var (leader, follower) in followers) LinkOrSend(leader, follower, o, outcome);
+        }
+
+        /// <summary>
+        /// Names of one multiply-linked source file sent in the same plan: the first is sent, the others become hard
+        /// links to it on the replica (rsync -H semantics). Removes the followers from <paramref name="files"/>.
+        /// </summary>
+        private static List<(PlannedAction Leader, PlannedAction Follower)> SplitHardLinks(List<PlannedAction> files)
+        {
+            var pairs = new List<(PlannedAction, PlannedAction)>();
+            var leaders = new Dictionary<(long, long), PlannedAction>();
+            foreach (var a in files)
+            {
+                var s = a.Source;
+                if (s.LinkCount < 2 || s.Inode == 0) continue;
+                if (leaders.TryGetValue((s.Device, s.Inode), out var leader)) pairs.Add((leader, a));
+                else leaders[(s.Device, s.Inode)] = a;
+            }
+            foreach (var (_, f) in pairs) files.Remove(f);
+            return pairs;
+        }
+
+        private void LinkOrSend(PlannedAction leader, PlannedAction follower, SyncOptions o, ExecutionOutcome outcome)
+        {
+            // Only a name that just landed is known to hold the source's content; otherwise send this name itself.
+            if (outcome.Failed.Contains(leader.RelativePath) || outcome.Replan.Contains(leader.RelativePath))
+            {
+                Run(follower, o, outcome);
+                return;
+            }
+            var clock = Stopwatch.StartNew();
+            try
+            {
+                _replica.CreateHardLink(leader.RelativePath, follower.RelativePath);
+                o.OnResult(new SyncResult(_replica.TargetName, follower.RelativePath, follower.Replica != null ? SyncAction.Updated : SyncAction.Copied,
+                    false, 0, 0, 0, _replica.TransportName, null, RelativePath.ToFull(_source.Path, follower.RelativePath), clock.Elapsed));
+            }
+            catch (Exception e) when (!ReplicaFailure.IsConnectionLost(e))
+            {
+                Run(follower, o, outcome); // the leader did not land (or linking failed): send this name on its own
+            }
+        }
+
+        private void RunConcurrentlyCore(List<PlannedAction> files, SyncOptions o, ExecutionOutcome outcome)
+        {
+            if (files.Count < 2)
+            {
+                foreach (var a in files) Run(a, o, outcome);
+                return;
+            }
+            var reports = new System.Collections.Concurrent.BlockingCollection<Action<SyncOptions, ExecutionOutcome>>();
+            var parallel = new System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = ConcurrentUploads, CancellationToken = o.Cancel };
+            var work = System.Threading.Tasks.Task.Run(() =>
+            {
+                try { System.Threading.Tasks.Parallel.ForEach(files, parallel, a => reports.Add(Attempt(a, o))); }
+                finally { reports.CompleteAdding(); }
+            });
+            foreach (var report in reports.GetConsumingEnumerable()) report(o, outcome);
+            try { work.Wait(); }
+            catch (AggregateException e) when (e.InnerException != null)
+            {
+                // A lost connection (or Ctrl+C) ends the batch as it would one transfer at a time.
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerException).Throw();
+            }
+        }
+
+        /// <summary>Does one action's I/O and returns how to report it, so the report can run on the caller's thread.
+        /// Per-entry failures become reports; a lost connection is thrown.</summary>
+        private Action<SyncOptions, ExecutionOutcome> Attempt(PlannedAction a, SyncOptions o)
         {
             var clock = Stopwatch.StartNew();
             try
             {
                 var result = RunOne(a, o, clock);
-                if (result != null) o.OnResult(result);
+                return (opt, _) => { if (result != null) opt.OnResult(result); };
             }
-            catch (Exception e) when (e is FileNotFoundException || e is NotRegularFileException || e is SourceChangedException)
+            catch (Exception e) when (e is FileNotFoundException || e is DirectoryNotFoundException || e is NotRegularFileException ||
+                                      e is SourceChangedException || IsPathRace(e))
             {
-                outcome.Replan.Add(a.RelativePath); // the source moved on meanwhile: compare that path again
+                return (_, outcome) => outcome.Replan.Add(a.RelativePath); // the source moved on meanwhile: compare that path again
             }
             catch (Exception e) when (!ReplicaFailure.IsConnectionLost(e))
             {
-                o.OnError(a.RelativePath, e);
-                outcome.Failed.Add(a.RelativePath);
+                return (opt, outcome) => { opt.OnError(a.RelativePath, e); outcome.Failed.Add(a.RelativePath); };
             }
         }
+
+        /// <summary>
+        /// A component of the path stopped being a directory (ENOTDIR) or became a symlink (ELOOP) between planning
+        /// and doing, on either side: not a failure of this entry, just a moved world. The next plan sees it as it is.
+        /// </summary>
+        private static bool IsPathRace(Exception e) =>
+            e is PosixException p && (p.Errno == 20 /* ENOTDIR */ || p.Errno == 40 /* ELOOP */ || p.Errno == 2 /* ENOENT */);
 
         private SyncResult RunOne(PlannedAction a, SyncOptions o, Stopwatch clock)
         {

@@ -59,6 +59,13 @@ namespace RealtimeMirror.Engine.Transport
         /// <summary>Creates a fifo or device node; NotSupportedException where the transport cannot (see CanCreateSpecial).</summary>
         void CreateSpecial(FileMeta meta);
 
+        /// <summary>Whether hard links can be made here (locally; SFTP v3 cannot).</summary>
+        bool CanHardLink { get; }
+
+        /// <summary>Makes <paramref name="newRelativePath"/> another name of the replica's <paramref name="existingRelativePath"/>
+        /// (through a temp name and a rename, replacing what was there). NotSupportedException where CanHardLink is false.</summary>
+        void CreateHardLink(string existingRelativePath, string newRelativePath);
+
         /// <summary>Removes a file, link, special or (recursively, never through a link) a directory; absent is not an error.</summary>
         void Delete(string relativePath);
 

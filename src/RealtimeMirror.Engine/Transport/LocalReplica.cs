@@ -102,6 +102,20 @@ namespace RealtimeMirror.Engine.Transport
             CreateBesideAndRename(meta, temp => Root.CreateSpecial(temp, meta));
         }
 
+        public bool CanHardLink => true;
+
+        public void CreateHardLink(string existingRelativePath, string newRelativePath)
+        {
+            var temp = RelativePath.Combine(RelativePath.Parent(newRelativePath) ?? "", DirectoryHandle.TempName(RelativePath.Name(newRelativePath)));
+            Root.CreateHardLink(existingRelativePath, temp);
+            try { Root.Rename(temp, newRelativePath); }
+            catch
+            {
+                try { Root.Delete(temp); } catch (Exception) { /* the rename's error is the one to report */ }
+                throw;
+            }
+        }
+
         /// <summary>Makes the entry under a temp name, gives it its metadata, then renames it over: never a half-made entry under the real name.</summary>
         private void CreateBesideAndRename(FileMeta meta, Action<string> create)
         {

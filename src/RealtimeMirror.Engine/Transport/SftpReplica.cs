@@ -207,6 +207,12 @@ namespace RealtimeMirror.Engine.Transport
             catch { TryRemoveTemp(temp); throw; }
         }
 
+        /// <summary>SFTP v3 has no link request (hardlink@openssh.com is not reachable through SSH.NET): each name is sent.</summary>
+        public bool CanHardLink => false;
+
+        public void CreateHardLink(string existingRelativePath, string newRelativePath) =>
+            throw new NotSupportedException("SFTP cannot make hard links; each name is sent on its own.");
+
         public void CreateSpecial(FileMeta meta) =>
             throw new NotSupportedException($"SFTP cannot create a {meta.Kind} ('{meta.RelativePath}') on target '{_target.Name}'.");
 

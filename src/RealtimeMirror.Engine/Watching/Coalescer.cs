@@ -28,6 +28,8 @@ namespace RealtimeMirror.Engine.Watching
             public bool IsDirectory;
             public DateTime FirstTouched;
             public DateTime LastTouched;
+            /// <summary>Emit at the next take: the writer closed the file. Such entries sit at the head of the last-touched order.</summary>
+            public bool DueNow;
             public LinkedListNode<Pending> ByLast;
             public LinkedListNode<Pending> ByFirst;
         }
@@ -55,6 +57,10 @@ namespace RealtimeMirror.Engine.Watching
                 case ChangeType.Renamed when c.OldRelativePath != null: AddRename(c); break;
                 case ChangeType.Deleted: Upsert(c.RelativePath, ChangeType.Deleted, c.IsDirectory, c.Time); break;
                 case ChangeType.Created: Upsert(c.RelativePath, ChangeType.Created, c.IsDirectory, c.Time); break;
+                case ChangeType.Changed when c.Complete && c.IsDirectory != true:
+                    Upsert(c.RelativePath, ChangeType.Changed, c.IsDirectory, c.Time);
+                    MarkDue(_byPath[c.RelativePath]);
+                    break;
                 default:
                     // The OS's "changed" on a directory is its attributes; a replaced directory shows as Deleted+Created.
                     bool attr = c.Kind == ChangeType.AttributeChanged || c.IsDirectory == true;
@@ -151,7 +157,7 @@ namespace RealtimeMirror.Engine.Watching
         public List<(string Path, string OldPath, ChangeType Kind, bool IsDirectory, DateTime Time)> TakeSettled(DateTime now)
         {
             var ready = new List<(string, string, ChangeType, bool, DateTime)>();
-            while (_byLast.First != null && now - _byLast.First.Value.LastTouched >= _settle) Emit(_byLast.First.Value, ready);
+            while (_byLast.First != null && (_byLast.First.Value.DueNow || now - _byLast.First.Value.LastTouched >= _settle)) Emit(_byLast.First.Value, ready);
             while (_byFirst.First != null && now - _byFirst.First.Value.FirstTouched >= _maxDelay) Emit(_byFirst.First.Value, ready);
             return ready;
         }
@@ -171,6 +177,7 @@ namespace RealtimeMirror.Engine.Watching
         public DateTime? NextDue()
         {
             if (_byLast.First == null) return null;
+            if (_byLast.First.Value.DueNow) return DateTime.MinValue;
             var settle = _byLast.First.Value.LastTouched + _settle;
             var overdue = _byFirst.First.Value.FirstTouched + _maxDelay;
             return settle < overdue ? settle : overdue;
@@ -190,8 +197,17 @@ namespace RealtimeMirror.Engine.Watching
             _byPath[path] = p;
         }
 
+        /// <summary>Due now: moved to the head of the last-touched order, so the head stays the part that is due.</summary>
+        private void MarkDue(Pending p)
+        {
+            p.DueNow = true;
+            _byLast.Remove(p.ByLast);
+            _byLast.AddFirst(p.ByLast);
+        }
+
         private void Touch(Pending p, DateTime time)
         {
+            p.DueNow = false;
             p.LastTouched = time;
             _byLast.Remove(p.ByLast);
             _byLast.AddLast(p.ByLast);

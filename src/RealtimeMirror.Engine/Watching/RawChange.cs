@@ -6,8 +6,9 @@ namespace RealtimeMirror.Engine.Watching
     /// <summary>What the OS reported, before coalescing. Kind uses ChangeType (Rescan = events were lost).</summary>
     public readonly struct RawChange
     {
-        public RawChange(ChangeType kind, string relativePath, bool? isDirectory, DateTime time, string oldRelativePath = null)
+        public RawChange(ChangeType kind, string relativePath, bool? isDirectory, DateTime time, string oldRelativePath = null, bool complete = false)
         {
+            Complete = complete;
             Kind = kind;
             RelativePath = relativePath;
             IsDirectory = isDirectory;
@@ -21,6 +22,8 @@ namespace RealtimeMirror.Engine.Watching
         /// <summary>Null when the OS did not say and the entry is gone (deletes).</summary>
         public bool? IsDirectory { get; }
         public DateTime Time { get; }
+        /// <summary>The writer closed the file (IN_CLOSE_WRITE): no need to wait for the settle window.</summary>
+        public bool Complete { get; }
 
         public override string ToString() => OldRelativePath == null ? $"{Kind} {RelativePath}" : $"{Kind} {OldRelativePath} -> {RelativePath}";
     }

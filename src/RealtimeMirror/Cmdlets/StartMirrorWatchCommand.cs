@@ -75,6 +75,10 @@ namespace RealtimeMirror.Cmdlets
         [ValidateRange(0, 86400)]
         public int DrainTimeoutSeconds { get; set; } = 30;
 
+        /// <summary>Service mode: each target compares the whole tree this often, repairing changes made on a replica behind the service's back. 0 disables.</summary>
+        [Parameter]
+        public TimeSpan VerifyInterval { get; set; } = TimeSpan.FromHours(1);
+
         private readonly List<string> _roots = new List<string>();
 
         /// <summary>
@@ -109,6 +113,9 @@ namespace RealtimeMirror.Cmdlets
         protected override void EndProcessing()
         {
             if (_roots.Count == 0) return;
+            if (VerifyInterval < TimeSpan.Zero)
+                ThrowTerminatingError(new ErrorRecord(new ArgumentOutOfRangeException(nameof(VerifyInterval), "-VerifyInterval cannot be negative (0 disables the periodic verify)."),
+                    "VerifyIntervalNegative", ErrorCategory.InvalidArgument, VerifyInterval));
             if (Backend == WatchBackend.Inotify && !OperatingSystem.IsLinux())
                 ThrowTerminatingError(new ErrorRecord(new PlatformNotSupportedException("-Backend Inotify exists only on Linux; use Auto or Portable."),
                     "InotifyNotSupported", ErrorCategory.InvalidArgument, Backend));
@@ -159,6 +166,8 @@ namespace RealtimeMirror.Cmdlets
                 // Null unless -Verbose: then the engine builds no trace lines at all.
                 OnVerbose = verbose ? (target, line) => { if (Wait) Hand(output, new VerboseLine($"{target}: {line}")); } : null,
                 Log = log,
+                VerifyInterval = VerifyInterval,
+                OnStatusError = e => { if (Wait) Hand(output, new ErrorRecord(e, "MirrorStatusNotPublished", ErrorCategory.WriteError, null)); },
             });
             log?.Write(new Engine.Service.Logging.LogRecord(Engine.Service.Logging.MirrorLogLevel.Info, null, null, "Started",
                 $"Mirroring {string.Join(", ", _roots)} to {string.Join(", ", targets.Select(t => t.Name))}{(InitialSync ? " after an initial sync" : "")}."));

@@ -150,6 +150,18 @@ namespace RealtimeMirror.Engine.Tests.Sync
         }
 
         [Fact] // 11
+        public void Hard_links_land_as_hard_links_on_a_local_replica()
+        {
+            _m.Sh("echo one > $S/a; ln $S/a $S/b; mkdir $S/d; ln $S/a $S/d/c");
+            _m.SyncAll();
+            _m.Sh("test $(stat -c %h $R/a) = 3; test $(stat -c %i $R/a) = $(stat -c %i $R/d/c)");
+            _m.Sh("echo two >> $S/b");
+            _m.Apply((ChangeType.Changed, "b", null, false));
+            _m.Sh("test \"$(cat $R/a)\" = \"$(printf 'one\ntwo')\"; test $(stat -c %i $R/a) = $(stat -c %i $R/b)");
+            _m.AssertEqual();
+        }
+
+        [Fact] // 11
         public void A_file_replaced_by_a_fifo_after_planning_does_not_hang()
         {
             _m.Sh("echo x > $S/f");

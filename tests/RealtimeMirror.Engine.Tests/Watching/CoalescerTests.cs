@@ -41,6 +41,18 @@ namespace RealtimeMirror.Engine.Tests.Watching
         }
 
         [Fact]
+        public void A_closed_write_is_emitted_at_once_and_a_later_write_waits_again()
+        {
+            _c.Add(new RawChange(ChangeType.Created, "f", false, T0));
+            _c.Add(new RawChange(ChangeType.Changed, "f", false, T0.AddMilliseconds(1), complete: true));
+            Assert.Equal(new[] { "Created f" }, Settle(2));
+            _c.Add(new RawChange(ChangeType.Changed, "g", false, T0.AddMilliseconds(3), complete: true));
+            Add(ChangeType.Changed, "g", 4); // written again: the settle window applies again
+            Assert.Empty(Settle(10));
+            Assert.Equal(new[] { "Changed g" }, Settle(60));
+        }
+
+        [Fact]
         public void A_path_written_more_often_than_the_settle_window_is_emitted_by_the_maximum_delay()
         {
             int t = 0;

@@ -17,8 +17,10 @@ namespace RealtimeMirror.Engine.Service.Logging
             var onResult = o.OnResult;
             var onError = o.OnError;
             var onVerbose = o.OnVerbose;
+            var onStatusError = o.OnStatusError;
             o.OnResult = r => { log.Write(ForResult(r)); onResult(r); };
             o.OnError = (target, path, e) => { log.Write(ForError(target, path, e)); onError(target, path, e); };
+            o.OnStatusError = e => { log.Write(new LogRecord(MirrorLogLevel.Warning, null, null, "StatusFile", e.Message)); onStatusError(e); };
             if (onVerbose != null)
                 o.OnVerbose = (target, line) => { log.Write(new LogRecord(MirrorLogLevel.Debug, target, null, "Verbose", line)); onVerbose(target, line); };
         }

@@ -99,7 +99,9 @@ namespace RealtimeMirror.Engine.Watching.Inotify
                 Report(ChangeType.Deleted, rel, isDir, now);
                 return;
             }
-            if ((m & (IN_CLOSE_WRITE | IN_MODIFY)) != 0) Report(ChangeType.Changed, rel, isDir, now);
+            // A close after writing means the writer is done: emit at once instead of waiting out the settle window.
+            if ((m & IN_CLOSE_WRITE) != 0) Report(ChangeType.Changed, rel, isDir, now, complete: true);
+            else if ((m & IN_MODIFY) != 0) Report(ChangeType.Changed, rel, isDir, now);
             if ((m & IN_ATTRIB) != 0) Report(ChangeType.AttributeChanged, rel, isDir, now);
         }
 
@@ -153,15 +155,15 @@ namespace RealtimeMirror.Engine.Watching.Inotify
             else _watches.EnsureWatchedAfterRename(from, to);
         }
 
-        private void Report(ChangeType kind, string rel, bool isDir, DateTime now)
+        private void Report(ChangeType kind, string rel, bool isDir, DateTime now, bool complete = false)
         {
             if (_exclude.IsExcluded(rel)) return;
-            Emit(kind, rel, isDir, now);
+            Emit(kind, rel, isDir, now, complete: complete);
         }
 
-        private void Emit(ChangeType kind, string rel, bool isDir, DateTime now, string oldRel = null)
+        private void Emit(ChangeType kind, string rel, bool isDir, DateTime now, string oldRel = null, bool complete = false)
         {
-            _sink.Enqueue(new RawChange(kind, rel, isDir, now, oldRel));
+            _sink.Enqueue(new RawChange(kind, rel, isDir, now, oldRel, complete));
             Enqueued = true;
         }
     }
