@@ -14,8 +14,9 @@ using Renci.SshNet;
 namespace RealtimeMirror.Engine.Transport
 {
     /// <summary>
-    /// Pushes lists of entries with the replica host's own `rsync --server` (protocol 27, our sender), so only
-    /// the changed parts of files cross the wire. One SSH connection, one exec channel per push. Our planner decides
+    /// Pushes lists of entries with the replica host's own `rsync --server` (our sender, protocol 31 with rsync 3.2 and
+    /// later: xxhash checksums, 64-bit times with nanoseconds; down to protocol 27 with older hosts), so only the
+    /// changed parts of files cross the wire. One SSH connection, one exec channel per push. Our planner decides
     /// what to create and update (and deletes by itself); rsync only carries the entries it lists.
     /// </summary>
     public sealed class DeltaPusher : IDisposable
@@ -49,7 +50,7 @@ namespace RealtimeMirror.Engine.Transport
                 var probe = ssh.RunCommand("rsync --version");
                 var firstLine = (probe.Result ?? "").Split('\n')[0];
                 int protocol = ParseProtocol(firstLine);
-                if (probe.ExitStatus == 0 && protocol >= RsyncSender.ProtocolVersion) return new DeltaPusher(target, ssh, canSetOwner);
+                if (probe.ExitStatus == 0 && protocol >= RsyncSender.MinProtocol) return new DeltaPusher(target, ssh, canSetOwner);
                 if (target.Rsync == RsyncMode.Always)
                     throw new TargetUnavailableException($"Target '{target.Name}': -Rsync Always, but {target.HostName} has no usable rsync ({(firstLine.Length > 0 ? firstLine : probe.Error?.Trim())}).") { IsPermanent = true };
                 ssh.Dispose();

@@ -190,6 +190,23 @@ namespace RealtimeMirror.Engine.Tests.Rsync
         }
 
         [Fact]
+        public void Over_ssh_a_current_rsync_speaks_31_and_times_keep_their_nanoseconds_and_range()
+        {
+            File.WriteAllText(Path.Combine(_src, "old"), "1965");
+            PosixTestFs.SetMTime(Path.Combine(_src, "old"), -157_766_400, 123_456_789);
+            File.WriteAllText(Path.Combine(_src, "future"), "2107");
+            PosixTestFs.SetMTime(Path.Combine(_src, "future"), 4_354_819_200, 987_654_321);
+            var (outcome, results, errors) = Push(new[] { Meta("old"), Meta("future") });
+            Assert.Empty(errors);
+            Assert.Equal(2, results.Count);
+            Assert.Equal((31, "xxh128"), (outcome.Protocol, outcome.Checksum));
+            var old = PosixTestFs.LStat(Path.Combine(_dst, "old"), "old");
+            var future = PosixTestFs.LStat(Path.Combine(_dst, "future"), "future");
+            Assert.Equal((-157_766_400L, 123_456_789), (old.MTime, old.MTimeNanos));
+            Assert.Equal((4_354_819_200L, 987_654_321), (future.MTime, future.MTimeNanos));
+        }
+
+        [Fact]
         public void Listed_hard_links_land_as_one_inode()
         {
             File.WriteAllText(Path.Combine(_src, "one"), "linked");

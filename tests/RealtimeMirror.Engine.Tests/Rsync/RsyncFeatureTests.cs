@@ -197,11 +197,11 @@ namespace RealtimeMirror.Engine.Tests.Rsync
             server.Kill();
         }
 
-        /// <summary>A scripted server: raw version and seed, then multiplexed data frames.</summary>
+        /// <summary>A scripted protocol-27 server: raw version and seed, then multiplexed data frames.</summary>
         private static Stream FakeServer(params int[] data)
         {
             var ms = new MemoryStream();
-            ms.Write(BitConverter.GetBytes(32));
+            ms.Write(BitConverter.GetBytes(27));
             ms.Write(BitConverter.GetBytes(12345));
             ms.Write(BitConverter.GetBytes((7 << 24) | data.Length * 4));
             foreach (var d in data) ms.Write(BitConverter.GetBytes(d));
@@ -224,6 +224,55 @@ namespace RealtimeMirror.Engine.Tests.Rsync
             var entries = PosixTestFs.Walk(_src);
             var sender = new RsyncSender(FakeServer(script), new MemoryStream(), new RsyncPushOptions());
             var e = Assert.Throws<InvalidDataException>(() => sender.Push(new TestSource(_src), entries, false, 0, null, default));
+            Assert.Contains(expected, e.Message);
+        }
+
+        /// <summary>A scripted protocol-31 server: version, compat flags, (with varint flags) its checksum list, seed, then one data frame.</summary>
+        private static Stream FakeServer31(byte[] compat, string checksums, byte[] data)
+        {
+            var ms = new MemoryStream();
+            ms.Write(BitConverter.GetBytes(31));
+            ms.Write(compat);
+            if (checksums != null)
+            {
+                var b = Encoding.ASCII.GetBytes(checksums);
+                if (b.Length > 0x7F) ms.WriteByte((byte)(b.Length / 0x100 + 0x80));
+                ms.WriteByte((byte)b.Length);
+                ms.Write(b);
+            }
+            ms.Write(BitConverter.GetBytes(12345));
+            ms.Write(BitConverter.GetBytes((7 << 24) | data.Length));
+            ms.Write(data);
+            ms.Position = 0;
+            return ms;
+        }
+
+        private static byte[] Ints(params int[] v) => v.SelectMany(BitConverter.GetBytes).ToArray();
+
+        public static IEnumerable<object[]> Hostile31 => new[]
+        {
+            new object[] { new byte[] { 0x80, 0x81 }, "xxh128", new byte[0], "incremental recursion" },                    // inc-recurse not offered
+            new object[] { new byte[] { 0xFF, 0, 0, 0, 0, 0, 0 }, null, new byte[0], "Overlong number" },                  // compat flags varint too wide
+            new object[] { new byte[] { 0x80, 0x80 }, "sha1 none", new byte[0], "offers no checksum" },                    // nothing in common
+            new object[] { new byte[] { 0x80, 0x80 }, new string('x', 1025), new byte[0], "checksum list of 1025 bytes" },  // list past any real one
+            new object[] { new byte[] { 0x80, 0x80 }, "xxh3", new byte[] { 1, 0, 0x80 }.Concat(Ints(1, 700, 9, 0)).ToArray(), "checksum header" },        // strong sum longer than xxh3's 8
+            new object[] { new byte[] { 0x80, 0x80 }, "xxh128", new byte[] { 1, 0, 0x80 }.Concat(Ints(3, 256 * 1024, 16, 0)).ToArray(), "checksum header" }, // block over 128 KiB
+            new object[] { new byte[] { 0x80, 0x80 }, "xxh128", new byte[] { 8, 0, 0x80 }, "asked for entry #7" },          // index past the list
+            new object[] { new byte[] { 0x80, 0x80 }, "xxh128", new byte[] { 2, 0, 0x80 }, "asked for entry #1" },          // index of a directory
+            new object[] { new byte[] { 0x80, 0x80 }, "xxh128", new byte[] { 0xFE, 0xFF, 0xFF, 0xFF, 0xFF }, "asked for entry #2147483647" }, // the largest index the encoding holds
+            new object[] { new byte[] { 0x80, 0x80 }, "xxh128", new byte[] { 0xFF, 0x03 }, "asked for entry #-4" },         // unknown negative index
+        };
+
+        [Theory]
+        [MemberData(nameof(Hostile31))]
+        public void Hostile_protocol_31_server_input_is_refused(byte[] compat, string checksums, byte[] data, string expected)
+        {
+            Directory.CreateDirectory(Path.Combine(_src, "dir"));
+            File.WriteAllText(Path.Combine(_src, "a"), "a");
+            var entries = PosixTestFs.Walk(_src);
+            var sender = new RsyncSender(FakeServer31(compat, checksums, data), new MemoryStream(), new RsyncPushOptions());
+            var e = Assert.ThrowsAny<Exception>(() => sender.Push(new TestSource(_src), entries, false, 0, null, default));
+            Assert.True(e is InvalidDataException || e is NotSupportedException, e.ToString());
             Assert.Contains(expected, e.Message);
         }
     }

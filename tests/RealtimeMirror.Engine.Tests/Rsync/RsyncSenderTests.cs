@@ -58,6 +58,61 @@ namespace RealtimeMirror.Engine.Tests.Rsync
         }
 
         [Fact]
+        public void Varints_varlongs_and_indexes_encode_as_rsync_does_and_read_back()
+        {
+            byte[] Bytes(Action<ServerOutput> write)
+            {
+                var ms = new MemoryStream();
+                var o = new ServerOutput(ms);
+                write(o);
+                o.Flush();
+                return ms.ToArray();
+            }
+            // Known encodings (rsync's write_varint / write_varlong).
+            Assert.Equal(new byte[] { 0x7F }, Bytes(o => o.WriteVarint(0x7F)));
+            Assert.Equal(new byte[] { 0x80, 0x80 }, Bytes(o => o.WriteVarint(0x80)));
+            Assert.Equal(new byte[] { 0xBF, 0xFF }, Bytes(o => o.WriteVarint(0x3FFF)));
+            Assert.Equal(new byte[] { 0xC0, 0x00, 0x40 }, Bytes(o => o.WriteVarint(0x4000)));
+            Assert.Equal(new byte[] { 0xF0, 0xFF, 0xFF, 0xFF, 0xFF }, Bytes(o => o.WriteVarint(-1)));
+            Assert.Equal(new byte[] { 0x65, 0x00, 0xF1, 0x53 }, Bytes(o => o.WriteVarlong(1_700_000_000, 4)));
+            Assert.Equal(new byte[] { 0x00, 0x00, 0x00 }, Bytes(o => o.WriteVarlong(0, 3)));
+            // NDX_DONE is one 0; the first index 0 is the difference 1 from -1.
+            Assert.Equal(new byte[] { 0x00, 0x01, 0x01, 0xFE, 0x01, 0x00, 0xFE, 0x80, 0x00, 0x00, 0x00 },
+                Bytes(o => { o.WriteNdx(-1, 30); o.WriteNdx(0, 30); o.WriteNdx(1, 30); o.WriteNdx(257, 30); o.WriteNdx(0, 30); }));
+
+            var ints = new[] { 0, 1, 0x7F, 0x80, 0x3FFF, 0x4000, 0x1FFFFF, 0x200000, int.MaxValue, -1, int.MinValue, -157_766_400 };
+            var longs = new[] { 0L, 1L, 0xFFFFFFL, 0x1000000L, 4_354_819_200L, -157_766_400L, 5L << 30, long.MaxValue, long.MinValue, -1L };
+            var ndxs = new[] { 0, 1, 2, 300, 299, 40_000, 5, -3, -1, 7, -101, -102, -3, 1_000_000, int.MaxValue, 0 };
+            var data = Bytes(o =>
+            {
+                foreach (var v in ints) o.WriteVarint(v);
+                foreach (var v in longs) { o.WriteVarlong(v, 3); o.WriteVarlong(v, 4); }
+                foreach (var v in ndxs) o.WriteNdx(v, 30);
+            });
+            var frame = new MemoryStream();
+            frame.Write(BitConverter.GetBytes((7 << 24) | data.Length));
+            frame.Write(data);
+            frame.Position = 0;
+            using var input = new ServerInput(frame, default);
+            input.StartDemultiplexing();
+            foreach (var v in ints) Assert.Equal(v, input.ReadVarint("test"));
+            foreach (var v in longs) { Assert.Equal(v, input.ReadVarlong(3, "test")); Assert.Equal(v, input.ReadVarlong(4, "test")); }
+            foreach (var v in ndxs) Assert.Equal(v, input.ReadNdx(30));
+        }
+
+        [Fact]
+        public void File_list_order_from_protocol_29_puts_files_before_directories_and_ancestors_first()
+        {
+            FileMeta M(string p, bool dir) => new FileMeta(p, dir ? EntryKind.Directory : EntryKind.File, 0, 0, 0x1A4, 0, 0, null);
+            var entries = new[] { M("a", true), M("a.b", false), M("a-b", false), M("a/b", false), M("a/c", true), M("a/c/d", false), M("a/z", false),
+                M("b", false), M(".", true), M("a.d", true), M("a.d/x", false) };
+            Assert.Equal(new[] { ".", "a-b", "a.b", "b", "a.d", "a.d/x", "a", "a/b", "a/z", "a/c", "a/c/d" },
+                FileListWriter.Sort(entries, 31).Select(m => m.RelativePath));
+            Assert.Equal(new[] { ".", "a", "a-b", "a.b", "a.d", "a.d/x", "a/b", "a/c", "a/c/d", "a/z", "b" },
+                FileListWriter.Sort(entries, 27).Select(m => m.RelativePath));
+        }
+
+        [Fact]
         public void Rolling_checksum_equals_a_fresh_computation_at_every_offset()
         {
             var data = new byte[5000];

@@ -21,17 +21,27 @@ namespace RealtimeMirror.Engine.Transport.Rsync
 
         public int LengthOf(int block) => block == Count - 1 && Remainder != 0 ? Remainder : BlockLength;
 
-        public static BlockSums Read(ServerInput input)
+        /// <param name="protocol">From 30 on the block length is capped at 128 KiB whatever the file size.</param>
+        /// <param name="maxStrong">The negotiated checksum's digest length: a longer strong sum is refused.</param>
+        public static BlockSums Read(ServerInput input, int protocol = 27, int maxStrong = MaxStrongLength)
         {
             var s = new BlockSums { Count = input.ReadInt(), BlockLength = input.ReadInt(), StrongLength = input.ReadInt(), Remainder = input.ReadInt() };
-            if (!s.IsPlausible())
+            if (!s.IsPlausible() || s.StrongLength > maxStrong || protocol >= 30 && s.BlockLength > MaxBlockLength)
                 throw new InvalidDataException($"Bad checksum header from the rsync server (count {s.Count}, block length {s.BlockLength}, " +
                     $"strong length {s.StrongLength}, remainder {s.Remainder}).");
-            s.Weak = new uint[s.Count];
-            s.Strong = new byte[s.Count * s.StrongLength];
+            // Grown as the sums arrive: a claimed count alone must not make us allocate hundreds of megabytes.
+            int capacity = Math.Min(s.Count, 1 << 16);
+            s.Weak = new uint[capacity];
+            s.Strong = new byte[capacity * s.StrongLength];
             var four = new byte[4];
             for (int i = 0; i < s.Count; i++)
             {
+                if (i == capacity)
+                {
+                    capacity = (int)Math.Min(s.Count, 2L * capacity);
+                    Array.Resize(ref s.Weak, capacity);
+                    Array.Resize(ref s.Strong, capacity * s.StrongLength);
+                }
                 input.Read(four, 0, 4);
                 s.Weak[i] = BitConverter.ToUInt32(four, 0);
                 input.Read(s.Strong, i * s.StrongLength, s.StrongLength);

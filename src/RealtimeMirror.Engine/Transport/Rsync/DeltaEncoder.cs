@@ -7,7 +7,7 @@ namespace RealtimeMirror.Engine.Transport.Rsync
 {
     /// <summary>
     /// Sends one file as rsync tokens against the receiver's block sums: literal runs (at most 32 KiB each)
-    /// and references to blocks it already has, then the MD4 of the whole file. Streams the file through a
+    /// and references to blocks it already has, then the whole-file sum (MD4, MD5 or xxhash as negotiated). Streams the file through a
     /// sliding buffer (memory stays ~1 MiB whatever the size) and checks the weak sum with a 64K-entry
     /// table before any dictionary lookup, so unmatched data costs a few nanoseconds per byte.
     /// </summary>
@@ -15,31 +15,38 @@ namespace RealtimeMirror.Engine.Transport.Rsync
     {
         private const int MaxLiteral = 32 * 1024;
         private readonly ServerOutput _out;
-        private readonly byte[] _seed;
+        private readonly RsyncChecksum _sum;
         private readonly CancellationToken _cancel;
 
         private Stream _file;
         private byte[] _buf;
         private long _bufStart, _bufEnd; // file offsets held in _buf
         private bool _eof;
-        private readonly Md4 _fileSum = new Md4();
+        private readonly RsyncChecksum.FileSum _fileSum;
+        private readonly Md4 _md4 = new Md4();
+        private readonly byte[] _digest = new byte[16];
 
         public long Literal, Matched;
 
-        public DeltaEncoder(ServerOutput output, int seed, CancellationToken cancel)
+        /// <summary>Tokens through zstd (negotiated compression) instead of rsync's simple tokens; null for none.</summary>
+        private readonly ZstdTokens _zstd;
+
+        public DeltaEncoder(ServerOutput output, RsyncChecksum sum, CancellationToken cancel, ZstdTokens zstd = null)
         {
+            _zstd = zstd;
             _out = output;
-            _seed = seed == 0 ? Array.Empty<byte>() : BitConverter.GetBytes(seed);
+            _sum = sum;
+            _fileSum = sum.NewFileSum();
             _cancel = cancel;
         }
 
-        /// <summary>Files at least this big have their whole-file MD4 computed on another core (see <see cref="Send"/>).</summary>
+        /// <summary>Files at least this big have their whole-file sum computed on another core (see <see cref="Send"/>).</summary>
         private const long ParallelHashFrom = 8 * 1024 * 1024;
 
         /// <summary>
-        /// Sends one file. For a big file the whole-file MD4 is computed on another core by positional reads of the
+        /// Sends one file. For a big file the whole-file sum is computed on another core by positional reads of the
         /// same descriptor (the same inode, never a second open by name) while this thread matches blocks, so the two
-        /// MD4 passes no longer add up; should the file change between the two reads, the receiver's check fails and it
+        /// passes no longer add up; should the file change between the two reads, the receiver's check fails and it
         /// asks again in its redo phase (and the sender's after-read stat reports the change). Small files are hashed
         /// as they are sent.
         /// </summary>
@@ -52,14 +59,13 @@ namespace RealtimeMirror.Engine.Transport.Rsync
             _bufStart = _bufEnd = 0;
             _eof = false;
             _fileSum.Reset();
-            _fileSum.Update(_seed, 0, _seed.Length);
             var fs = file as FileStream;
             _hashInline = fs == null || !fs.CanSeek || fs.Length < ParallelHashFrom;
             var wholeSum = _hashInline ? null : System.Threading.Tasks.Task.Run(() => HashWholeFile(fs.SafeFileHandle));
             Literal = Matched = 0;
             if (sums.Count == 0) SendAllLiteral();
             else SendDelta(sums);
-            _out.WriteInt(0);
+            if (_zstd != null) _zstd.End(); else _out.WriteInt(0);
             var digest = wholeSum != null ? wholeSum.GetAwaiter().GetResult() : _fileSum.Final();
             _out.Write(digest, 0, digest.Length);
         }
@@ -68,18 +74,17 @@ namespace RealtimeMirror.Engine.Transport.Rsync
 
         private byte[] HashWholeFile(Microsoft.Win32.SafeHandles.SafeFileHandle handle)
         {
-            var md4 = new Md4();
-            md4.Update(_seed, 0, _seed.Length);
+            var whole = _sum.NewFileSum();
             var buf = new byte[1024 * 1024];
             long offset = 0;
             int n;
             while ((n = RandomAccess.Read(handle, buf, offset)) > 0)
             {
                 _cancel.ThrowIfCancellationRequested();
-                md4.Update(buf, 0, n);
+                whole.Update(buf, 0, n);
                 offset += n;
             }
-            return md4.Final();
+            return whole.Final();
         }
 
         private void SendAllLiteral()
@@ -105,7 +110,6 @@ namespace RealtimeMirror.Engine.Transport.Rsync
                 if (!byWeak.TryGetValue(sums.Weak[i], out var list)) byWeak[sums.Weak[i]] = list = new List<int>(1);
                 list.Add(i);
             }
-            var strong = new Md4();
             int blength = sums.BlockLength;
             long pos = 0, litStart = 0;
             var rc = new RollingChecksum();
@@ -119,12 +123,12 @@ namespace RealtimeMirror.Engine.Transport.Rsync
                 uint weak = rc.Value;
                 if (tags[Tag(weak)] && byWeak.TryGetValue(weak, out var candidates))
                 {
-                    int block = FindStrong(candidates, sums, strong, pos, wlen);
+                    int block = FindStrong(candidates, sums, pos, wlen);
                     if (block >= 0)
                     {
                         FlushLiteral(litStart, pos);
                         if (_hashInline) _fileSum.Update(_buf, (int)(pos - _bufStart), wlen);
-                        _out.WriteInt(-(block + 1));
+                        if (_zstd != null) _zstd.Match(block); else _out.WriteInt(-(block + 1));
                         Matched += wlen;
                         pos += wlen;
                         litStart = pos;
@@ -145,7 +149,7 @@ namespace RealtimeMirror.Engine.Transport.Rsync
             FlushLiteral(litStart, pos);
         }
 
-        private int FindStrong(List<int> candidates, BlockSums sums, Md4 strong, long pos, int wlen)
+        private int FindStrong(List<int> candidates, BlockSums sums, long pos, int wlen)
         {
             byte[] digest = null;
             foreach (var block in candidates)
@@ -153,10 +157,8 @@ namespace RealtimeMirror.Engine.Transport.Rsync
                 if (sums.LengthOf(block) != wlen) continue;
                 if (digest == null)
                 {
-                    strong.Reset();
-                    strong.Update(_buf, (int)(pos - _bufStart), wlen);
-                    strong.Update(_seed, 0, _seed.Length);
-                    digest = strong.Final();
+                    _sum.Block(_buf, (int)(pos - _bufStart), wlen, _md4, _digest);
+                    digest = _digest;
                 }
                 int off = block * sums.StrongLength, k = 0;
                 while (k < sums.StrongLength && sums.Strong[off + k] == digest[k]) k++;
@@ -180,8 +182,8 @@ namespace RealtimeMirror.Engine.Transport.Rsync
         private void EmitLiteral(long from, int n)
         {
             int off = (int)(from - _bufStart);
-            _out.WriteInt(n);
-            _out.Write(_buf, off, n);
+            if (_zstd != null) _zstd.Literal(_buf, off, n);
+            else { _out.WriteInt(n); _out.Write(_buf, off, n); }
             if (_hashInline) _fileSum.Update(_buf, off, n);
             Literal += n;
         }

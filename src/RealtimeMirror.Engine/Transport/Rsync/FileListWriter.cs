@@ -7,10 +7,12 @@ using RealtimeMirror.Engine.Planning;
 namespace RealtimeMirror.Engine.Transport.Rsync
 {
     /// <summary>
-    /// The file list as protocol 27 carries it (rsync's send_file_entry below protocol 28), each entry sent whole:
-    /// a flags byte (never 0, which ends the list), name, length, mtime, mode, then only what the server's options
-    /// ask for: uid, gid (raw unsigned 32-bit, --numeric-ids), rdev (-D), link target (-l), dev+inode (-H). Then a 0
-    /// byte and the io_error word. Names and link targets are the exact bytes of the project's path encoding.
+    /// The file list as rsync's receiver reads it, each entry sent whole (no "same as the previous" shortcuts): flags
+    /// (never 0, which ends the list), name, length, mtime, mode, then only what the server's options ask for: uid, gid
+    /// (unsigned 32-bit, --numeric-ids), rdev (-D), link target (-l), hard-link identity (-H). Protocol 27 has a flags
+    /// byte and int32 fields; 28-29 add extended flags; 30+ has varints, 64-bit mtimes, the hard-link group's first index
+    /// and io_error in the list's end; 31 adds nanoseconds. Names and link targets are the exact bytes of the project's
+    /// path encoding.
     /// </summary>
     internal static class FileListWriter
     {
@@ -25,20 +27,134 @@ namespace RealtimeMirror.Engine.Transport.Rsync
         [DllImport("libc")] private static extern uint geteuid();
         [DllImport("libc")] private static extern uint getegid();
 
-        /// <summary>The list in the order the receiver indexes it: sorted by the raw bytes of the path (protocol &lt; 29 compares
-        /// whole paths bytewise), duplicates dropped.</summary>
-        public static List<FileMeta> Sort(IEnumerable<FileMeta> entries)
+        /// <summary>The list in the order the receiver indexes it (rsync sorts what it receives and asks by position in
+        /// that order), duplicates dropped. Below protocol 29 that is the raw bytes of the whole path; from 29 on, within
+        /// a directory its files come first (by name bytes), then its subdirectories, each compared as "name/" and
+        /// followed by its own contents; "." comes first of all.</summary>
+        public static List<FileMeta> Sort(IEnumerable<FileMeta> entries, int protocol = 27)
         {
             var keyed = new List<(byte[] Key, FileMeta Meta)>();
             var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var e in entries)
                 if (e.RelativePath.Length > 0 && seen.Add(e.RelativePath)) keyed.Add((PathEncoding.ToBytes(e.RelativePath), e));
-            keyed.Sort((a, b) => a.Key.AsSpan().SequenceCompareTo(b.Key));
+            if (protocol < 29) keyed.Sort((a, b) => a.Key.AsSpan().SequenceCompareTo(b.Key));
+            else keyed.Sort((a, b) => CompareNew(a.Key, a.Meta.Kind == EntryKind.Directory, b.Key, b.Meta.Kind == EntryKind.Directory));
             return keyed.ConvertAll(k => k.Meta);
         }
 
-        public static void Write(ServerOutput o, IReadOnlyList<FileMeta> list, RsyncPushOptions opt, int ioError)
+        /// <summary>
+        /// Protocol 29+'s order, component by component: at the first level where two paths differ, a leaf that is not a
+        /// directory sorts before a directory or a path going deeper; between two of a kind a leaf compares by its bytes,
+        /// a directory (or an intermediate component) by its bytes followed by '/'. An ancestor precedes its contents.
+        /// </summary>
+        internal static int CompareNew(byte[] a, bool aDir, byte[] b, bool bDir)
         {
+            bool aDot = a.Length == 1 && a[0] == (byte)'.', bDot = b.Length == 1 && b[0] == (byte)'.';
+            if (aDot || bDot) return aDot && bDot ? 0 : aDot ? -1 : 1;
+            int ia = 0, ib = 0;
+            while (true)
+            {
+                if (ia >= a.Length) return ib >= b.Length ? 0 : -1;
+                if (ib >= b.Length) return 1;
+                int ea = Array.IndexOf(a, (byte)'/', ia), eb = Array.IndexOf(b, (byte)'/', ib);
+                bool aPath = ea >= 0 || aDir, bPath = eb >= 0 || bDir;
+                if (ea < 0) ea = a.Length;
+                if (eb < 0) eb = b.Length;
+                if (aPath != bPath) return aPath ? 1 : -1;
+                int la = ea - ia, lb = eb - ib, n = Math.Min(la, lb);
+                int c = a.AsSpan(ia, n).SequenceCompareTo(b.AsSpan(ib, n));
+                if (c != 0) return c;
+                if (la != lb)
+                {
+                    // One name is a prefix of the other: the shorter one's next byte is its end ('/' for a path, nothing for a leaf).
+                    int na = la > n ? a[ia + n] : aPath ? '/' : -1;
+                    int nb = lb > n ? b[ib + n] : bPath ? '/' : -1;
+                    return na - nb;
+                }
+                ia = ea + 1; ib = eb + 1;
+            }
+        }
+
+        /// <summary>
+        /// Writes the list for the negotiated protocol, then its end with <paramref name="ioError"/>. Below 30 entries
+        /// go as protocol 27/28 has them; from 30 on with varints (the flags too when <paramref name="varintFlags"/>),
+        /// 64-bit mtimes and, from 31, the nanoseconds; hard links as an index of the group's first entry.
+        /// </summary>
+        public static void Write(ServerOutput o, IReadOnlyList<FileMeta> list, RsyncPushOptions opt, int ioError, int protocol, bool varintFlags, bool safeFlist)
+        {
+            if (protocol < 28) { WriteOld(o, list, opt, ioError); return; }
+            var firstOfGroup = new Dictionary<(long, long), int>();
+            for (int i = 0; i < list.Count; i++)
+            {
+                var e = list[i];
+                int flags = XmitLongName | (e.RelativePath == "." ? XmitTopDir : 0);
+                bool linked = opt.PreserveHardLinks && e.Kind == EntryKind.File && e.LinkCount > 1 && e.Inode != 0;
+                int first = -1;
+                if (linked)
+                {
+                    flags |= XmitHlinked;
+                    if (protocol >= 30)
+                    {
+                        if (!firstOfGroup.TryGetValue((e.Device, e.Inode), out first)) { firstOfGroup[(e.Device, e.Inode)] = i; first = -1; flags |= XmitHlinkFirst; }
+                    }
+                }
+                if (protocol >= 31 && e.MTimeNanos > 0 && e.MTimeNanos < 1_000_000_000) flags |= XmitModNsec;
+                if (varintFlags) o.WriteVarint(flags);
+                else if ((flags & 0xFF00) != 0) o.WriteShort(flags | XmitExtendedFlags);
+                else o.WriteByte((byte)flags);
+                var name = PathEncoding.ToBytes(e.RelativePath);
+                if (protocol >= 30) o.WriteVarint(name.Length); else o.WriteInt(name.Length);
+                o.Write(name, 0, name.Length);
+                if (first >= 0) { o.WriteVarint(first); continue; } // the rest is the first entry's
+                long size = e.Kind == EntryKind.File ? e.Size : 0;
+                if (protocol >= 30) { o.WriteVarlong(size, 3); o.WriteVarlong(e.MTime, 4); }
+                else { o.WriteLong(size); o.WriteInt(unchecked((int)(uint)e.MTime)); }
+                if ((flags & XmitModNsec) != 0) o.WriteVarint(e.MTimeNanos);
+                o.WriteInt(TypeBits(e.Kind) | Permissions(e));
+                if (opt.PreserveOwner) WriteId(o, protocol, e.Uid >= 0 ? (uint)e.Uid : geteuid());
+                if (opt.PreserveGroup) WriteId(o, protocol, e.Gid >= 0 ? (uint)e.Gid : getegid());
+                if (opt.PreserveSpecials && (IsDevice(e.Kind) || e.IsSpecial && protocol < 31))
+                {
+                    var (major, minor) = IsDevice(e.Kind) ? Split(e.DeviceNumber) : (0u, 0u);
+                    if (protocol >= 30) { o.WriteVarint(unchecked((int)major)); o.WriteVarint(unchecked((int)minor)); }
+                    else { o.WriteInt(unchecked((int)major)); o.WriteInt(unchecked((int)minor)); }
+                }
+                if (opt.PreserveLinks && e.Kind == EntryKind.Symlink)
+                {
+                    var target = PathEncoding.ToBytes(e.LinkTarget ?? "");
+                    if (protocol >= 30) o.WriteVarint(target.Length); else o.WriteInt(target.Length);
+                    o.Write(target, 0, target.Length);
+                }
+                if (linked && protocol < 30) { o.WriteLong((e.Device & long.MaxValue) + 1); o.WriteLong(e.Inode & long.MaxValue); }
+            }
+            if (varintFlags) { o.WriteVarint(0); o.WriteVarint(ioError); }
+            else if (protocol >= 30 && ioError != 0 && safeFlist) { o.WriteShort(XmitExtendedFlags | XmitIoErrorEndList); o.WriteVarint(ioError); }
+            else
+            {
+                o.WriteByte(0);
+                if (protocol < 30) o.WriteInt(ioError);
+                else if (ioError != 0) o.SendMessage(MsgIoError, BitConverter.GetBytes(ioError));
+            }
+        }
+
+        private const int XmitExtendedFlags = 1 << 2, XmitHlinked = 1 << 9, XmitHlinkFirst = 1 << 12, XmitIoErrorEndList = 1 << 12, XmitModNsec = 1 << 13;
+        private const int MsgIoError = 22;
+
+        private static void WriteId(ServerOutput o, int protocol, uint id)
+        {
+            if (protocol >= 30) o.WriteVarint(unchecked((int)id)); else o.WriteInt(unchecked((int)id));
+        }
+
+        /// <summary>major and minor of a glibc 64-bit dev_t.</summary>
+        internal static (uint Major, uint Minor) Split(long rdev)
+        {
+            ulong d = (ulong)rdev;
+            return ((uint)(((d >> 8) & 0xFFF) | ((d >> 32) & ~0xFFFUL)), (uint)((d & 0xFF) | ((d >> 12) & ~0xFFUL)));
+        }
+
+        private static void WriteOld(ServerOutput o, IReadOnlyList<FileMeta> list, RsyncPushOptions opt, int ioError)
+        {
+
             for (int i = 0; i < list.Count; i++)
             {
                 var e = list[i];

@@ -7,7 +7,9 @@ namespace RealtimeMirror.Engine.Transport.Rsync
     /// <summary>Runs `rsync --server` as a local child process over pipes: for tests, and local targets with rsync installed.</summary>
     public static class LocalRsyncServer
     {
-        public static Process Start(RsyncPushOptions options, string destDir, string rsyncPath = "rsync")
+        /// <param name="environment">Extra variables for the server (tests: RSYNC_CHECKSUM_LIST limits what it offers).</param>
+        public static Process Start(RsyncPushOptions options, string destDir, string rsyncPath = "rsync",
+            System.Collections.Generic.IReadOnlyDictionary<string, string> environment = null)
         {
             var args = RsyncServerCommand.ServerArgs(options, destDir).Skip(1);
             var psi = new ProcessStartInfo(rsyncPath, string.Join(" ", args.Select(QuoteForArgv)))
@@ -17,6 +19,7 @@ namespace RealtimeMirror.Engine.Transport.Rsync
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
             };
+            if (environment != null) foreach (var kv in environment) psi.Environment[kv.Key] = kv.Value;
             return Process.Start(psi);
         }
 

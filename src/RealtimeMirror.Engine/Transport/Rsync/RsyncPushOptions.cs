@@ -23,6 +23,16 @@ namespace RealtimeMirror.Engine.Transport.Rsync
         /// <summary>-I: the receiver sends block sums for every listed file even when size and mtime match, so a
         /// same-size rewrite within the same second still travels.</summary>
         public bool IgnoreTimes { get; set; }
+        /// <summary>-z: literal data through zstd. Needs protocol 30+ with varint flags and a server that offers zstd
+        /// (rsync 3.2.3+); an older one would expect zlib, which we do not speak: the push then fails at the start.</summary>
+        public bool Compress { get; set; }
+        /// <summary>Starts the server with --protocol=N (tests: a new rsync standing in for an older one). Null: its own.</summary>
+        public int? ServerProtocol { get; set; }
+        /// <summary>The highest protocol we announce (27-31); the session speaks the lower of this and the server's.</summary>
+        public int MaxProtocol { get; set; } = RsyncSender.MaxProtocol;
+        /// <summary>The capability letters sent after "-e." (protocol 30+). Tests drop 'v' (and 'f', 'C') to meet the server as
+        /// rsync 3.0/3.1 would: byte flags, implied MD5, io_error by message.</summary>
+        internal string Capabilities { get; set; } = "LfxCv";
         /// <summary>Patterns the receiver must not delete (our excludes), sent as the filter list.</summary>
         public IReadOnlyList<string> ProtectFromDelete { get; set; } = Array.Empty<string>();
     }
@@ -60,6 +70,12 @@ namespace RealtimeMirror.Engine.Transport.Rsync
     /// <summary>What a push did.</summary>
     public sealed class RsyncPushOutcome
     {
+        /// <summary>The protocol the session spoke (the lower of ours and the server's).</summary>
+        public int Protocol { get; internal set; }
+        /// <summary>The strong checksum used ("md4" below protocol 30, else "md5" or the negotiated one).</summary>
+        public string Checksum { get; internal set; }
+        /// <summary>"zstd" when literal data went compressed, else "none".</summary>
+        public string Compression { get; internal set; }
         /// <summary>Entries not sent as listed, one row per path (the first reason met).</summary>
         public IReadOnlyList<RsyncReplan> Replan { get; internal set; } = Array.Empty<RsyncReplan>();
         public IReadOnlyList<string> ReplanPaths => Replan.Select(r => r.RelativePath).ToList();

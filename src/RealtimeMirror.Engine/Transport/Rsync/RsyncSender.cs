@@ -9,14 +9,24 @@ using RealtimeMirror.Engine.Platform;
 namespace RealtimeMirror.Engine.Transport.Rsync
 {
     /// <summary>
-    /// The sending side of rsync protocol 27, talking to a stock `rsync --server` receiver: version and seed,
-    /// (with --delete) the filter list, the file list, then for each file the receiver asks for: its block sums
-    /// in, tokens and the whole-file MD4 out; two phases (the second re-sends files whose checksum failed) and the
-    /// final goodbye. Everything the server sends is checked before use: it may be hostile or just not rsync.
+    /// The sending side of rsync protocols 27 to 31, talking to a stock `rsync --server` receiver: version exchange
+    /// (the lower of ours and the server's), for 30+ the server's compat flags and the checksum negotiation, the seed,
+    /// (with --delete) the filter list, the file list, then for each file the receiver asks for: its block sums in,
+    /// tokens and the whole-file sum out; the phases (two below 29, three from 29: the last only tidies up) and the
+    /// final goodbye (one more NDX_DONE each way from 31). Everything the server sends is checked before use: it may be
+    /// hostile or just not rsync.
     /// </summary>
     public sealed class RsyncSender
     {
+        /// <summary>The oldest protocol we speak (what DeltaPusher requires of a host).</summary>
         public const int ProtocolVersion = 27;
+        public const int MinProtocol = 27;
+        public const int MaxProtocol = 31;
+
+        private const int NdxDone = -1, NdxDelStats = -3;
+        private const int ItemBasisTypeFollows = 1 << 11, ItemXnameFollows = 1 << 12, ItemIsNew = 1 << 13, ItemTransfer = 1 << 15;
+        private const int CfIncRecurse = 1, CfSafeFlist = 8, CfChksumSeedFix = 32, CfVarintFlistFlags = 128;
+        private const int MsgNoSend = 102;
 
         private readonly Stream _fromServer, _toServer;
         private readonly RsyncPushOptions _options;
@@ -48,12 +58,18 @@ namespace RealtimeMirror.Engine.Transport.Rsync
             var replan = new ReplanList();
             using (cancel.Register(() => { try { _fromServer.Dispose(); } catch { } try { _toServer.Dispose(); } catch { } }))
             {
-                output.WriteInt(ProtocolVersion);
+                int ours = Math.Clamp(_options.MaxProtocol, MinProtocol, MaxProtocol);
+                output.WriteInt(ours);
                 output.Flush();
                 int remote = input.ReadProtocolVersion(ServerName);
-                if (remote < ProtocolVersion) throw new NotSupportedException($"The rsync on {ServerName} speaks protocol {remote}; at least {ProtocolVersion} is needed.");
-                int seed = input.ReadRawInt();
+                if (remote < MinProtocol) throw new NotSupportedException($"The rsync on {ServerName} speaks protocol {remote}; at least {MinProtocol} is needed.");
+                int protocol = Math.Min(ours, remote);
+                var (checksum, varintFlags, safeFlist) = Setup(input, output, protocol, out bool zstd);
+                outcome.Compression = zstd ? "zstd" : "none";
+                outcome.Protocol = protocol;
+                outcome.Checksum = checksum.Kind == RsyncChecksumKind.Md4Old ? "md4" : checksum.Kind.ToString().ToLowerInvariant();
                 input.StartDemultiplexing();
+                if (protocol >= 30) output.StartMultiplexing();
 
                 if (_options.Delete)
                 {
@@ -61,35 +77,18 @@ namespace RealtimeMirror.Engine.Transport.Rsync
                     output.WriteInt(0);
                 }
 
-                var list = BuildList(source, entries, wholeTree);
-                FileListWriter.Write(output, list, _options, ioError);
+                var list = BuildList(source, entries, wholeTree, protocol);
+                FileListWriter.Write(output, list, _options, ioError, protocol, varintFlags, safeFlist);
                 output.Flush();
 
-                var encoder = new DeltaEncoder(output, seed, cancel);
-                input.BeforeWait = output.Flush;
-                int phase = 0;
-                while (true)
+                using var tokens = zstd ? new ZstdTokens(output) : null;
+                try { Transfer(source, onFile, cancel, input, output, outcome, replan, protocol, checksum, list, tokens); }
+                catch (EndOfStreamException) when (input.ServerErrorExit && protocol >= 31)
                 {
-                    int ndx = input.ReadInt();
-                    if (ndx == -1)
-                    {
-                        output.WriteInt(-1); // end of this phase for the receiver too
-                        output.Flush();
-                        if (++phase > 1) break;
-                        continue;
-                    }
-                    if (ndx < 0 || ndx >= list.Count || list[ndx].Kind != EntryKind.File)
-                        throw new InvalidDataException($"The rsync server on {ServerName} asked for entry #{ndx}, which is not a regular file of the {list.Count} listed.");
-                    var sums = BlockSums.Read(input);
-                    var report = SendOne(source, ndx, list[ndx], sums, encoder, output, replan);
-                    if (report == null) continue;
-                    report.Redo = phase > 0;
-                    if (!report.Redo) outcome.FilesRequested++;
-                    outcome.LiteralBytes += report.LiteralBytes;
-                    outcome.MatchedBytes += report.MatchedBytes;
-                    onFile?.Invoke(report);
+                    // Protocol 31 acknowledges the server's error exit with an empty MSG_ERROR_EXIT, then ends.
+                    try { output.SendMessage(ServerInput.MsgErrorExit, Array.Empty<byte>()); output.Flush(); } catch (IOException) { }
+                    throw;
                 }
-                input.ReadInt(); // the receiver's goodbye
                 input.WaitForEnd(TimeSpan.FromSeconds(2));
             }
             outcome.BytesSent = output.BytesSent;
@@ -99,15 +98,162 @@ namespace RealtimeMirror.Engine.Transport.Rsync
             return outcome;
         }
 
-        /// <summary>The list as the receiver will index it.</summary>
-        private static List<FileMeta> BuildList(IRsyncSource source, IReadOnlyList<FileMeta> entries, bool wholeTree)
+        /// <summary>The file loop, its phases and the goodbye.</summary>
+        private void Transfer(IRsyncSource source, Action<RsyncFileReport> onFile, CancellationToken cancel, ServerInput input, ServerOutput output,
+            RsyncPushOutcome outcome, ReplanList replan, int protocol, RsyncChecksum checksum, List<FileMeta> list, ZstdTokens tokens)
         {
-            var list = FileListWriter.Sort(entries);
+            var encoder = new DeltaEncoder(output, checksum, cancel, tokens);
+            input.BeforeWait = output.Flush;
+            int phase = 0, maxPhase = protocol >= 29 ? 2 : 1;
+            while (true)
+            {
+                var (ndx, iflags, basisType, xname) = ReadNdxAndAttrs(input, protocol, list.Count);
+                if (ndx == NdxDone)
+                {
+                    if (++phase > maxPhase) break;
+                    output.WriteNdx(NdxDone, protocol); // end of this phase for the receiver too
+                    output.Flush();
+                    continue;
+                }
+                if ((iflags & ItemTransfer) == 0)
+                {
+                    // Only an itemized change (a directory's time, a link made): rsync echoes it back.
+                    WriteNdxAndAttrs(output, protocol, ndx, iflags, basisType, xname);
+                    continue;
+                }
+                if (phase == 2) throw new InvalidDataException($"The rsync server on {ServerName} asked for entry #{ndx} in the final phase.");
+                if (list[ndx].Kind != EntryKind.File)
+                    throw new InvalidDataException($"The rsync server on {ServerName} asked for entry #{ndx}, which is not a regular file of the {list.Count} listed.");
+                var sums = BlockSums.Read(input, protocol, checksum.DigestLength);
+                var report = SendOne(source, ndx, list[ndx], sums, encoder, output, replan,
+                    () => WriteNdxAndAttrs(output, protocol, ndx, iflags, basisType, xname));
+                if (report == null)
+                {
+                    // Not sent: from 30 on the receiver is told so (else it waits for it); below, it just keeps its copy.
+                    if (protocol >= 30) output.SendMessage(MsgNoSend, BitConverter.GetBytes(ndx));
+                    continue;
+                }
+                report.Redo = phase > 0;
+                if (!report.Redo) outcome.FilesRequested++;
+                outcome.LiteralBytes += report.LiteralBytes;
+                outcome.MatchedBytes += report.MatchedBytes;
+                onFile?.Invoke(report);
+            }
+            output.WriteNdx(NdxDone, protocol);
+            output.Flush();
+            ReadGoodbye(input, output, protocol, list.Count);
+        }
+
+        /// <summary>
+        /// What follows the version exchange before the seed: from 30 on the server's compat flags (refused if it wants
+        /// incremental recursion, which we never ask for) and, with varint flags, the checksum lists (ours out, theirs
+        /// in; rsync's server takes its own first choice among ours, so we take the same). Then the seed.
+        /// </summary>
+        private (RsyncChecksum Sum, bool VarintFlags, bool SafeFlist) Setup(ServerInput input, ServerOutput output, int protocol, out bool zstd)
+        {
+            zstd = false;
+            if (protocol < 30)
+            {
+                if (_options.Compress)
+                    throw new NotSupportedException($"The rsync on {ServerName} (protocol {protocol}) would compress with zlib, which this sender does not speak: push without compression.");
+                return (new RsyncChecksum(RsyncChecksumKind.Md4Old, input.ReadRawInt(), false), false, false);
+            }
+            int compat = input.ReadRawVarint();
+            if ((compat & CfIncRecurse) != 0)
+                throw new InvalidDataException($"The rsync server on {ServerName} chose incremental recursion, which was not offered (compat flags 0x{compat:x}).");
+            bool varintFlags = (compat & CfVarintFlistFlags) != 0;
+            bool safeFlist = (compat & CfSafeFlist) != 0 || protocol >= 31;
+            bool properSeed = (compat & CfChksumSeedFix) != 0;
+            RsyncChecksumKind kind = RsyncChecksumKind.Md5;
+            if (varintFlags)
+            {
+                var ourList = string.Join(" ", RsyncChecksum.Supported.Select(s => s.Name));
+                output.WriteVString(System.Text.Encoding.ASCII.GetBytes(ourList));
+                output.Flush();
+                var theirs = System.Text.Encoding.ASCII.GetString(input.ReadRawVString(1024, "checksum list")).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                var pick = theirs.Select(n => RsyncChecksum.Supported.FirstOrDefault(s => s.Name == n)).FirstOrDefault(s => s.Name != null);
+                if (pick.Name == null)
+                    throw new NotSupportedException($"The rsync on {ServerName} offers no checksum we know ({string.Join(" ", theirs)}); we have {ourList}.");
+                kind = pick.Kind;
+                if (_options.Compress)
+                {
+                    // "none" too, so a server without zstd settles on plain tokens rather than failing.
+                    output.WriteVString(System.Text.Encoding.ASCII.GetBytes("zstd none"));
+                    output.Flush();
+                    var offered = System.Text.Encoding.ASCII.GetString(input.ReadRawVString(1024, "compression list")).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                    zstd = offered.FirstOrDefault(n => n == "zstd" || n == "none") == "zstd";
+                    if (!offered.Contains("zstd") && !offered.Contains("none"))
+                        throw new NotSupportedException($"The rsync on {ServerName} offers no compression we know ({string.Join(" ", offered)}).");
+                }
+            }
+            else if (_options.Compress)
+                throw new NotSupportedException($"The rsync on {ServerName} (protocol {protocol}) would compress with zlib, which this sender does not speak: push without compression.");
+            int seed = input.ReadRawInt();
+            return (new RsyncChecksum(kind, seed, properSeed), varintFlags, safeFlist);
+        }
+
+        /// <summary>
+        /// The next request: an index and (from 29) its item flags, with the basis type and name they may carry.
+        /// Deletion stats are read past; a keep-alive of protocol 29 too. Indexes outside the list are refused.
+        /// </summary>
+        private (int Ndx, int Iflags, int BasisType, byte[] Xname) ReadNdxAndAttrs(ServerInput input, int protocol, int count)
+        {
+            while (true)
+            {
+                int ndx = input.ReadNdx(protocol);
+                if (ndx == NdxDone) return (ndx, 0, 0, null);
+                if (ndx == NdxDelStats && protocol >= 30)
+                {
+                    for (int i = 0; i < 5; i++) input.ReadVarint("deletion stats");
+                    continue;
+                }
+                if (ndx < 0 || ndx > count)
+                    throw new InvalidDataException($"The rsync server on {ServerName} asked for entry #{ndx}, past the {count} listed.");
+                if (protocol < 29)
+                {
+                    if (ndx == count) throw new InvalidDataException($"The rsync server on {ServerName} asked for entry #{ndx}, past the {count} listed.");
+                    return (ndx, ItemTransfer, 0, null);
+                }
+                int iflags = input.ReadShort();
+                if (protocol < 30 && ndx == count && iflags == ItemIsNew) continue; // protocol 29's keep-alive
+                if (ndx == count) throw new InvalidDataException($"The rsync server on {ServerName} asked for entry #{ndx}, past the {count} listed.");
+                int basisType = (iflags & ItemBasisTypeFollows) != 0 ? input.ReadByte() : 0;
+                byte[] xname = (iflags & ItemXnameFollows) != 0 ? input.ReadVString(4096, "basis name") : null;
+                return (ndx, iflags, basisType, xname);
+            }
+        }
+
+        private static void WriteNdxAndAttrs(ServerOutput output, int protocol, int ndx, int iflags, int basisType, byte[] xname)
+        {
+            output.WriteNdx(ndx, protocol);
+            if (protocol < 29) return;
+            output.WriteShort(iflags);
+            if ((iflags & ItemBasisTypeFollows) != 0) output.WriteByte((byte)basisType);
+            if ((iflags & ItemXnameFollows) != 0) output.WriteVString(xname ?? Array.Empty<byte>());
+        }
+
+        /// <summary>The receiver's last word: NDX_DONE (from 31: NDX_DONE, ours back, NDX_DONE again).</summary>
+        private void ReadGoodbye(ServerInput input, ServerOutput output, int protocol, int count)
+        {
+            int ndx = protocol < 29 ? input.ReadInt() : ReadNdxAndAttrs(input, protocol, count).Ndx;
+            if (ndx == NdxDone && protocol >= 31)
+            {
+                output.WriteNdx(NdxDone, protocol);
+                output.Flush();
+                ndx = ReadNdxAndAttrs(input, protocol, count).Ndx;
+            }
+            if (ndx != NdxDone) throw new InvalidDataException($"The rsync server on {ServerName} sent #{ndx} where the end of the session was due.");
+        }
+
+        /// <summary>The list as the receiver will index it.</summary>
+        private static List<FileMeta> BuildList(IRsyncSource source, IReadOnlyList<FileMeta> entries, bool wholeTree, int protocol)
+        {
+            var list = FileListWriter.Sort(entries, protocol);
             if (wholeTree)
             {
                 var top = source.Stat("") ?? throw new DirectoryNotFoundException($"Source directory '{source.Description}' does not exist.");
-                // "." sorts among the others by its bytes (protocol < 29 compares whole paths).
-                list = FileListWriter.Sort(new[] { top.WithPath(".") }.Concat(list));
+                // "." sorts among the others by its bytes below protocol 29, first from 29 on.
+                list = FileListWriter.Sort(new[] { top.WithPath(".") }.Concat(list), protocol);
             }
             return list;
         }
@@ -117,7 +263,8 @@ namespace RealtimeMirror.Engine.Transport.Rsync
         /// nothing was sent (gone, another kind now, unreadable): not sending a requested file is allowed, the receiver
         /// keeps what it had, and the caller re-plans the path.
         /// </summary>
-        private RsyncFileReport SendOne(IRsyncSource source, int ndx, FileMeta listed, BlockSums sums, DeltaEncoder encoder, ServerOutput output, ReplanList replan)
+        private RsyncFileReport SendOne(IRsyncSource source, int ndx, FileMeta listed, BlockSums sums, DeltaEncoder encoder, ServerOutput output, ReplanList replan,
+            Action writeHead)
         {
             var rel = listed.RelativePath;
             BeforeRead?.Invoke(rel);
@@ -130,7 +277,7 @@ namespace RealtimeMirror.Engine.Transport.Rsync
             catch (Exception e) when (e is UnauthorizedAccessException || e is IOException) { replan.Add(rel, RsyncReplanReason.Unreadable, e); return null; }
             using (stream)
             {
-                output.WriteInt(ndx);
+                writeHead();
                 sums.WriteHead(output);
                 try { encoder.Send(stream, sums); }
                 catch (IOException e)

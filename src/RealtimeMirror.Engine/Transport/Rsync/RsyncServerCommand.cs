@@ -1,4 +1,6 @@
+using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Text;
 
 namespace RealtimeMirror.Engine.Transport.Rsync
@@ -22,10 +24,21 @@ namespace RealtimeMirror.Engine.Transport.Rsync
             if (o.PreserveSpecials) flags.Append('D');
             if (o.IgnoreTimes) flags.Append('I');
             if (o.Recursive) flags.Append('r');
+            if (o.Compress) flags.Append('z');
+            // Our capabilities for protocol 30+ (rsync's "-e.xxx" client info; ignored below 30): f safe file-list end
+            // (io_error in it), x no xattr shortcut, C checksum seed order fixed, v varint flags and checksum negotiation,
+            // L symlink times. No 'i': we send one whole list, never incremental recursion.
+            if (o.Capabilities.Any(c => !char.IsAsciiLetter(c))) throw new ArgumentException("Capabilities are letters only.");
+            flags.Append("e.").Append(o.Capabilities);
             Targets.MirrorTarget.CheckRemotePath("(rsync)", remoteDir); // never an option, whoever calls
             var args = new List<string> { "rsync", "--server", flags.ToString() };
             if (o.PreserveOwner || o.PreserveGroup) args.Add("--numeric-ids"); // same ids on both sides; no name lists on the wire
             if (o.Delete) args.Add("--delete");
+            if (o.ServerProtocol is int p)
+            {
+                if (p < 20 || p > 40) throw new ArgumentOutOfRangeException(nameof(o.ServerProtocol));
+                args.Add("--protocol=" + p);
+            }
             args.Add(".");
             args.Add(remoteDir.EndsWith("/") ? remoteDir : remoteDir + "/");
             return args;

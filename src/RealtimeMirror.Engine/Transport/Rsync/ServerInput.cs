@@ -81,6 +81,59 @@ namespace RealtimeMirror.Engine.Transport.Rsync
 
         private static string Printable(string s) => new string(s.Select(c => char.IsControl(c) ? '?' : c).ToArray());
 
+        /// <summary>rsync's varint before multiplexing starts (the server's compat flags).</summary>
+        public int ReadRawVarint()
+        {
+            var one = new byte[1];
+            return (int)DecodeVar(() => { ReadExactly(_raw, one, 1); BytesReceived++; return one[0]; }, 1, 4, "compat flags");
+        }
+
+        /// <summary>rsync's vstring before multiplexing starts, at most <paramref name="max"/> bytes.</summary>
+        public byte[] ReadRawVString(int max, string what)
+        {
+            var one = new byte[1];
+            ReadExactly(_raw, one, 1);
+            int len = one[0];
+            if ((len & 0x80) != 0) { ReadExactly(_raw, one, 1); len = (len & 0x7F) * 0x100 + one[0]; BytesReceived++; }
+            if (len > max) throw new InvalidDataException($"The rsync server sent a {what} of {len} bytes (at most {max} expected).");
+            var b = new byte[len];
+            if (len > 0) ReadExactly(_raw, b, len);
+            BytesReceived += 1 + len;
+            return b;
+        }
+
+        private static readonly byte[] ExtraBytes = BuildExtraBytes();
+
+        private static byte[] BuildExtraBytes()
+        {
+            // How many bytes follow a varint's lead byte, by its high bits: 10xxxxxx 1, 110xxxxx 2, 1110xxxx 3...
+            var t = new byte[256];
+            for (int b = 0; b < 256; b++) { int n = 0; while (n < 8 && (b & (0x80 >> n)) != 0) n++; t[b] = (byte)Math.Min(n, 6); }
+            return t;
+        }
+
+        /// <summary>Decodes rsync's varint (width 4, min 1) or varlong (width 8, min 3 or 4). Anything wider than the
+        /// width is refused: the server may be hostile.</summary>
+        private static long DecodeVar(Func<byte> next, int minBytes, int width, string what)
+        {
+            Span<byte> u = stackalloc byte[9];
+            u.Clear();
+            byte lead = next();
+            for (int i = 0; i < minBytes - 1; i++) u[i] = next();
+            int extra = ExtraBytes[lead];
+            if (minBytes + extra > width + 1 || (width == 4 && extra >= 5)) throw new InvalidDataException($"Overlong number in the rsync server's {what}.");
+            if (extra > 0)
+            {
+                for (int i = 0; i < extra; i++) u[minBytes - 1 + i] = next();
+                int bit = 1 << (8 - extra);
+                u[minBytes - 1 + extra] = (byte)(lead & (bit - 1));
+            }
+            else u[minBytes - 1] = lead;
+            if (width == 4) return BitConverter.ToInt32(u.Slice(0, 4));
+            if (u[8] != 0) throw new InvalidDataException($"Overlong number in the rsync server's {what}.");
+            return BitConverter.ToInt64(u.Slice(0, 8));
+        }
+
         public void StartDemultiplexing()
         {
             _reader = new Thread(Demultiplex) { IsBackground = true, Name = "rsync server reader" };
@@ -102,11 +155,15 @@ namespace RealtimeMirror.Engine.Transport.Rsync
                     if (length > 0) ReadExactly(_raw, payload, length);
                     BytesReceived += 4 + length;
                     if (code == 0) _data.Add(payload, _cancel);
-                    else lock (_messages)
+                    else if (code == MsgNoop || code == MsgIoError) { } // keep-alive; the receiver's own io_error shows in its exit code
+                    else if (code == MsgErrorExit)
                     {
-                        // Messages name files: their bytes are names, in the one path encoding.
-                        if (_messages.Count < MaxMessages) _messages.Add(PathEncoding.FromBytes(payload).TrimEnd('\n'));
+                        AddMessage(length == 4 ? $"rsync server: exiting with code {BitConverter.ToInt32(payload, 0)}" : "rsync server: exiting on error");
+                        ServerErrorExit = true;
+                        break; // it is going away: what follows is not ours to wait for
                     }
+                    else if (code > 0 && code <= 8) AddMessage(PathEncoding.FromBytes(payload).TrimEnd('\n'));
+                    else AddMessage($"rsync server: unexpected message {code} of {length} bytes");
                 }
             }
             catch (Exception e) when (!(e is OperationCanceledException)) { _readError = e; }
@@ -114,7 +171,74 @@ namespace RealtimeMirror.Engine.Transport.Rsync
             finally { _data.CompleteAdding(); }
         }
 
+        public const int MsgIoError = 22, MsgNoop = 42, MsgErrorExit = 86;
+
+        /// <summary>The server announced it is exiting on an error (MSG_ERROR_EXIT).</summary>
+        public volatile bool ServerErrorExit;
+
+        private void AddMessage(string text)
+        {
+            // Messages name files: their bytes are names, in the one path encoding.
+            lock (_messages) if (_messages.Count < MaxMessages) _messages.Add(text);
+        }
+
         private readonly byte[] _int = new byte[4];
+        private readonly byte[] _one = new byte[1];
+
+        public byte ReadByte()
+        {
+            Read(_one, 0, 1);
+            return _one[0];
+        }
+
+        public int ReadShort()
+        {
+            Read(_int, 0, 2);
+            return _int[0] | (_int[1] << 8);
+        }
+
+        public int ReadVarint(string what) => (int)DecodeVar(ReadByte, 1, 4, what);
+
+        public long ReadVarlong(int minBytes, string what) => DecodeVar(ReadByte, minBytes, 8, what);
+
+        /// <summary>rsync's vstring (data stream), at most <paramref name="max"/> bytes.</summary>
+        public byte[] ReadVString(int max, string what)
+        {
+            int len = ReadByte();
+            if ((len & 0x80) != 0) len = (len & 0x7F) * 0x100 + ReadByte();
+            if (len > max) throw new InvalidDataException($"The rsync server sent a {what} of {len} bytes (at most {max} expected).");
+            var b = new byte[len];
+            if (len > 0) Read(b, 0, len);
+            return b;
+        }
+
+        private int _prevPositive = -1, _prevNegative = 1;
+
+        /// <summary>A file-list index: int32 below protocol 30, rsync's read_ndx scheme from 30 on (-1 is NDX_DONE).</summary>
+        public int ReadNdx(int protocol)
+        {
+            if (protocol < 30) return ReadInt();
+            byte b = ReadByte();
+            bool negative = false;
+            if (b == 0xFF) { negative = true; b = ReadByte(); }
+            else if (b == 0) return -1;
+            ref int prev = ref negative ? ref _prevNegative : ref _prevPositive;
+            long num;
+            if (b == 0xFE)
+            {
+                byte b0 = ReadByte(), b1 = ReadByte();
+                if ((b0 & 0x80) != 0)
+                {
+                    byte b2 = ReadByte(), b3 = ReadByte();
+                    num = (long)b1 | ((long)b2 << 8) | ((long)b3 << 16) | ((long)(b0 & 0x7F) << 24);
+                }
+                else num = (b0 << 8) + b1 + (long)prev;
+            }
+            else num = b + (long)prev;
+            if (num < 0 || num > int.MaxValue) throw new InvalidDataException($"The rsync server sent an invalid file index ({num}).");
+            prev = (int)num;
+            return negative ? -(int)num : (int)num;
+        }
 
         public int ReadInt()
         {

@@ -1,0 +1,380 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Text;
+using RealtimeMirror.Engine.Paths;
+using RealtimeMirror.Engine.Planning;
+using RealtimeMirror.Engine.Platform;
+using RealtimeMirror.Engine.Transport.Rsync;
+using Xunit;
+
+namespace RealtimeMirror.Engine.Tests.Rsync
+{
+    /// <summary>
+    /// Each protocol we speak against the real `rsync --server`, forced to it with --protocol=N (standing in for an
+    /// older rsync): trees, times, names, order, delta, -I, -H, vanished files, each negotiated checksum.
+    /// </summary>
+    public class RsyncProtocolTests : IDisposable
+    {
+        private readonly string _src = Directory.CreateTempSubdirectory("rtm-rp-src-").FullName;
+        private readonly string _dst = Directory.CreateTempSubdirectory("rtm-rp-dst-").FullName;
+        public void Dispose() => Process.Start("rm", new[] { "-rf", _src, _dst }).WaitForExit();
+
+        public static IEnumerable<object[]> Protocols => new[] { 27, 28, 29, 30, 31 }.Select(p => new object[] { p });
+
+        private (RsyncPushOutcome Outcome, List<RsyncFileReport> Reports) Push(int protocol, Action<RsyncPushOptions> configure = null,
+            Action<string> beforeRead = null, IReadOnlyDictionary<string, string> env = null, int expectedExit = 0)
+        {
+            var options = new RsyncPushOptions { ServerProtocol = protocol };
+            configure?.Invoke(options);
+            using var server = LocalRsyncServer.Start(options, _dst, environment: env);
+            var sender = new RsyncSender(server.StandardOutput.BaseStream, server.StandardInput.BaseStream, options) { ServerName = "local rsync", BeforeRead = beforeRead };
+            var reports = new List<RsyncFileReport>();
+            var stderr = server.StandardError.ReadToEndAsync();
+            var outcome = sender.Push(new TestSource(_src), PosixTestFs.Walk(_src), wholeTree: true, 0, reports.Add, default);
+            server.StandardInput.Close();
+            Assert.True(server.WaitForExit(60000), "rsync --server did not exit");
+            Assert.True(server.ExitCode == expectedExit, $"rsync exit {server.ExitCode}: {stderr.Result} {string.Join(" | ", outcome.ServerMessages)}");
+            Assert.Equal(protocol, outcome.Protocol);
+            return (outcome, reports);
+        }
+
+        private static string Sig(string root) => RsyncSenderTests.Signature(root, owners: PosixTestFs.IsRoot);
+
+        private static string Nanos(string root) => string.Join("\n", PosixTestFs.Walk(root).Where(m => m.Kind != EntryKind.Symlink)
+            .OrderBy(m => Convert.ToHexString(PathEncoding.ToBytes(m.RelativePath)), StringComparer.Ordinal)
+            .Select(m => $"{Convert.ToHexString(PathEncoding.ToBytes(m.RelativePath))} {m.MTime}.{m.MTimeNanos:D9}"));
+
+        [Theory]
+        [MemberData(nameof(Protocols))]
+        public void A_tree_lands_equal(int protocol)
+        {
+            Directory.CreateDirectory(Path.Combine(_src, "d", "e"));
+            for (int i = 0; i < 20; i++)
+            {
+                var p = Path.Combine(_src, i % 3 == 0 ? "d" : i % 3 == 1 ? "d/e" : "", $"f{i}");
+                File.WriteAllBytes(p, Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat($"file {i} ", 50 * i + 1))));
+                PosixTestFs.SetMTime(p, 1_600_000_000 + i * 1000);
+                File.SetUnixFileMode(p, (UnixFileMode)(i % 2 == 0 ? 0x1A4 : 0x1ED));
+                if (PosixTestFs.IsRoot) PosixTestFs.Chown(p, (uint)(1000 + i), (uint)(2_000_000_000 + i));
+            }
+            PosixTestFs.Symlink("d/e/f1", _src + "/link");
+            PosixTestFs.Symlink("nowhere", _src + "/d/dangling");
+            PosixTestFs.MkFifo(Path.Combine(_src, "d", "pipe"));
+            File.WriteAllBytes(Path.Combine(_src, "empty"), Array.Empty<byte>());
+            var (outcome, reports) = Push(protocol, o => { o.PreserveOwner = o.PreserveGroup = PosixTestFs.IsRoot; o.PreserveSpecials = true; });
+            Assert.Equal(Sig(_src), Sig(_dst));
+            Assert.Equal(21, reports.Count);
+            Assert.Empty(outcome.Replan);
+            Assert.Equal(protocol >= 30 ? "xxh128" : "md4", outcome.Checksum);
+            // A second push finds nothing to do.
+            var (_, again) = Push(protocol);
+            Assert.Empty(again);
+        }
+
+        [Theory]
+        [InlineData(30)]
+        [InlineData(31)]
+        public void Times_before_1970_after_2038_and_after_2106_land_exactly_with_nanoseconds_from_31(int protocol)
+        {
+            var times = new (string Name, long Sec, int Ns)[]
+            {
+                ("1965", -157_766_400, 0), ("1965ns", -157_766_400, 123_456_789), ("2040", 2_208_988_800, 999_999_999),
+                ("2107", 4_354_819_200, 123_456_789), ("now", 1_700_000_000, 1),
+            };
+            foreach (var t in times) { File.WriteAllText(Path.Combine(_src, t.Name), t.Name); PosixTestFs.SetMTime(Path.Combine(_src, t.Name), t.Sec, t.Ns); }
+            Directory.CreateDirectory(Path.Combine(_src, "dir"));
+            PosixTestFs.SetMTime(Path.Combine(_src, "dir"), 4_354_819_200, 5);
+            Push(protocol);
+            foreach (var t in times)
+            {
+                var m = PosixTestFs.LStat(Path.Combine(_dst, t.Name), t.Name);
+                Assert.Equal((t.Name, t.Sec, protocol >= 31 ? t.Ns : 0), (t.Name, m.MTime, m.MTimeNanos));
+            }
+            var d = PosixTestFs.LStat(Path.Combine(_dst, "dir"), "dir");
+            Assert.Equal((4_354_819_200L, protocol >= 31 ? 5 : 0), (d.MTime, d.MTimeNanos));
+            if (protocol >= 31) Assert.Equal(Nanos(_src), Nanos(_dst));
+        }
+
+        [Theory]
+        [MemberData(nameof(Protocols))]
+        public void Tricky_names_sort_as_the_receiver_sorts_them(int protocol)
+        {
+            // Every file has its own content: a misordered list would make the receiver take one file's data for another.
+            var dirs = new[] { "a", "a/b.d", "a.d", "b", "b/a", "x" + (char)0xDC80, ".hid" };
+            var files = new[] { "a.b", "a-b", "a b", "a/b", "a/b.d/c", "a/c", "a.d/z", "ab", "a", "b/a/b", "b/a.", "b/.a", "...", "a..", "-",
+                "é", "z" + (char)0xDCFF, "x" + (char)0xDC80 + "/y", "x" + (char)0xDC7F, ".hid/.x", "A", "~", "0" };
+            foreach (var d in dirs) PosixTestFs.Mkdir(_src + "/" + d.Replace("a/b.d", "a/b.d"));
+            int i = 0;
+            foreach (var f in files.Where(f => !dirs.Contains(f)))
+                PosixTestFs.WriteFile(_src + "/" + f, Encoding.ASCII.GetBytes($"content #{i++} of this file"));
+            Push(protocol);
+            Assert.Equal(Sig(_src), Sig(_dst));
+        }
+
+        [Theory]
+        [MemberData(nameof(Protocols))]
+        public void Names_with_every_byte_but_slash_land_byte_exact(int protocol)
+        {
+            var all = Enumerable.Range(1, 255).Where(b => b != '/').Select(b => (byte)b).ToArray();
+            var names = new List<string>();
+            for (int off = 0; off < all.Length; off += 64)
+                names.Add(PathEncoding.FromBytes(all.Skip(off).Take(64).ToArray()));
+            PosixTestFs.Mkdir(_src + "/" + names[0] + "dir");
+            int i = 0;
+            foreach (var n in names)
+            {
+                PosixTestFs.WriteFile(_src + "/" + n, Encoding.ASCII.GetBytes($"#{i++}"));
+                PosixTestFs.WriteFile(_src + "/" + names[0] + "dir/" + n, Encoding.ASCII.GetBytes($"inner #{i++}"));
+            }
+            PosixTestFs.Symlink(names[1], _src + "/link");
+            Push(protocol);
+            Assert.Equal(Sig(_src), Sig(_dst));
+            foreach (var n in names) Assert.Contains(n, PosixTestFs.Names(_dst));
+        }
+
+        [Theory]
+        [MemberData(nameof(Protocols))]
+        public void An_insert_in_the_middle_of_a_big_file_sends_little(int protocol)
+        {
+            var data = new byte[1024 * 1024];
+            new Random(protocol).NextBytes(data);
+            var path = Path.Combine(_src, "big.bin");
+            File.WriteAllBytes(path, data);
+            Push(protocol);
+            var insert = new byte[1000];
+            new Random(99).NextBytes(insert);
+            File.WriteAllBytes(path, data.Take(500_000).Concat(insert).Concat(data.Skip(500_000)).ToArray());
+            var (outcome, reports) = Push(protocol);
+            var r = Assert.Single(reports);
+            Assert.True(r.HadBasis);
+            Assert.False(r.Redo);
+            Assert.True(r.LiteralBytes < 16 * 1024, $"sent {r.LiteralBytes} literal bytes for a 1000-byte insert");
+            Assert.True(outcome.BytesSent < 64 * 1024, $"sent {outcome.BytesSent} bytes in all");
+            Assert.Equal(Sig(_src), Sig(_dst));
+        }
+
+        [Theory]
+        [InlineData("xxh128", 31)]
+        [InlineData("xxh3", 31)]
+        [InlineData("xxh64", 31)]
+        [InlineData("md5", 31)]
+        [InlineData("md4", 31)]
+        [InlineData("xxh3", 30)]
+        [InlineData("md5", 30)]
+        public void Each_negotiated_checksum_matches_blocks_and_passes_the_whole_file_check(string name, int protocol)
+        {
+            var data = new byte[300 * 1024 + 17];
+            new Random(5).NextBytes(data);
+            var path = Path.Combine(_src, "f.bin");
+            File.WriteAllBytes(path, data);
+            var env = new Dictionary<string, string> { ["RSYNC_CHECKSUM_LIST"] = name };
+            Push(protocol, env: env);
+            data[100_000] ^= 0xFF;
+            File.WriteAllBytes(path, data);
+            PosixTestFs.SetMTime(path, 1_800_000_000);
+            var (outcome, reports) = Push(protocol, env: env);
+            Assert.Equal(name, outcome.Checksum);
+            var r = Assert.Single(reports);
+            Assert.False(r.Redo); // a wrong whole-file sum would make the receiver ask again
+            Assert.True(r.MatchedBytes > 250 * 1024, $"matched only {r.MatchedBytes}: block sums disagree");
+            Assert.Equal(Sig(_src), Sig(_dst));
+        }
+
+        [Theory]
+        [MemberData(nameof(Protocols))]
+        public void Ignore_times_catches_a_same_second_same_size_rewrite(int protocol)
+        {
+            var f = Path.Combine(_src, "same.txt");
+            File.WriteAllText(f, "version A, twenty-six b.");
+            PosixTestFs.SetMTime(f, 1_700_000_000, 5);
+            Push(protocol);
+            File.WriteAllText(f, "version B, twenty-six b.");
+            PosixTestFs.SetMTime(f, 1_700_000_000, 5);
+            var (_, quick) = Push(protocol);
+            Assert.Empty(quick);
+            var (_, reports) = Push(protocol, o => o.IgnoreTimes = true);
+            Assert.True(Assert.Single(reports).LiteralBytes > 0);
+            Assert.Equal("version B, twenty-six b.", File.ReadAllText(Path.Combine(_dst, "same.txt")));
+        }
+
+        [Theory]
+        [MemberData(nameof(Protocols))]
+        public void Hard_links_land_as_one_inode(int protocol)
+        {
+            File.WriteAllText(Path.Combine(_src, "a"), "shared");
+            PosixTestFs.Link(Path.Combine(_src, "a"), Path.Combine(_src, "b"));
+            Directory.CreateDirectory(Path.Combine(_src, "sub"));
+            PosixTestFs.Link(Path.Combine(_src, "a"), Path.Combine(_src, "sub", "c"));
+            File.WriteAllText(Path.Combine(_src, "x"), "other group");
+            PosixTestFs.Link(Path.Combine(_src, "x"), Path.Combine(_src, "y"));
+            File.WriteAllText(Path.Combine(_src, "alone"), "alone");
+            Push(protocol, o => o.PreserveHardLinks = true);
+            Assert.Equal(Sig(_src), Sig(_dst));
+            long Ino(string rel) => PosixTestFs.LStat(Path.Combine(_dst, rel), rel).Inode;
+            Assert.Equal(Ino("a"), Ino("b"));
+            Assert.Equal(Ino("a"), Ino("sub/c"));
+            Assert.Equal(Ino("x"), Ino("y"));
+            Assert.NotEqual(Ino("a"), Ino("x"));
+            Assert.NotEqual(Ino("a"), Ino("alone"));
+        }
+
+        [Theory]
+        [MemberData(nameof(Protocols))]
+        public void A_vanished_file_is_skipped_and_the_push_completes(int protocol)
+        {
+            File.WriteAllText(Path.Combine(_src, "gone"), "listed, then deleted");
+            File.WriteAllText(Path.Combine(_src, "kept"), "still here");
+            var (outcome, reports) = Push(protocol, beforeRead: rel => { if (rel == "gone") File.Delete(Path.Combine(_src, "gone")); });
+            var r = Assert.Single(outcome.Replan);
+            Assert.Equal(("gone", RsyncReplanReason.Vanished), (r.RelativePath, r.Reason));
+            Assert.Equal(new[] { "kept" }, reports.Select(x => x.RelativePath));
+            Assert.Equal("still here", File.ReadAllText(Path.Combine(_dst, "kept")));
+            Assert.False(File.Exists(Path.Combine(_dst, "gone")));
+        }
+
+        /// <summary>As a 3.0/3.1 server meets us: without 'v' no negotiation (MD5 implied) and byte flags; without 'C' the
+        /// old MD5 seed order; without 'f' at 30 the io_error goes as MSG_IO_ERROR after the list.</summary>
+        [Theory]
+        [InlineData(30, "LfxC")]
+        [InlineData(30, "Lx")]
+        [InlineData(31, "LfxC")]
+        [InlineData(31, "")]
+        public void Servers_without_varint_flags_get_byte_flags_and_md5(int protocol, string caps)
+        {
+            var data = new byte[200 * 1024];
+            new Random(3).NextBytes(data);
+            File.WriteAllBytes(Path.Combine(_src, "f.bin"), data);
+            Directory.CreateDirectory(Path.Combine(_src, "dir"));
+            File.WriteAllText(Path.Combine(_src, "dir", "x"), "x");
+            PosixTestFs.SetMTime(Path.Combine(_src, "dir", "x"), 4_354_819_200, 7);
+            File.WriteAllText(Path.Combine(_src, "a"), "shared");
+            PosixTestFs.Link(Path.Combine(_src, "a"), Path.Combine(_src, "b"));
+            var (outcome, _) = Push(protocol, o => { o.Capabilities = caps; o.PreserveHardLinks = true; });
+            Assert.Equal("md5", outcome.Checksum);
+            Assert.Equal(Sig(_src), Sig(_dst));
+            Assert.Equal(protocol >= 31 ? 7 : 0, PosixTestFs.LStat(Path.Combine(_dst, "dir", "x"), "dir/x").MTimeNanos);
+
+            data[50_000] ^= 1;
+            File.WriteAllBytes(Path.Combine(_src, "f.bin"), data);
+            PosixTestFs.SetMTime(Path.Combine(_src, "f.bin"), 1_800_000_000);
+            var (_, reports) = Push(protocol, o => o.Capabilities = caps);
+            var r = Assert.Single(reports);
+            Assert.False(r.Redo);
+            Assert.True(r.MatchedBytes > 150 * 1024, $"matched only {r.MatchedBytes}: MD5 block sums disagree");
+            Assert.Equal(Sig(_src), Sig(_dst));
+
+            // io_error in (or, without 'f' at 30, after) the list: the receiver deletes nothing.
+            File.WriteAllText(Path.Combine(_dst, "stray"), "s");
+            var options = new RsyncPushOptions { ServerProtocol = protocol, Capabilities = caps, Delete = true };
+            using var server = LocalRsyncServer.Start(options, _dst);
+            var sender = new RsyncSender(server.StandardOutput.BaseStream, server.StandardInput.BaseStream, options);
+            var stderr = server.StandardError.ReadToEndAsync();
+            var outcome2 = sender.Push(new TestSource(_src), PosixTestFs.Walk(_src), true, FileListWriter.IoErrorGeneral, null, default);
+            server.StandardInput.Close();
+            Assert.True(server.WaitForExit(20000));
+            Assert.True(server.ExitCode == 23, $"exit {server.ExitCode}: {stderr.Result}");
+            // Protocol 30 without 'f' (before rsync 3.0.7...) has only MSG_IO_ERROR, which races the receiver's deletions
+            // (rsync's own "unsafe" case): the error is known (exit 23) but a deletion may have gone first.
+            if (protocol >= 31 || caps.Contains('f')) Assert.True(File.Exists(Path.Combine(_dst, "stray")), "deleted despite io_error");
+        }
+
+        /// <summary>A 5 GiB sparse file touched against an equal replica: every block matches, nothing literal goes, and
+        /// sizes past 4 GiB travel as varlongs. Opt-in (RTM_RSYNC_BIG=1): the receiver writes 5 GiB (about 80 s here).</summary>
+        [Fact]
+        public void A_touched_5_GiB_sparse_file_sends_no_literal_data()
+        {
+            if (Environment.GetEnvironmentVariable("RTM_RSYNC_BIG") != "1") return;
+            const long size = 5L << 30;
+            var path = Path.Combine(_src, "sparse");
+            using (var fs = new FileStream(path, FileMode.CreateNew))
+            {
+                fs.SetLength(size);
+                fs.Write(Encoding.ASCII.GetBytes("head"));
+                fs.Position = size / 2;
+                fs.Write(Encoding.ASCII.GetBytes("middle"));
+                fs.Position = size - 4;
+                fs.Write(Encoding.ASCII.GetBytes("tail"));
+            }
+            using (var cp = Process.Start("cp", new[] { "--sparse=always", "-p", path, Path.Combine(_dst, "sparse") }))
+            {
+                cp.WaitForExit();
+                Assert.Equal(0, cp.ExitCode);
+            }
+            PosixTestFs.SetMTime(path, 1_800_000_000, 42);
+            var (outcome, reports) = Push(31);
+            var r = Assert.Single(reports);
+            Assert.Equal(0, r.LiteralBytes);
+            Assert.Equal(size, r.MatchedBytes);
+            Assert.False(r.Redo);
+            var m = PosixTestFs.LStat(Path.Combine(_dst, "sparse"), "sparse");
+            Assert.Equal((size, 1_800_000_000L, 42), (m.Size, m.MTime, m.MTimeNanos));
+        }
+
+        [Fact]
+        public void Zstd_compression_carries_literals_and_block_references()
+        {
+            Directory.CreateDirectory(Path.Combine(_src, "d"));
+            var text = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Range(0, 40_000).Select(i => $"line {i % 977} of a compressible file\n")));
+            File.WriteAllBytes(Path.Combine(_src, "text"), text);
+            var random = new byte[700 * 1024];
+            new Random(11).NextBytes(random);
+            File.WriteAllBytes(Path.Combine(_src, "d", "random"), random);
+            for (int i = 0; i < 30; i++) File.WriteAllText(Path.Combine(_src, "d", $"small{i}"), new string((char)('a' + i % 26), i * 37));
+            var (first, _) = Push(31, o => o.Compress = true);
+            Assert.Equal("zstd", first.Compression);
+            Assert.Equal(Sig(_src), Sig(_dst));
+            Assert.True(first.BytesSent < random.Length + text.Length / 4, $"sent {first.BytesSent} bytes: the text did not shrink");
+
+            // Changes in both big files: literals and runs of block references interleave.
+            random[1000] ^= 1; random[400_000] ^= 1;
+            File.WriteAllBytes(Path.Combine(_src, "d", "random"), random);
+            PosixTestFs.SetMTime(Path.Combine(_src, "d", "random"), 1_800_000_000);
+            text[text.Length / 2] = (byte)'#';
+            File.WriteAllBytes(Path.Combine(_src, "text"), text);
+            PosixTestFs.SetMTime(Path.Combine(_src, "text"), 1_800_000_000);
+            var (second, reports) = Push(31, o => o.Compress = true);
+            Assert.Equal(2, reports.Count);
+            Assert.All(reports, r => Assert.False(r.Redo));
+            Assert.All(reports, r => Assert.True(r.MatchedBytes > r.LiteralBytes * 10, $"{r.RelativePath}: matched {r.MatchedBytes}, literal {r.LiteralBytes}"));
+            Assert.True(second.BytesSent < 64 * 1024, $"sent {second.BytesSent} bytes");
+            Assert.Equal(Sig(_src), Sig(_dst));
+        }
+
+        [Fact]
+        public void Compression_falls_back_to_none_without_zstd_and_is_refused_below_30()
+        {
+            File.WriteAllText(Path.Combine(_src, "f"), "plain");
+            var (outcome, _) = Push(31, o => o.Compress = true, env: new Dictionary<string, string> { ["RSYNC_COMPRESS_LIST"] = "zlibx none" });
+            Assert.Equal("none", outcome.Compression);
+            Assert.Equal(Sig(_src), Sig(_dst));
+
+            var options = new RsyncPushOptions { ServerProtocol = 29, Compress = true };
+            using var server = LocalRsyncServer.Start(options, _dst);
+            var sender = new RsyncSender(server.StandardOutput.BaseStream, server.StandardInput.BaseStream, options);
+            var e = Assert.Throws<NotSupportedException>(() => sender.Push(new TestSource(_src), PosixTestFs.Walk(_src), true, 0, null, default));
+            Assert.Contains("zlib", e.Message);
+            server.Kill();
+        }
+
+        [Theory]
+        [MemberData(nameof(Protocols))]
+        public void Devices_fifos_and_sockets_land_as_such(int protocol)
+        {
+            if (!PosixTestFs.IsRoot) return;
+            PosixTestFs.MkCharDevice(Path.Combine(_src, "null-ish"), 1, 3);
+            // Protocol 27 carries rdev as one signed int32 that the receiver sign-extends: minors from 0x80000 cannot go.
+            uint minor = protocol < 28 ? 0x7BCDEu : 0xABCDEu;
+            PosixTestFs.MkCharDevice(Path.Combine(_src, "wide"), 0x123, minor);
+            PosixTestFs.MkFifo(Path.Combine(_src, "pipe"));
+            PosixTestFs.MkSocket(Path.Combine(_src, "sock"));
+            Push(protocol, o => o.PreserveSpecials = true);
+            Assert.Equal(Sig(_src), Sig(_dst));
+            var wide = PosixTestFs.LStat(Path.Combine(_dst, "wide"), "wide");
+            Assert.Equal((EntryKind.CharDevice, (long)PosixTestFs.MakeDev(0x123, minor)), (wide.Kind, wide.DeviceNumber));
+            Assert.Equal(EntryKind.Socket, PosixTestFs.LStat(Path.Combine(_dst, "sock"), "sock").Kind);
+        }
+    }
+}
