@@ -164,14 +164,16 @@ Describe 'Start-MirrorWatch -Wait as a service' {
                 $got = Receive-Datagrams $sock 30 {
                     param($l)
                     $m = @($l | ForEach-Object { [Text.Encoding]::UTF8.GetString($_) })
-                    ($m -contains 'READY=1') -and @($m | Where-Object { $_ -eq 'WATCHDOG=1' }).Count -ge 2
+                    $ready = [array]::IndexOf([string[]]$m, 'READY=1')
+                    # READY=1, then a STATUS= sent after it, and the watchdog pinging.
+                    $ready -ge 0 -and @($m[$ready..($m.Count - 1)] | Where-Object { $_ -like 'STATUS=*' }).Count -ge 1 -and @($m | Where-Object { $_ -eq 'WATCHDOG=1' }).Count -ge 2
                 }
                 $messages = @($got | ForEach-Object { [Text.Encoding]::UTF8.GetString($_) })
                 $messages | Should -Contain 'READY=1'
                 $messages | Should -Contain 'WATCHDOG=1'
-                $status = @($messages | Where-Object { $_ -like 'STATUS=*' })
+                $status = @($messages[$messages.IndexOf('READY=1')..($messages.Count - 1)] | Where-Object { $_ -like 'STATUS=*' })
                 $status.Count | Should -BeGreaterThan 0
-                $status[-1] | Should -Match '^STATUS=ntf: Idle, queue 0, lag \d+\.\d s$'
+                $status[0] | Should -Match '^STATUS=ntf: Idle, queue 0, lag \d+\.\d s$'
                 # READY only once the initial sync is done.
                 Test-Path "$root/notify-replica/before.txt" | Should -BeTrue
                 Send-SigTerm $child
