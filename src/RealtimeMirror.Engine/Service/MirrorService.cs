@@ -13,17 +13,21 @@ namespace RealtimeMirror.Engine.Service
     /// target's worker. The watch is started by the caller before this, so nothing written during the initial
     /// sync is missed: those events simply wait in the queues.
     /// </summary>
-    public sealed class MirrorService : IDisposable
+    public sealed partial class MirrorService : IDisposable
     {
         private readonly MirrorWatch _watch;
         private readonly List<TargetWorker> _workers;
         private readonly Thread _fanOut;
         private readonly CancellationTokenSource _stop = new CancellationTokenSource();
+        private readonly ServiceOptions _options;
+        private long _fannedOut;
         private readonly StatusPublisher _status;
 
         public MirrorService(MirrorWatch watch, IEnumerable<MirrorTarget> targets, ServiceOptions options)
         {
             _watch = watch;
+            _options = options;
+            Logging.ServiceLogging.Attach(options); // before the workers start: they log from their own threads
             _workers = targets.Select(t => new TargetWorker(t, options)).ToList();
             _fanOut = new Thread(FanOut) { IsBackground = true, Name = "RealtimeMirror fan-out " + watch.Id };
             // Status for Get-/Stop-MirrorWatch in other processes.
@@ -44,7 +48,10 @@ namespace RealtimeMirror.Engine.Service
             try
             {
                 foreach (var e in _watch.GetConsumingEnumerable(_stop.Token))
+                {
                     foreach (var w in _workers) w.Enqueue(e);
+                    Interlocked.Increment(ref _fannedOut); // the drain waits until every emitted event got here
+                }
             }
             catch (OperationCanceledException) { }
         }
@@ -62,6 +69,7 @@ namespace RealtimeMirror.Engine.Service
             foreach (var w in _workers) w.Stop();
             foreach (var w in _workers) w.Join(TimeSpan.FromSeconds(10));
             _status.Stop();
+            _options.Log?.Dispose(); // after the workers: their last results are logged
         }
 
         public void Dispose() => Stop();

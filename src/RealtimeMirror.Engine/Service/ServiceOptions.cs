@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using RealtimeMirror.Engine.Paths;
 using RealtimeMirror.Engine.Results;
+using RealtimeMirror.Engine.Service.Logging;
 
 namespace RealtimeMirror.Engine.Service
 {
@@ -21,6 +22,12 @@ namespace RealtimeMirror.Engine.Service
         public Action<SyncResult> OnResult { get; set; } = _ => { };
         /// <summary>(target, relative path, error); called on worker threads.</summary>
         public Action<string, string, Exception> OnError { get; set; } = (_, __, ___) => { };
+        /// <summary>(target, line): -Verbose detail (connection, host key, rsync command, batches); null = off, and then
+        /// no line is even built. Called on worker threads.</summary>
+        public Action<string, string> OnVerbose { get; set; }
+        /// <summary>Every result, error and verbose line is also written here, on the worker thread; disposed when the
+        /// service stops.</summary>
+        public IMirrorLog Log { get; set; }
         /// <summary>Each target compares the whole tree this often, repairing drift made on a replica behind our back; zero disables.</summary>
         public TimeSpan VerifyInterval { get; set; } = TimeSpan.FromHours(1);
         /// <summary>Where the status file for other processes goes (null: <see cref="RuntimeDirectory.Resolve"/>).</summary>

@@ -16,7 +16,7 @@ namespace RealtimeMirror.Engine.Service
     /// hinted again with backoff, so a replica whose disk was full or whose directory was locked catches up without
     /// a restart. Every exception is caught and reported: this thread never dies silently.
     /// </summary>
-    internal sealed class TargetWorker : IDisposable
+    internal sealed partial class TargetWorker : IDisposable
     {
         private readonly MirrorTarget _target;
         private readonly ServiceOptions _options;
@@ -124,9 +124,11 @@ namespace RealtimeMirror.Engine.Service
         private void Run()
         {
             var cancel = _stop.Token;
+            using var trace = Logging.MirrorTrace.Use(TraceSink());
             try
             {
                 if (!Connect(cancel)) return;
+                if (!_options.InitialSync) { StartupDone = true; Status.State = TargetState.Idle; }
                 if (_options.InitialSync)
                 {
                     lock (_gate)
@@ -141,6 +143,7 @@ namespace RealtimeMirror.Engine.Service
                     {
                         Status.State = TargetState.Idle;
                         ReturnStartupMemory();
+                        StartupDone = true;
                     }
                 }
             }
@@ -161,6 +164,7 @@ namespace RealtimeMirror.Engine.Service
 
         private void ApplyBatch(List<(string Root, List<SyncHint> Hints)> batch, CancellationToken cancel)
         {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             while (true)
             {
                 try
@@ -190,6 +194,7 @@ namespace RealtimeMirror.Engine.Service
                     }
                     Status.Applied += batch.Sum(b => b.Hints.Count);
                     Status.LastSync = DateTime.UtcNow;
+                    TraceBatch(batch, failed.Count, started);
                     if (_verifyQueued && batch.Any(b => b.Hints.Any(h => h.Path.Length == 0 && h.Subtree)))
                     {
                         _verifyQueued = false;

@@ -58,9 +58,15 @@ namespace RealtimeMirror.Engine.Targets
         {
             var knownHosts = new KnownHosts(target.KnownHostsFile);
             string refusal = null;
+            string keySeen = null; // for -Verbose: the check runs on SSH.NET's thread, the trace sink is this one's
+            bool trace = Service.Logging.MirrorTrace.Enabled;
+            if (trace)
+                Service.Logging.MirrorTrace.Write($"Connecting {client.GetType().Name.Replace("Client", "")} to {client.ConnectionInfo.Username}@{target.HostName} port {target.Port}.");
             client.HostKeyReceived += (sender, e) =>
             {
                 var verdict = knownHosts.Check(target.HostName, target.Port, e.HostKeyName, e.HostKey);
+                if (trace) keySeen = $"Host key of {target.HostName}:{target.Port} ({e.HostKeyName} SHA256:{e.FingerPrintSHA256}): " +
+                    (verdict == KnownHosts.Verdict.Unknown && acceptNewHostKey ? "new, accepted and recorded" : verdict.ToString()) + $" in {knownHosts.FilePath}.";
                 if (verdict == KnownHosts.Verdict.Trusted) { e.CanTrust = true; return; }
                 if (verdict == KnownHosts.Verdict.Unknown && acceptNewHostKey)
                 {
@@ -88,6 +94,10 @@ namespace RealtimeMirror.Engine.Targets
             catch (Exception e) when (e is SocketException || e is SshOperationTimeoutException || e is SshConnectionException || e is IOException)
             {
                 throw new TargetUnavailableException($"Target '{target.Name}': cannot reach {target.HostName}:{target.Port}: {e.Message}", e);
+            }
+            finally
+            {
+                if (keySeen != null) Service.Logging.MirrorTrace.Write(keySeen);
             }
             if (refusal != null) throw new TargetUnavailableException(refusal) { IsPermanent = true };
         }

@@ -91,6 +91,8 @@ namespace RealtimeMirror.Engine.Transport
             var options = OptionsFor(list, ignoreTimes);
             var remoteRoot = string.IsNullOrEmpty(_target.RemotePath) ? "." : _target.RemotePath;
             RsyncPushOutcome outcome;
+            if (Service.Logging.MirrorTrace.Enabled)
+                Service.Logging.MirrorTrace.Write($"rsync push of {list.Count} entries; server command on {_target.HostName}: {RsyncServerCommand.RemoteCommandLine(options, remoteRoot)}");
             using (var session = new SshRsyncSession(_ssh, options, remoteRoot))
             {
                 var sender = new RsyncSender(session.FromServer, session.ToServer, options) { ServerName = _target.HostName };

@@ -162,6 +162,17 @@ namespace RealtimeMirror.Engine.Watching
             return ready;
         }
 
+        /// <summary>
+        /// Every pending hint now, settled or not, in first-touched order (a new directory before what was written
+        /// into it): the drain before a shutdown, where waiting out the settle window would only risk losing them.
+        /// </summary>
+        public List<(string Path, string OldPath, ChangeType Kind, bool IsDirectory, DateTime Time)> TakeAll()
+        {
+            var ready = new List<(string, string, ChangeType, bool, DateTime)>(_byPath.Count);
+            while (_byFirst.First != null) Emit(_byFirst.First.Value, ready);
+            return ready;
+        }
+
         /// <summary>When the next hint becomes due (settle or maximum delay), for the pump's sleep; null when none is pending.</summary>
         public DateTime? NextDue()
         {

@@ -17,7 +17,7 @@ namespace RealtimeMirror.Engine.Watching
     /// reports what already sits inside new directories, runs the coalescers, and hands settled events to a
     /// BlockingCollection that consumers (Get-MirrorEvent, the mirror service) take from.
     /// </summary>
-    public sealed class MirrorWatch : IDisposable
+    public sealed partial class MirrorWatch : IDisposable
     {
         private readonly WatchOptions _options;
         private readonly List<(ITreeWatcher Watcher, Coalescer Coalescer, ConcurrentQueue<RawChange> Raw)> _roots = new List<(ITreeWatcher, Coalescer, ConcurrentQueue<RawChange>)>();
@@ -91,7 +91,7 @@ namespace RealtimeMirror.Engine.Watching
         private void FoldIntoRescans(string root)
         {
             var roots = new HashSet<string>(StringComparer.Ordinal) { root };
-            while (_ready.TryTake(out var dropped)) roots.Add(dropped.WatchRoot);
+            while (_ready.TryTake(out var dropped)) { roots.Add(dropped.WatchRoot); Interlocked.Increment(ref _droppedByFold); }
             foreach (var r in _roots)
                 if (roots.Contains(r.Watcher.Root)) r.Coalescer.Add(new RawChange(ChangeType.Rescan, "", true, DateTime.UtcNow));
             Interlocked.Increment(ref _folds);
@@ -108,6 +108,7 @@ namespace RealtimeMirror.Engine.Watching
                 while (!_stop.IsCancellationRequested)
                 {
                     int pending = 0;
+                    int flush = FlushTicket(); // read before the raw queues: what they hold now is flushed
                     foreach (var r in _roots)
                     {
                         while (r.Raw.TryDequeue(out var c))
@@ -116,7 +117,7 @@ namespace RealtimeMirror.Engine.Watching
                             r.Coalescer.Add(c);
                         }
                         if (r.Coalescer.Count + _ready.Count > _options.MaxQueuedEvents) FoldIntoRescans(r.Watcher.Root);
-                        foreach (var s in r.Coalescer.TakeSettled(DateTime.UtcNow))
+                        foreach (var s in flush > 0 ? r.Coalescer.TakeAll() : r.Coalescer.TakeSettled(DateTime.UtcNow))
                         {
                             _ready.Add(ToEvent(r.Watcher.Root, s));
                             Interlocked.Increment(ref _emitted);
@@ -124,6 +125,7 @@ namespace RealtimeMirror.Engine.Watching
                         pending += r.Coalescer.Count;
                     }
                     _pendingInCoalescers = pending;
+                    if (flush > 0) FlushServed(flush);
                     if (rootCheck.Elapsed >= TimeSpan.FromSeconds(1)) { CheckRoots(); rootCheck.Restart(); }
                     // Idle: sleep until the OS reports a change (or the once-a-second root check is due).
                     if (pending == 0) WaitHandle.WaitAny(new[] { _stop.Token.WaitHandle, _changed }, TimeSpan.FromSeconds(1));
@@ -138,6 +140,7 @@ namespace RealtimeMirror.Engine.Watching
             }
             finally
             {
+                PumpEnded();
                 _ready.CompleteAdding();
             }
         }

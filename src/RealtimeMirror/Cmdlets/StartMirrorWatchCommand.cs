@@ -61,6 +61,20 @@ namespace RealtimeMirror.Cmdlets
         [Parameter]
         public SwitchParameter Wait { get; set; }
 
+        /// <summary>Service mode: also log every applied action and error (UTC time, target, path) to this file, rotated by size.</summary>
+        [Parameter]
+        public string LogPath { get; set; }
+
+        /// <summary>-LogPath rotates past this size: FILE becomes FILE.1 ... FILE.5 (older ones are dropped).</summary>
+        [Parameter]
+        [ValidateRange(1024, long.MaxValue)]
+        public long LogMaxBytes { get; set; } = Engine.Service.Logging.FileLog.DefaultMaxBytes;
+
+        /// <summary>-Wait: on SIGTERM or Ctrl+C, how long to wait for pending changes to reach the targets before exiting.</summary>
+        [Parameter]
+        [ValidateRange(0, 86400)]
+        public int DrainTimeoutSeconds { get; set; } = 30;
+
         /// <summary>Service mode: each target compares the whole tree this often, repairing changes made on a replica behind the service's back. 0 disables.</summary>
         [Parameter]
         public TimeSpan VerifyInterval { get; set; } = TimeSpan.FromHours(1);
@@ -122,6 +136,9 @@ namespace RealtimeMirror.Cmdlets
                     $"Mirror to {string.Join(", ", targets.Select(t => t.Name))}{(InitialSync ? " after a full sync that deletes extraneous replica files" : "")}"))
                 return;
 
+            // Before the watch starts: an unwritable -LogPath stops here with nothing left running.
+            var log = targets.Count > 0 ? ServiceLogSetup.Open(this, LogPath, LogMaxBytes) : null;
+            var verbose = ServiceLogSetup.VerboseWanted(this);
             var watch = WatchRegistry.Start(new WatchOptions
             {
                 Roots = _roots,
@@ -146,9 +163,14 @@ namespace RealtimeMirror.Cmdlets
                 // Worker threads only hand objects over; the pipeline thread writes them (below).
                 OnResult = r => { if (Wait) Hand(output, r); },
                 OnError = (target, rel, e) => { if (Wait) Hand(output, new ErrorRecord(e, "MirrorSyncFailed", ErrorCategory.WriteError, $"{target}:{rel}")); },
+                // Null unless -Verbose: then the engine builds no trace lines at all.
+                OnVerbose = verbose ? (target, line) => { if (Wait) Hand(output, new VerboseLine($"{target}: {line}")); } : null,
+                Log = log,
                 VerifyInterval = VerifyInterval,
                 OnStatusError = e => { if (Wait) Hand(output, new ErrorRecord(e, "MirrorStatusNotPublished", ErrorCategory.WriteError, null)); },
             });
+            log?.Write(new Engine.Service.Logging.LogRecord(Engine.Service.Logging.MirrorLogLevel.Info, null, null, "Started",
+                $"Mirroring {string.Join(", ", _roots)} to {string.Join(", ", targets.Select(t => t.Name))}{(InitialSync ? " after an initial sync" : "")}."));
             ServiceRegistry.Attach(watch, service);
             service.Start();
             if (!Wait)
@@ -156,21 +178,7 @@ namespace RealtimeMirror.Cmdlets
                 WriteObject(watch);
                 return;
             }
-            try
-            {
-                foreach (var item in output.GetConsumingEnumerable(StopToken))
-                {
-                    if (item is ErrorRecord er) WriteError(er);
-                    else WriteObject(item);
-                }
-            }
-            catch (OperationCanceledException) { }
-            finally
-            {
-                // Ctrl+C ends the foreground service: stop syncing and watching.
-                WatchRegistry.Stop(watch.Id);
-                ServiceRegistry.Detach(watch.Id);
-            }
+            new ForegroundService(this, service, watch, output, log, TimeSpan.FromSeconds(DrainTimeoutSeconds), StopToken).Run();
         }
     }
 }

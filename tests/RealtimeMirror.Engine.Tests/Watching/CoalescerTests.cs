@@ -30,6 +30,17 @@ namespace RealtimeMirror.Engine.Tests.Watching
         }
 
         [Fact]
+        public void TakeAll_emits_everything_pending_now_in_first_touched_order()
+        {
+            Add(ChangeType.Created, "d", 0, dir: true);
+            Add(ChangeType.Created, "d/f", 5);
+            Add(ChangeType.Changed, "d", 10, dir: true);
+            Assert.Equal(new[] { "d", "d/f" }, _c.TakeAll().Select(e => e.Path).ToArray());
+            Assert.Equal(0, _c.Count);
+            Assert.Empty(Settle(5000));
+        }
+
+        [Fact]
         public void A_closed_write_is_emitted_at_once_and_a_later_write_waits_again()
         {
             _c.Add(new RawChange(ChangeType.Created, "f", false, T0));

@@ -1,0 +1,286 @@
+# The mirror service as systemd runs it: Start-MirrorWatch -Wait in a child pwsh, stopped with SIGTERM, watched
+# through its log file, its journal datagrams and its sd_notify messages. Everything is asserted from outside the
+# child, the way an admin sees it.
+BeforeAll {
+    . "$PSScriptRoot/TestHelpers.ps1"
+    $root = Initialize-MirrorTest
+
+    # Starts `Start-MirrorWatch ... -Wait` in a child pwsh with this test file's private target file. The pwsh dotnet
+    # tool's launcher does not pass signals on, so the child is started as `dotnet pwsh.dll` (the real process).
+    # -Command, not -EncodedCommand: with the latter pwsh writes its streams as CLIXML. No double quotes in $Command.
+    function Start-ServiceChild([string] $Command, [hashtable] $Environment = @{}) {
+        $exe = [Environment]::ProcessPath
+        $launch = @(if ((Split-Path -Leaf $exe) -like 'dotnet*') { Join-Path $PSHOME 'pwsh.dll' })
+        $script = "`$PSStyle.OutputRendering = 'PlainText'; Import-Module '$RepoRoot/RealtimeMirror.psd1'; $Command"
+        $id = [guid]::NewGuid().ToString('N').Substring(0, 6)
+        $envVars = @{
+            REALTIMEMIRROR_CONFIG = $env:REALTIMEMIRROR_CONFIG
+            NOTIFY_SOCKET = $null; WATCHDOG_USEC = $null; WATCHDOG_PID = $null; REALTIMEMIRROR_JOURNAL_SOCKET = $null
+        }
+        foreach ($k in $Environment.Keys) { $envVars[$k] = $Environment[$k] }
+        $p = Start-Process -FilePath $exe -ArgumentList ($launch + @('-NoProfile', '-NonInteractive', '-Command', $script)) `
+            -Environment $envVars -RedirectStandardOutput "$root/child-$id.out" -RedirectStandardError "$root/child-$id.err" -PassThru
+        [pscustomobject]@{ Process = $p; Out = "$root/child-$id.out"; Err = "$root/child-$id.err" }
+    }
+
+    function Send-SigTerm($Child) { bash -c "kill -TERM $($Child.Process.Id)" }
+
+    function Stop-ServiceChild($Child) {
+        if (-not $Child.Process.HasExited) { $Child.Process.Kill(); $Child.Process.WaitForExit(5000) | Out-Null }
+    }
+
+    function Wait-ChildExit($Child, [int] $Seconds) {
+        if (-not $Child.Process.WaitForExit($Seconds * 1000)) {
+            Stop-ServiceChild $Child
+            throw "The service did not exit within $Seconds s. stderr: $(Get-Content -Raw $Child.Err)"
+        }
+        $Child.Process.ExitCode
+    }
+
+    function Wait-LogLine([string] $Log, [string] $Pattern, [int] $TimeoutSeconds = 30) {
+        Wait-Until { (Test-Path $Log) -and (Select-String -Path $Log -Pattern $Pattern -Quiet) } -TimeoutSeconds $TimeoutSeconds -Because "'$Pattern' in $Log"
+    }
+
+    # A unix datagram socket the test reads from (what systemd and journald listen on).
+    function New-DatagramListener([string] $Path) {
+        $s = [Net.Sockets.Socket]::new([Net.Sockets.AddressFamily]::Unix, [Net.Sockets.SocketType]::Dgram, [Net.Sockets.ProtocolType]::Unspecified)
+        $s.Bind([Net.Sockets.UnixDomainSocketEndPoint]::new($Path))
+        $s.ReceiveTimeout = 200
+        $s
+    }
+
+    # Every datagram that arrives within $Seconds, or until $Until (a scriptblock over the list so far) is true.
+    function Receive-Datagrams($Socket, [double] $Seconds, [scriptblock] $Until = { $false }) {
+        $got = [Collections.Generic.List[byte[]]]::new()
+        $buffer = [byte[]]::new(65536)
+        $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
+        while ([DateTime]::UtcNow -lt $deadline) {
+            try { $n = $Socket.Receive($buffer) } catch [Net.Sockets.SocketException] { continue }
+            $got.Add($buffer[0..($n - 1)])
+            if (& $Until $got) { break }
+        }
+        , $got
+    }
+
+    # The journal's native protocol: NAME=value lines, or NAME, a 64-bit little-endian length, the raw value, "\n".
+    function ConvertFrom-JournalDatagram([byte[]] $Bytes) {
+        $fields = @{}
+        $i = 0
+        while ($i -lt $Bytes.Length) {
+            $nl = [Array]::IndexOf($Bytes, [byte]10, $i)
+            $line = $Bytes[$i..($nl - 1)]
+            $eq = [Array]::IndexOf($line, [byte][char]'=')
+            if ($eq -ge 0) {
+                $name = [Text.Encoding]::ASCII.GetString($line, 0, $eq)
+                $fields[$name] = [Text.Encoding]::UTF8.GetString($line, $eq + 1, $line.Length - $eq - 1)
+                $i = $nl + 1
+            }
+            else {
+                $name = [Text.Encoding]::ASCII.GetString($line)
+                $len = [BitConverter]::ToUInt64($Bytes, $nl + 1)
+                $fields[$name] = [Text.Encoding]::UTF8.GetString($Bytes, $nl + 9, $len)
+                $i = $nl + 9 + $len + 1
+            }
+        }
+        $fields
+    }
+
+    Register-TestSshTarget -Name ops -RemotePath "$root/replica" | Out-Null
+}
+AfterAll {
+    Remove-MirrorTest
+}
+
+Describe 'Start-MirrorWatch -Wait as a service' {
+    It 'on SIGTERM sends a burst written just before it, logs one line per file, and exits 0' {
+        $src = "$root/burst"; New-Item -ItemType Directory $src | Out-Null
+        $log = "$root/logs/burst.log"
+        # A long settle window: the burst is still waiting in the coalescer when SIGTERM comes, so only the drain sends it.
+        $child = Start-ServiceChild "Start-MirrorWatch '$src' -Target ops -Wait -LogPath '$log' -SettleMilliseconds 20000 -MaxDelayMilliseconds 60000 -Verbose"
+        try {
+            Wait-LogLine $log 'action=Ready'
+            1..200 | ForEach-Object { [IO.File]::WriteAllText("$src/file $_.txt", "content $_") }
+            Start-Sleep -Milliseconds 10
+            Send-SigTerm $child
+            Wait-ChildExit $child 40 | Should -Be 0
+        }
+        finally { Stop-ServiceChild $child }
+        Assert-TreesEqual $src "$root/replica" -NoDirectoryTimes
+        @(Get-ChildItem "$root/replica" -File).Count | Should -Be 200
+
+        $lines = @(Get-Content $log)
+        $copied = @($lines | Where-Object { $_ -match ' action=Copied ' })
+        $copied.Count | Should -Be 200
+        foreach ($i in 1, 77, 200) {
+            $line = $copied | Where-Object { $_ -match "path=`"file $i\.txt`"" }
+            $line | Should -Match '^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO target=ops action=Copied path="file \d+\.txt" bytes=\d+$'
+        }
+        @($lines | Where-Object { $_ -match 'action=Stopping .*SIGTERM' }).Count | Should -Be 1
+        ($lines | Where-Object { $_ -match 'action=Stopped' }) | Should -Match 'drained'
+        # -Verbose: the connection, the host-key check, the rsync command line and batches, in the log at debug level ...
+        $debug = $lines | Where-Object { $_ -match ' DEBUG target=ops ' }
+        @($debug | Where-Object { $_ -match "Connecting Sftp to $($env:RTM_SSH_USER)@127\.0\.0\.1 port $($env:RTM_SSH_PORT)" }).Count | Should -BeGreaterThan 0
+        ($debug | Where-Object { $_ -match 'Host key of 127\.0\.0\.1.*Trusted' }).Count | Should -BeGreaterThan 0
+        ($debug | Where-Object { $_ -match 'rsync --server -' }).Count | Should -BeGreaterThan 0
+        ($debug | Where-Object { $_ -match 'Batch of \d+ hint\(s\) .* done in \d+ ms' }).Count | Should -BeGreaterThan 0
+        # ... and on the verbose stream, written by the pipeline thread.
+        $out = Get-Content -Raw $child.Out
+        $out | Should -Match 'VERBOSE: ops: Connecting Sftp'
+        $out | Should -Match 'VERBOSE: ops: rsync push of \d+ entries; server command'
+    }
+
+    It 'rotates its log at -LogMaxBytes, keeping FILE.1..FILE.5' {
+        $src = "$root/rotate"; New-Item -ItemType Directory $src | Out-Null
+        Register-TestSshTarget -Name rot -RemotePath "$root/rotate-replica" | Out-Null
+        $log = "$root/logs/rotate.log"
+        $child = Start-ServiceChild "Start-MirrorWatch '$src' -Target rot -Wait -LogPath '$log' -LogMaxBytes 2048 | Out-Null"
+        try {
+            Wait-LogLine $log 'action=Ready'
+            1..100 | ForEach-Object { [IO.File]::WriteAllText("$src/r$_.txt", "$_") }
+            Wait-Until { @(Get-ChildItem "$root/rotate-replica" -File).Count -eq 100 } -Because 'the files on the replica'
+            Send-SigTerm $child
+            Wait-ChildExit $child 40 | Should -Be 0
+        }
+        finally { Stop-ServiceChild $child }
+        $files = @(Get-ChildItem "$root/logs" -Filter 'rotate.log*')
+        $files.Name | Should -Contain 'rotate.log.1'
+        $files.Name | Should -Contain 'rotate.log.2'
+        $files.Name | Should -Not -Contain 'rotate.log.6'
+        foreach ($f in $files) { $f.Length | Should -BeLessOrEqual 2048 }
+        # ~100 lines of ~75 bytes fit in the six files: every file is still there, once, across the rotation.
+        $paths = @($files | Get-Content | Where-Object { $_ -match 'action=Copied path=(r\d+\.txt)' } | ForEach-Object { $Matches[1] })
+        ($paths | Sort-Object -Unique).Count | Should -Be 100
+        $paths.Count | Should -Be 100
+    }
+
+    It 'tells systemd READY=1, STATUS=, WATCHDOG=1 and STOPPING=1 through NOTIFY_SOCKET' {
+        $src = "$root/notify"; New-Item -ItemType Directory $src | Out-Null
+        [IO.File]::WriteAllText("$src/before.txt", 'x')
+        Register-TestSshTarget -Name ntf -RemotePath "$root/notify-replica" | Out-Null
+        $sock = New-DatagramListener "$root/notify.sock"
+        try {
+            $child = Start-ServiceChild "Start-MirrorWatch '$src' -Target ntf -InitialSync -Wait | Out-Null" @{ NOTIFY_SOCKET = "$root/notify.sock"; WATCHDOG_USEC = '2000000' }
+            try {
+                $got = Receive-Datagrams $sock 30 {
+                    param($l)
+                    $m = @($l | ForEach-Object { [Text.Encoding]::UTF8.GetString($_) })
+                    $ready = [array]::IndexOf([string[]]$m, 'READY=1')
+                    # READY=1, then a STATUS= sent after it, and the watchdog pinging.
+                    $ready -ge 0 -and @($m[$ready..($m.Count - 1)] | Where-Object { $_ -like 'STATUS=*' }).Count -ge 1 -and @($m | Where-Object { $_ -eq 'WATCHDOG=1' }).Count -ge 2
+                }
+                $messages = @($got | ForEach-Object { [Text.Encoding]::UTF8.GetString($_) })
+                $messages | Should -Contain 'READY=1'
+                $messages | Should -Contain 'WATCHDOG=1'
+                $status = @($messages[$messages.IndexOf('READY=1')..($messages.Count - 1)] | Where-Object { $_ -like 'STATUS=*' })
+                $status.Count | Should -BeGreaterThan 0
+                $status[0] | Should -Match '^STATUS=ntf: Idle, queue 0, lag \d+\.\d s$'
+                # READY only once the initial sync is done.
+                Test-Path "$root/notify-replica/before.txt" | Should -BeTrue
+                Send-SigTerm $child
+                $after = Receive-Datagrams $sock 10 { param($l) @($l | Where-Object { [Text.Encoding]::UTF8.GetString($_) -eq 'STOPPING=1' }).Count -ge 1 }
+                @($after | ForEach-Object { [Text.Encoding]::UTF8.GetString($_) }) | Should -Contain 'STOPPING=1'
+                Wait-ChildExit $child 40 | Should -Be 0
+            }
+            finally { Stop-ServiceChild $child }
+        }
+        finally { $sock.Dispose() }
+    }
+
+    It 'understands an abstract-namespace NOTIFY_SOCKET (@name)' {
+        $src = "$root/abstract"; New-Item -ItemType Directory $src | Out-Null
+        $name = 'rtm-test-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+        $sock = New-DatagramListener ("`0" + $name)
+        try {
+            $child = Start-ServiceChild "Start-MirrorWatch '$src' -Target ops -Wait | Out-Null" @{ NOTIFY_SOCKET = "@$name" }
+            try {
+                $got = Receive-Datagrams $sock 30 { param($l) @($l | Where-Object { [Text.Encoding]::UTF8.GetString($_) -eq 'READY=1' }).Count -ge 1 }
+                @($got | ForEach-Object { [Text.Encoding]::UTF8.GetString($_) }) | Should -Contain 'READY=1'
+                Send-SigTerm $child
+                Wait-ChildExit $child 40 | Should -Be 0
+            }
+            finally { Stop-ServiceChild $child }
+        }
+        finally { $sock.Dispose() }
+    }
+
+    It 'exits non-zero within seconds when every target is refused for good (host key changed)' {
+        $src = "$root/badkey"; New-Item -ItemType Directory $src | Out-Null
+        ssh-keygen -q -t ed25519 -N '' -f "$root/other_host_key" | Out-Null
+        Set-Content "$root/known_hosts_wrong" "[127.0.0.1]:$($env:RTM_SSH_PORT) $((Get-Content "$root/other_host_key.pub") -replace ' [^ ]+$', '')"
+        Register-TestSshTarget -Name badkey -RemotePath "$root/badkey-replica" -Extra @{ KnownHostsFile = "$root/known_hosts_wrong"; NoConnect = $true } | Out-Null
+        $log = "$root/logs/badkey.log"
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        $child = Start-ServiceChild "Start-MirrorWatch '$src' -Target badkey -Wait -LogPath '$log'"
+        try { Wait-ChildExit $child 30 | Should -Not -Be 0 }
+        finally { Stop-ServiceChild $child }
+        $sw.Elapsed.TotalSeconds | Should -BeLessThan 20
+        $err = Get-Content -Raw $child.Err
+        $err | Should -Match 'does not match'
+        $err | Should -Match 'refused for good'
+        Get-Content -Raw $log | Should -Match 'ERROR target=badkey action=Error msg=".*does not match'
+        Test-Path "$root/badkey-replica" | Should -BeFalse
+    }
+
+    It 'keeps retrying a target that is only unreachable (no exit)' {
+        $src = "$root/down"; New-Item -ItemType Directory $src | Out-Null
+        Register-TestSshTarget -Name down -RemotePath "$root/down-replica" -Extra @{ Port = 2298; NoConnect = $true } | Out-Null
+        $log = "$root/logs/down.log"
+        $child = Start-ServiceChild "Start-MirrorWatch '$src' -Target down -Wait -LogPath '$log' -DrainTimeoutSeconds 1 2>`$null"
+        try {
+            Wait-LogLine $log 'ERROR target=down action=Error .*cannot reach'
+            Start-Sleep -Seconds 3
+            $child.Process.HasExited | Should -BeFalse
+            Send-SigTerm $child
+            Wait-ChildExit $child 20 | Should -Be 0
+        }
+        finally { Stop-ServiceChild $child }
+        Get-Content -Raw $log | Should -Match 'action=Stopped msg="Service stopped \(drain timed out\)|action=Stopped msg="Service stopped \(drained\)'
+    }
+
+    It 'logs results and errors in background mode too (no -Wait, nothing on the pipeline)' {
+        $src = "$root/background"; New-Item -ItemType Directory $src | Out-Null
+        Register-TestSshTarget -Name bg -RemotePath "$root/background-replica" | Out-Null
+        if (-not (Test-Path "$root/known_hosts_wrong")) {
+            ssh-keygen -q -t ed25519 -N '' -f "$root/other_host_key" | Out-Null
+            Set-Content "$root/known_hosts_wrong" "[127.0.0.1]:$($env:RTM_SSH_PORT) $((Get-Content "$root/other_host_key.pub") -replace ' [^ ]+$', '')"
+        }
+        Register-TestSshTarget -Name bgbad -RemotePath "$root/bgbad-replica" -Extra @{ KnownHostsFile = "$root/known_hosts_wrong"; NoConnect = $true } | Out-Null
+        $log = "$root/logs/background.log"
+        $w = Start-MirrorWatch $src -Target bg, bgbad -LogPath $log
+        try {
+            [IO.File]::WriteAllText("$src/bg file.txt", 'in the background')
+            Wait-LogLine $log 'INFO target=bg action=Copied path="bg file.txt" bytes=17'
+            Wait-LogLine $log 'ERROR target=bgbad action=Error msg=".*does not match'
+        }
+        finally { $w | Stop-MirrorWatch }
+        Get-Content -Raw $log | Should -Match 'INFO action=Started msg="Mirroring .*background to bg, bgbad\."'
+    }
+
+    It 'sends structured records to the journal socket, names as exact bytes' {
+        $src = "$root/journal"; New-Item -ItemType Directory $src | Out-Null
+        Register-TestSshTarget -Name jrn -RemotePath "$root/journal-replica" | Out-Null
+        $sock = New-DatagramListener "$root/journal.sock"
+        try {
+            $child = Start-ServiceChild "Start-MirrorWatch '$src' -Target jrn -Wait | Out-Null" @{ REALTIMEMIRROR_JOURNAL_SOCKET = "$root/journal.sock" }
+            try {
+                Receive-Datagrams $sock 30 { param($l) $l.Count -gt 0 -and (ConvertFrom-JournalDatagram $l[-1]).RTM_ACTION -eq 'Ready' } | Out-Null
+                [IO.File]::WriteAllText("$src/plain.txt", 'hello journal')
+                [IO.File]::WriteAllText("$src/new`nline.txt", 'two lines in a name')
+                $got = Receive-Datagrams $sock 20 { param($l) @($l | ForEach-Object { ConvertFrom-JournalDatagram $_ } | Where-Object RTM_ACTION -eq 'Copied').Count -ge 2 }
+                Send-SigTerm $child
+                Wait-ChildExit $child 40 | Should -Be 0
+            }
+            finally { Stop-ServiceChild $child }
+        }
+        finally { $sock.Dispose() }
+        $records = @($got | ForEach-Object { ConvertFrom-JournalDatagram $_ })
+        $plain = $records | Where-Object RTM_PATH -eq 'plain.txt'
+        $plain.RTM_ACTION | Should -Be 'Copied'
+        $plain.RTM_TARGET | Should -Be 'jrn'
+        $plain.RTM_BYTES | Should -Be '13'
+        $plain.PRIORITY | Should -Be '6'
+        $plain.SYSLOG_IDENTIFIER | Should -Be 'realtimemirror'
+        $plain.MESSAGE | Should -Be 'jrn: Copied plain.txt (13 B)'
+        ($records | Where-Object RTM_PATH -eq "new`nline.txt").RTM_ACTION | Should -Be 'Copied'
+    }
+}
