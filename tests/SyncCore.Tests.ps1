@@ -191,7 +191,7 @@ Describe 'Confinement through the service: local, SFTP and rsync targets' {
         Remove-Item "$src/eve/d"
         New-Item -ItemType Directory "$src/eve/d" | Out-Null
         Set-Content "$src/eve/d/passwd" 'eve::0:0'
-        Wait-Until { @($replicas | Where-Object { (Test-Path "$_/eve/d/passwd") -and -not (Get-Item "$_/eve/d").LinkTarget }).Count -eq 3 } -Because 'the directory back on every replica'
+        Wait-Until { @($replicas | Where-Object { (Test-Path "$_/eve/d/passwd") -and -not (Get-Item "$_/eve/d" -ErrorAction SilentlyContinue).LinkTarget }).Count -eq 3 } -Because 'the directory back on every replica'
         Get-Content "$victim/passwd" | Should -Be 'root:x:0:0'
         (stat -c %a $victim) | Should -Be '700'
         foreach ($r in $replicas) { Get-Content "$r/eve/d/passwd" | Should -Be 'eve::0:0' }
@@ -210,7 +210,7 @@ Describe 'Confinement through the service: local, SFTP and rsync targets' {
         Set-Content "$src/eve/d/passwd" 'eve::1:1'
         Set-Content "$src/eve/d/new" 'new'
         # The next compare replaces the planted links with directories; nothing lands in the victim meanwhile.
-        Wait-Until { @($replicas | Where-Object { (Test-Path "$_/eve/d/new") -and -not (Get-Item "$_/eve/d").LinkTarget }).Count -eq 3 } -TimeoutSeconds 30 -Because 'the planted links replaced'
+        Wait-Until { @($replicas | Where-Object { (Test-Path "$_/eve/d/new") -and -not (Get-Item "$_/eve/d" -ErrorAction SilentlyContinue).LinkTarget }).Count -eq 3 } -TimeoutSeconds 30 -Because 'the planted links replaced'
         Get-Content "$victim/passwd" | Should -Be 'root:x:0:0'
         Test-Path "$victim/new" | Should -BeFalse
         (stat -c %a $victim) | Should -Be '700'
