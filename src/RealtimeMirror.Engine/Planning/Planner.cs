@@ -250,7 +250,12 @@ namespace RealtimeMirror.Engine.Planning
                 {
                     replicaByPath[r.RelativePath] = r;
                     // Extraneous: the listing above is the source's word that it is gone.
-                    if (_p._delete && !sourceNames.Contains(r.RelativePath) && !_p._exclude.IsExcluded(r.RelativePath))
+                    if (sourceNames.Contains(r.RelativePath)) continue;
+                    // A temp name of ours the source lacks is what an interrupted transfer (a kill, a lost link) left:
+                    // it is removed whatever the delete setting and excludes say, because no user put it there.
+                    if (Platform.DirectoryHandle.IsTempName(RelativePath.Name(r.RelativePath)) && r.Kind != EntryKind.Directory)
+                        Add(new PlannedAction(ActionKind.Delete, r.RelativePath, null, r));
+                    else if (_p._delete && !_p._exclude.IsExcluded(r.RelativePath))
                         Add(new PlannedAction(ActionKind.Delete, r.RelativePath, null, r));
                 }
                 foreach (var s in source)

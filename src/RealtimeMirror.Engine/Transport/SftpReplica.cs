@@ -22,8 +22,6 @@ namespace RealtimeMirror.Engine.Transport
     /// </summary>
     public sealed class SftpReplica : IReplica
     {
-        private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
-
         private readonly MirrorTarget _target;
         private readonly bool _acceptNewHostKey;
         private SftpClient _sftp;
@@ -36,6 +34,9 @@ namespace RealtimeMirror.Engine.Transport
             _target = target;
             _acceptNewHostKey = acceptNewHostKey;
         }
+
+        /// <summary>Every SFTP request waits at most this long (the target's -IoTimeoutSeconds), then the connection counts as lost.</summary>
+        private TimeSpan Timeout => _target.IoTimeout;
 
         public string TargetName => _target.Name;
         public string TransportName => "Sftp";
