@@ -94,7 +94,7 @@ namespace RealtimeMirror.Engine.Transport
             SshRsyncSession session = null;
             // Closing the channel and the connection is the one way to unblock a sender stuck on a frozen host or a
             // full SSH window; this pusher's connection is then gone and the session is rebuilt by the caller.
-            using (var watchdog = new ChannelWatchdog(_target.IoTimeout, cancel, () => { session?.Dispose(); _ssh.Disconnect(); }))
+            using (var watchdog = new ChannelWatchdog(_target.IoTimeout, cancel, () => { SshSocketAbort.Abort(_ssh); session?.Dispose(); }))
             {
                 try
                 {

@@ -48,8 +48,10 @@ namespace RealtimeMirror.Engine.Transport.Rsync
         {
             if (Interlocked.Exchange(ref _fired, 1) != 0) return;
             // On a timer or cancel thread: nothing may escape, and both steps are tried whatever the first does.
-            try { _abort.Cancel(); } catch (Exception) { }
+            // The connection goes first: the cancel runs the sender's callbacks, which close its streams, and closing a
+            // stream sends EOF, which would block on a frozen host while the socket is still open.
             try { _closeChannel(); } catch (Exception) { }
+            try { _abort.Cancel(); } catch (Exception) { }
         }
 
         /// <summary>The stream, touching the watchdog whenever a read or write starts or returns.</summary>
