@@ -198,6 +198,11 @@ namespace RealtimeMirror.Engine.Transport
             return kept;
         }
 
-        public void Dispose() => _ssh.Dispose();
+        public void Dispose()
+        {
+            // Shut the socket first: a polite disconnect sends a message, which blocks forever on a frozen host.
+            try { SshSocketAbort.Abort(_ssh); } catch (Exception) { }
+            _ssh.Dispose();
+        }
     }
 }

@@ -162,10 +162,15 @@ namespace RealtimeMirror.Engine.Transport
                 _raw.PosixRename(_guard.Remote(temp), _guard.Remote(rel));
                 return sent;
             }
-            catch
+            catch (Exception e)
             {
-                if (handle != null) TryClose(handle);
-                TryRemoveTemp(temp);
+                // A dead link would make each cleanup request wait out the timeout too; the temp is then removed by the
+                // next compare of this directory (the planner deletes our temp names the source lacks).
+                if (!IsDeadLink(e))
+                {
+                    if (handle != null) TryClose(handle);
+                    TryRemoveTemp(temp);
+                }
                 throw;
             }
         }
@@ -293,8 +298,13 @@ namespace RealtimeMirror.Engine.Transport
             catch (Exception) { }
         }
 
+        private static bool IsDeadLink(Exception e) =>
+            e is SshOperationTimeoutException || e is SshConnectionException || e is System.Net.Sockets.SocketException;
+
         public void Dispose()
         {
+            // Shut the socket first: a polite disconnect sends a message, which blocks forever on a frozen host.
+            if (_sftp != null) try { SshSocketAbort.Abort(_sftp); } catch (Exception) { }
             _sftp?.Dispose();
             _sftp = null;
             _raw = null;
