@@ -211,3 +211,43 @@ Describe 'Per-entry failures heal without a restart' {
         }
     }
 }
+
+Describe 'Delete modes in the service' {
+    It 'deletes only what <Mode> allows: at the initial sync <AtStart>, while running <Running>' -ForEach @(
+        @{ Mode = 'Always'; AtStart = $true; Running = $true }, @{ Mode = 'Never'; AtStart = $false; Running = $false }
+        @{ Mode = 'Startup'; AtStart = $true; Running = $false }, @{ Mode = 'Running'; AtStart = $false; Running = $true }
+    ) {
+        $src = New-Src "mode-$Mode"
+        Set-Content "$src/kept.txt", "$src/doomed.txt" 'x'
+        $replica = "$root/mode-$Mode-replica"
+        New-Item -ItemType Directory $replica | Out-Null
+        Set-Content "$replica/extra.txt" 'only on the replica'
+        Register-MirrorTarget -Name "mode-$Mode" -Path $replica -DeleteMode $Mode | Out-Null
+        $w = Start-MirrorWatch $src -Target "mode-$Mode" -InitialSync -SettleMilliseconds 50
+        try {
+            Wait-Until { (Test-Path "$replica/doomed.txt") -and (Get-State $w).State -eq 'Idle' } -Because 'the initial sync'
+            Test-Path "$replica/extra.txt" | Should -Be (-not $AtStart)
+            Remove-Item "$src/doomed.txt"
+            Set-Content "$src/marker.txt" 'after the delete'
+            Wait-Until { Test-Path "$replica/marker.txt" } -Because 'the events'
+            Start-Sleep -Milliseconds 300
+            Test-Path "$replica/doomed.txt" | Should -Be (-not $Running)
+        }
+        finally { $w | Stop-MirrorWatch }
+    }
+
+    It 'reports a missing saved exclude file as that target''s failure instead of mirroring what it should leave out' {
+        $src = New-Src 'noexcl-src'
+        Set-Content "$src/a.txt" 'a'
+        Set-Content "$root/gone.exclude" '*.log'
+        Register-MirrorTarget -Name noexcl -Path "$root/noexcl-replica" -ExcludeFile "$root/gone.exclude" | Out-Null
+        Remove-Item "$root/gone.exclude"
+        $w = Start-MirrorWatch $src -Target noexcl -InitialSync
+        try {
+            Wait-Until { (Get-State $w).State -eq 'Failed' } -Because 'the Failed state'
+            (Get-State $w).LastError | Should -Match 'gone.exclude'
+            Test-Path "$root/noexcl-replica/a.txt" | Should -BeFalse
+        }
+        finally { $w | Stop-MirrorWatch }
+    }
+}
