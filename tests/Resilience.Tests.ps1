@@ -119,6 +119,21 @@ Describe 'Ctrl+C during a transfer' {
     }
 }
 
+Describe 'Stop-MirrorWatch during a transfer' {
+    It 'stops the service mid 200 MB upload within a second and leaves no temp file' {
+        $src = New-Src 'svc-big-src'
+        bash -c "head -c 200M /dev/urandom > '$src/big.bin'"
+        Register-TestSshTarget -Name svc-big -RemotePath "$root/svc-big" -Extra @{ Rsync = 'Never' } | Out-Null
+        $w = Start-MirrorWatch $src -Target svc-big -InitialSync
+        Start-Sleep -Milliseconds 800
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        $w | Stop-MirrorWatch
+        $clock.Elapsed.TotalSeconds | Should -BeLessThan 1
+        Test-Path "$root/svc-big/big.bin" | Should -BeFalse
+        Wait-Until { @(Get-ChildItem -Force "$root/svc-big" -Filter '.*.rtm-*' -ErrorAction SilentlyContinue).Count -eq 0 } -TimeoutSeconds 5 -Because 'the temp file removed'
+    }
+}
+
 Describe 'A frozen host' {
     It 'goes Retrying within about the I/O timeout, and delivers the queue once the host is back' {
         $src = New-Src 'frozen-src'
@@ -138,6 +153,13 @@ Describe 'A frozen host' {
             Send-SshdSignal $state CONT
             Wait-Until { @(Get-ChildItem "$root/frozen-replica" -Filter 'during-*').Count -eq 10 } -TimeoutSeconds 90 -Because 'delivery after the thaw'
             Assert-TreesEqual $src "$root/frozen-replica" -NoDirectoryTimes
+            # Frozen again, Stop does not wait out the I/O timeout.
+            Send-SshdSignal $state STOP
+            Set-Content "$src/after.txt" 'after'
+            Start-Sleep -Milliseconds 500
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            $w | Stop-MirrorWatch
+            $clock.Elapsed.TotalSeconds | Should -BeLessThan 1
         }
         finally {
             $w | Stop-MirrorWatch

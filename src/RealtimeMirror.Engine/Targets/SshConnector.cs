@@ -55,7 +55,7 @@ namespace RealtimeMirror.Engine.Targets
         }
 
         /// <summary>Connects a client, verifying the host key; TOFU records a new key when allowed.</summary>
-        public static void Connect(BaseClient client, MirrorTarget target, bool acceptNewHostKey = false)
+        public static void Connect(BaseClient client, MirrorTarget target, bool acceptNewHostKey = false, System.Threading.CancellationToken cancel = default)
         {
             var knownHosts = new KnownHosts(target.KnownHostsFile);
             string refusal = null;
@@ -78,7 +78,9 @@ namespace RealtimeMirror.Engine.Targets
             client.KeepAliveInterval = target.KeepAliveSeconds > 0 ? TimeSpan.FromSeconds(target.KeepAliveSeconds) : System.Threading.Timeout.InfiniteTimeSpan;
             try
             {
-                client.Connect();
+                // With a token (the service's Stop), a connect to a frozen host ends at once instead of after the timeout.
+                if (cancel.CanBeCanceled) client.ConnectAsync(cancel).GetAwaiter().GetResult();
+                else client.Connect();
             }
             catch (SshConnectionException e) when (refusal != null)
             {

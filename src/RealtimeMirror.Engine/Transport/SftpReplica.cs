@@ -28,6 +28,8 @@ namespace RealtimeMirror.Engine.Transport
         private RawSftpRequests _raw;
         private SftpPathGuard _guard;
         private bool? _canSetOwner;
+        private CancellationTokenRegistration _abortOnCancel;
+        private static readonly TimeSpan CancelGrace = TimeSpan.FromMilliseconds(400);
 
         public SftpReplica(MirrorTarget target, bool acceptNewHostKey = false)
         {
@@ -52,7 +54,16 @@ namespace RealtimeMirror.Engine.Transport
             if (_sftp != null && _sftp.IsConnected) return;
             _sftp?.Dispose();
             _sftp = new SftpClient(SshConnector.ConnectionFor(_target)) { OperationTimeout = Timeout };
-            SshConnector.Connect(_sftp, _target, _acceptNewHostKey);
+            SshConnector.Connect(_sftp, _target, _acceptNewHostKey, cancel);
+            // The token lives as long as the session (the service's Stop): shutting the socket ends every request
+            // blocked on a frozen host, where the requests themselves would wait out the I/O timeout. A live host gets
+            // a moment first, so a cancelled upload can still close its handle and remove its temp file.
+            var client = _sftp;
+            _abortOnCancel.Dispose();
+            _abortOnCancel = cancel.Register(() => System.Threading.Tasks.Task.Delay(CancelGrace).ContinueWith(_ =>
+            {
+                try { SshSocketAbort.Abort(client); } catch (Exception) { /* disposed meanwhile: nothing to end */ }
+            }));
             _raw = new RawSftpRequests(_sftp);
             _guard = new SftpPathGuard(_raw, ResolveRoot(), Timeout);
             _canSetOwner = _sftp.ConnectionInfo.Username == "root";
@@ -303,6 +314,7 @@ namespace RealtimeMirror.Engine.Transport
 
         public void Dispose()
         {
+            _abortOnCancel.Dispose();
             // Shut the socket first: a polite disconnect sends a message, which blocks forever on a frozen host.
             if (_sftp != null) try { SshSocketAbort.Abort(_sftp); } catch (Exception) { }
             _sftp?.Dispose();
