@@ -191,7 +191,8 @@ Describe 'Confinement through the service: local, SFTP and rsync targets' {
         Remove-Item "$src/eve/d"
         New-Item -ItemType Directory "$src/eve/d" | Out-Null
         Set-Content "$src/eve/d/passwd" 'eve::0:0'
-        Wait-Until { @($replicas | Where-Object { (Test-Path "$_/eve/d/passwd") -and -not (Get-Item "$_/eve/d" -ErrorAction SilentlyContinue).LinkTarget }).Count -eq 3 } -Because 'the directory back on every replica'
+        # Test-Path follows the replica's old link into the victim; the link may be gone before Get-Item looks.
+        Wait-Until { @($replicas | Where-Object { (Test-Path "$_/eve/d/passwd") -and ($d = Get-Item "$_/eve/d" -ErrorAction SilentlyContinue) -and -not $d.LinkTarget }).Count -eq 3 } -Because 'the directory back on every replica'
         Get-Content "$victim/passwd" | Should -Be 'root:x:0:0'
         (stat -c %a $victim) | Should -Be '700'
         foreach ($r in $replicas) { Get-Content "$r/eve/d/passwd" | Should -Be 'eve::0:0' }

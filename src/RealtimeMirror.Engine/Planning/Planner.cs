@@ -214,7 +214,7 @@ namespace RealtimeMirror.Engine.Planning
             /// <summary>Compares one entry; with <paramref name="subtree"/> (or a directory the replica lacks) everything below too.</summary>
             private void Entry(string path, FileMeta s, FileMeta r, bool subtree)
             {
-                if (path.Length > 0 && _p._exclude.IsExcluded(path)) return;
+                if (path.Length > 0 && _p._exclude.IsExcluded(path, (s ?? r) == null ? (bool?)null : (s ?? r).Kind == EntryKind.Directory)) return;
                 if (!_entriesDone.Add(path))
                 {
                     // Compared already as an entry; a directory may still need its contents compared.
@@ -283,7 +283,12 @@ namespace RealtimeMirror.Engine.Planning
                 {
                     replicaByPath[r.RelativePath] = r;
                     // Extraneous: the listing above is the source's word that it is gone.
-                    if (_p._delete && !sourceNames.Contains(r.RelativePath) && !_p._exclude.IsExcluded(r.RelativePath))
+                    if (sourceNames.Contains(r.RelativePath)) continue;
+                    // A temp name of ours the source lacks is what an interrupted transfer (a kill, a lost link) left:
+                    // it is removed whatever the delete setting and excludes say, because no user put it there.
+                    if (Platform.DirectoryHandle.IsTempName(RelativePath.Name(r.RelativePath)) && r.Kind != EntryKind.Directory)
+                        Add(new PlannedAction(ActionKind.Delete, r.RelativePath, null, r));
+                    else if (_p._delete && !_p._exclude.IsExcluded(r.RelativePath, r.Kind == EntryKind.Directory))
                         Add(new PlannedAction(ActionKind.Delete, r.RelativePath, null, r));
                 }
                 foreach (var s in source)

@@ -10,6 +10,8 @@ namespace RealtimeMirror.Engine.Service
     {
         public IReadOnlyList<string> Roots { get; set; } = Array.Empty<string>();
         public GlobFilter Exclude { get; set; } = GlobFilter.None;
+        /// <summary>-DeleteMode from the command line; null: each target's saved mode, else Always.</summary>
+        public Targets.DeleteMode? DeleteMode { get; set; }
         /// <summary>Compare every root with the target once, before applying events (the watch is already running).</summary>
         public bool InitialSync { get; set; }
         /// <summary>Queue bound per target; beyond it the queue becomes one Rescan per root.</summary>

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using RealtimeMirror.Engine.Events;
+using RealtimeMirror.Engine.Paths;
 using RealtimeMirror.Engine.Planning;
 using RealtimeMirror.Engine.Sync;
 using RealtimeMirror.Engine.Targets;
@@ -33,6 +34,12 @@ namespace RealtimeMirror.Engine.Service
         private readonly Dictionary<string, TargetSession> _sessions = new Dictionary<string, TargetSession>(StringComparer.Ordinal);
         private readonly VerifySchedule _verify;
         private bool _verifyQueued;
+        // This target's settings (saved with it, the command line overriding): see Targets/TargetSettings.
+        private GlobFilter _exclude = GlobFilter.None;
+        private DeleteMode _deleteMode = DeleteMode.Always;
+        // The initial sync is the first batch; it stays pending across reconnects (the state shows Connecting/Retrying
+        // meanwhile), so its deletes follow the startup rule even when the connection drops in the middle.
+        private bool _initialPending;
 
         public TargetWorker(MirrorTarget target, ServiceOptions options)
         {
@@ -127,20 +134,24 @@ namespace RealtimeMirror.Engine.Service
             using var trace = Logging.MirrorTrace.Use(TraceSink());
             try
             {
+                // Read here, not in the constructor: a missing exclude file is reported as this target's failure.
+                _exclude = TargetSettings.ExcludeFor(_target, _options.Exclude.Patterns);
+                _deleteMode = _options.DeleteMode ?? _target.DeleteMode ?? DeleteMode.Always;
                 if (!Connect(cancel)) return;
                 if (!_options.InitialSync) { StartupDone = true; Status.State = TargetState.Idle; }
                 if (_options.InitialSync)
                 {
                     lock (_gate)
                         foreach (var root in _options.Roots) _queue.Add(root, SyncHint.WholeTree(), DateTime.UtcNow);
-                    Status.State = TargetState.InitialSync;
+                    _initialPending = true;
                 }
                 while (TryTake(out var batch, cancel))
                 {
-                    if (Status.State != TargetState.InitialSync) Status.State = TargetState.Syncing;
+                    Status.State = _initialPending ? TargetState.InitialSync : TargetState.Syncing;
                     ApplyBatch(batch, cancel);
-                    if (Status.State == TargetState.InitialSync)
+                    if (_initialPending)
                     {
+                        _initialPending = false;
                         Status.State = TargetState.Idle;
                         ReturnStartupMemory();
                         StartupDone = true;
@@ -220,6 +231,7 @@ namespace RealtimeMirror.Engine.Service
                         if (cancel.WaitHandle.WaitOne(_backoff.Next())) throw new OperationCanceledException(cancel);
                     }
                     if (!Connect(cancel)) throw new OperationCanceledException(cancel);
+                    Status.State = _initialPending ? TargetState.InitialSync : TargetState.Syncing;
                     lock (_gate) batch = _queue.Take(_options.MaxBatch);
                 }
             }
@@ -270,7 +282,11 @@ namespace RealtimeMirror.Engine.Service
 
         private SyncOptions SyncOptionsFor(CancellationToken cancel) => new SyncOptions
         {
-            Exclude = _options.Exclude,
+            Exclude = _exclude,
+            // The first batch is the initial sync (with the events queued meanwhile); later ones are changes seen running.
+            Delete = _initialPending
+                ? TargetSettings.DeletesAtStartup(_deleteMode)
+                : TargetSettings.DeletesWhileRunning(_deleteMode),
             Cancel = cancel,
             OnResult = r =>
             {

@@ -7,6 +7,13 @@ namespace RealtimeMirror.Engine.Targets
 
     public enum RsyncMode { Auto, Always, Never }
 
+    /// <summary>
+    /// When replica entries the source no longer has are deleted (lsyncd's delete modes): Always (the initial sync and
+    /// events), Never (nothing is ever deleted), Startup (only the initial or one-shot tree sync), Running (only events).
+    /// Replica temp files of ours (.NAME.rtm-*) the source does not have are removed in every mode.
+    /// </summary>
+    public enum DeleteMode { Always, Never, Startup, Running }
+
     /// <summary>A named replica: a local or mounted directory, or a directory on an SSH host.</summary>
     public sealed class MirrorTarget
     {
@@ -28,6 +35,29 @@ namespace RealtimeMirror.Engine.Targets
         public bool PreserveOwner { get; set; } = true;
         public DateTime Registered { get; set; } = DateTime.UtcNow;
 
+        // Saved settings (see TargetSettings): used by the service and by one-shot syncs, command-line values override.
+
+        /// <summary>SSH keepalive interval in seconds (0 = off): keeps NAT and firewall state alive through quiet nights.</summary>
+        public int KeepAliveSeconds { get; set; } = 15;
+        /// <summary>
+        /// Seconds an SSH connect, SFTP request or rsync channel may go without progress before the connection is taken
+        /// as lost (a silent network drop), so the worker reconnects with backoff instead of waiting forever.
+        /// </summary>
+        public int IoTimeoutSeconds { get; set; } = 60;
+        /// <summary>Exclude globs of this target (GlobFilter semantics), added to the command line's.</summary>
+        public string[] Exclude { get; set; }
+        /// <summary>A file of exclude globs, one a line ('#' starts a comment); read at every start, so edits apply on restart.</summary>
+        public string ExcludeFile { get; set; }
+        /// <summary>Null: the command decides (Sync-MirrorTree: -Delete; the service: Always).</summary>
+        public DeleteMode? DeleteMode { get; set; }
+        /// <summary>Null: the command's default.</summary>
+        public int? SettleMilliseconds { get; set; }
+        /// <summary>Null: the command's default.</summary>
+        public int? MaxDelayMilliseconds { get; set; }
+
+        [Newtonsoft.Json.JsonIgnore]
+        public TimeSpan IoTimeout => TimeSpan.FromSeconds(IoTimeoutSeconds > 0 ? IoTimeoutSeconds : 60);
+
         /// <summary>Password from -Credential: held in memory for this session only, never written to disk.</summary>
         [Newtonsoft.Json.JsonIgnore]
         public string Password { get; set; }
@@ -38,7 +68,12 @@ namespace RealtimeMirror.Engine.Targets
             ? Path
             : $"{(string.IsNullOrEmpty(User) ? "" : User + "@")}{HostName}{(Port == 22 ? "" : ":" + Port)}:{RemotePath}";
 
-        public MirrorTarget Clone() => (MirrorTarget)MemberwiseClone();
+        public MirrorTarget Clone()
+        {
+            var t = (MirrorTarget)MemberwiseClone();
+            t.Exclude = Exclude == null ? null : (string[])Exclude.Clone();
+            return t;
+        }
 
         /// <summary>
         /// The same target with its replica root one directory deeper: when several roots mirror to one target, each

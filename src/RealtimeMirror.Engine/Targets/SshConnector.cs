@@ -48,13 +48,14 @@ namespace RealtimeMirror.Engine.Targets
             // carry them exactly, so every channel of this login encodes strings with the one path encoding.
             return new ConnectionInfo(target.HostName, target.Port, user, methods.ToArray())
             {
-                Timeout = TimeSpan.FromSeconds(15),
+                // Connect, channel-open and window waits: a frozen host must turn into an error, not a hang.
+                Timeout = target.IoTimeout,
                 Encoding = Paths.PathEncoding.Instance,
             };
         }
 
         /// <summary>Connects a client, verifying the host key; TOFU records a new key when allowed.</summary>
-        public static void Connect(BaseClient client, MirrorTarget target, bool acceptNewHostKey = false)
+        public static void Connect(BaseClient client, MirrorTarget target, bool acceptNewHostKey = false, System.Threading.CancellationToken cancel = default)
         {
             var knownHosts = new KnownHosts(target.KnownHostsFile);
             string refusal = null;
@@ -79,9 +80,13 @@ namespace RealtimeMirror.Engine.Targets
                     ? $"Target '{target.Name}': the host key of {target.HostName}:{target.Port} ({e.HostKeyName} SHA256:{e.FingerPrintSHA256}) does not match the one in {knownHosts.FilePath}. It may have been reinstalled, or someone is intercepting the connection."
                     : $"Target '{target.Name}': the host key of {target.HostName}:{target.Port} ({e.HostKeyName} SHA256:{e.FingerPrintSHA256}) is not in {knownHosts.FilePath}. Check it, then register the target again with -AcceptNewHostKey.";
             };
+            // Keepalives keep NAT and firewall state alive through quiet nights, and a write to a dead link fails sooner.
+            client.KeepAliveInterval = target.KeepAliveSeconds > 0 ? TimeSpan.FromSeconds(target.KeepAliveSeconds) : System.Threading.Timeout.InfiniteTimeSpan;
             try
             {
-                client.Connect();
+                // With a token (the service's Stop), a connect to a frozen host ends at once instead of after the timeout.
+                if (cancel.CanBeCanceled) client.ConnectAsync(cancel).GetAwaiter().GetResult();
+                else client.Connect();
             }
             catch (SshConnectionException e) when (refusal != null)
             {

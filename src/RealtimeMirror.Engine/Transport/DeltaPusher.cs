@@ -93,35 +93,60 @@ namespace RealtimeMirror.Engine.Transport
             RsyncPushOutcome outcome;
             if (Service.Logging.MirrorTrace.Enabled)
                 Service.Logging.MirrorTrace.Write($"rsync push of {list.Count} entries; server command on {_target.HostName}: {RsyncServerCommand.RemoteCommandLine(options, remoteRoot)}");
-            using (var session = new SshRsyncSession(_ssh, options, remoteRoot))
+            cancel.ThrowIfCancellationRequested();
+            SshRsyncSession session = null;
+            // Closing the channel and the connection is the one way to unblock a sender stuck on a frozen host or a
+            // full SSH window; this pusher's connection is then gone and the session is rebuilt by the caller.
+            using (var watchdog = new ChannelWatchdog(_target.IoTimeout, cancel, () => { SshSocketAbort.Abort(_ssh); session?.Dispose(); }))
             {
-                var sender = new RsyncSender(session.FromServer, session.ToServer, options) { ServerName = _target.HostName };
                 try
                 {
-                    outcome = sender.Push(source, list, wholeTree: false, ioError ? FileListWriter.IoErrorGeneral : 0, r =>
-                    {
-                        // A redo was reported in the first phase; a changed file is reported by the caller's re-plan.
-                        if (r.Redo || r.Changed) return;
-                        var action = !r.HadBasis ? SyncAction.Copied : r.LiteralBytes == 0 ? SyncAction.MetadataOnly : SyncAction.Updated;
-                        onFileResult?.Invoke(new SyncResult(_target.Name, r.RelativePath, action, false, r.LiteralBytes, r.LiteralBytes, r.MatchedBytes,
-                            TransportName, null, RelativePath.ToFull(source.Description, r.RelativePath)));
-                    }, cancel);
+                    session = new SshRsyncSession(_ssh, options, remoteRoot);
+                    if (watchdog.Fired) session.Dispose(); // fired while the channel opened: close it now
+                    outcome = PushOver(session, watchdog, source, list, options, ioError, onFileResult, onError);
                 }
-                catch (EndOfStreamException e)
+                catch (Exception e) when (watchdog.Fired)
                 {
-                    // The server died or never started ("rsync: command not found", a full disk): its stderr says why.
-                    string why = null;
-                    try { session.WaitForExit(); why = session.Errors?.Trim(); } catch (Exception) { /* the channel is gone too */ }
-                    throw new IOException($"rsync on {_target.HostName} ended the session: {e.Message}{(string.IsNullOrEmpty(why) ? "" : " " + why)}", e);
+                    cancel.ThrowIfCancellationRequested();
+                    throw new Renci.SshNet.Common.SshOperationTimeoutException(
+                        $"rsync on {_target.HostName}: nothing sent or received for {_target.IoTimeout.TotalSeconds:0} s (-IoTimeoutSeconds); the connection is taken as lost.", e);
                 }
-                int exit = session.WaitForExit();
-                if (exit != 0)
-                    onError?.Invoke("", new IOException($"rsync on {_target.HostName} exited with {exit}: {Describe(outcome, session.Errors)}"));
+                finally { session?.Dispose(); }
             }
             foreach (var r in outcome.Replan)
                 if (r.Reason == RsyncReplanReason.Unreadable) onError?.Invoke(r.RelativePath, r.Error);
             if (orphans.Count > 0)
                 outcome.Replan = orphans.Select(p => new RsyncReplan(p, RsyncReplanReason.Vanished)).Concat(outcome.Replan).ToList();
+            return outcome;
+        }
+
+        private RsyncPushOutcome PushOver(SshRsyncSession session, ChannelWatchdog watchdog, IRsyncSource source, List<FileMeta> list,
+            RsyncPushOptions options, bool ioError, Action<SyncResult> onFileResult, Action<string, Exception> onError)
+        {
+            RsyncPushOutcome outcome;
+            var sender = new RsyncSender(watchdog.Watch(session.FromServer), watchdog.Watch(session.ToServer), options) { ServerName = _target.HostName };
+            try
+            {
+                outcome = sender.Push(source, list, wholeTree: false, ioError ? FileListWriter.IoErrorGeneral : 0, r =>
+                {
+                    // A redo was reported in the first phase; a changed file is reported by the caller's re-plan.
+                    if (r.Redo || r.Changed) return;
+                    var action = !r.HadBasis ? SyncAction.Copied : r.LiteralBytes == 0 ? SyncAction.MetadataOnly : SyncAction.Updated;
+                    onFileResult?.Invoke(new SyncResult(_target.Name, r.RelativePath, action, false, r.LiteralBytes, r.LiteralBytes, r.MatchedBytes,
+                        TransportName, null, RelativePath.ToFull(source.Description, r.RelativePath)));
+                }, watchdog.Token);
+            }
+            catch (EndOfStreamException e) when (!watchdog.Fired)
+            {
+                // The server died or never started ("rsync: command not found", a full disk): its stderr says why.
+                string why = null;
+                try { session.WaitForExit(); why = session.Errors?.Trim(); } catch (Exception) { /* the channel is gone too */ }
+                throw new IOException($"rsync on {_target.HostName} ended the session: {e.Message}{(string.IsNullOrEmpty(why) ? "" : " " + why)}", e);
+            }
+            watchdog.Touch(); // the wait for the exit status gets a whole timeout of its own
+            int exit = session.WaitForExit();
+            if (exit != 0)
+                onError?.Invoke("", new IOException($"rsync on {_target.HostName} exited with {exit}: {Describe(outcome, session.Errors)}"));
             return outcome;
         }
 
@@ -176,6 +201,11 @@ namespace RealtimeMirror.Engine.Transport
             return kept;
         }
 
-        public void Dispose() => _ssh.Dispose();
+        public void Dispose()
+        {
+            // Shut the socket first: a polite disconnect sends a message, which blocks forever on a frozen host.
+            try { SshSocketAbort.Abort(_ssh); } catch (Exception) { }
+            _ssh.Dispose();
+        }
     }
 }

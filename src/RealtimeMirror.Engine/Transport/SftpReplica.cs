@@ -22,20 +22,23 @@ namespace RealtimeMirror.Engine.Transport
     /// </summary>
     public sealed class SftpReplica : IReplica
     {
-        private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
-
         private readonly MirrorTarget _target;
         private readonly bool _acceptNewHostKey;
         private SftpClient _sftp;
         private RawSftpRequests _raw;
         private SftpPathGuard _guard;
         private bool? _canSetOwner;
+        private CancellationTokenRegistration _abortOnCancel;
+        private static readonly TimeSpan CancelGrace = TimeSpan.FromMilliseconds(400);
 
         public SftpReplica(MirrorTarget target, bool acceptNewHostKey = false)
         {
             _target = target;
             _acceptNewHostKey = acceptNewHostKey;
         }
+
+        /// <summary>Every SFTP request waits at most this long (the target's -IoTimeoutSeconds), then the connection counts as lost.</summary>
+        private TimeSpan Timeout => _target.IoTimeout;
 
         public string TargetName => _target.Name;
         public string TransportName => "Sftp";
@@ -51,7 +54,16 @@ namespace RealtimeMirror.Engine.Transport
             if (_sftp != null && _sftp.IsConnected) return;
             _sftp?.Dispose();
             _sftp = new SftpClient(SshConnector.ConnectionFor(_target)) { OperationTimeout = Timeout };
-            SshConnector.Connect(_sftp, _target, _acceptNewHostKey);
+            SshConnector.Connect(_sftp, _target, _acceptNewHostKey, cancel);
+            // The token lives as long as the session (the service's Stop): shutting the socket ends every request
+            // blocked on a frozen host, where the requests themselves would wait out the I/O timeout. A live host gets
+            // a moment first, so a cancelled upload can still close its handle and remove its temp file.
+            var client = _sftp;
+            _abortOnCancel.Dispose();
+            _abortOnCancel = cancel.Register(() => System.Threading.Tasks.Task.Delay(CancelGrace).ContinueWith(_ =>
+            {
+                try { SshSocketAbort.Abort(client); } catch (Exception) { /* disposed meanwhile: nothing to end */ }
+            }));
             _raw = new RawSftpRequests(_sftp);
             _guard = new SftpPathGuard(_raw, ResolveRoot(), Timeout);
             _canSetOwner = _sftp.ConnectionInfo.Username == "root";
@@ -161,10 +173,15 @@ namespace RealtimeMirror.Engine.Transport
                 _raw.PosixRename(_guard.Remote(temp), _guard.Remote(rel));
                 return sent;
             }
-            catch
+            catch (Exception e)
             {
-                if (handle != null) TryClose(handle);
-                TryRemoveTemp(temp);
+                // A dead link would make each cleanup request wait out the timeout too; the temp is then removed by the
+                // next compare of this directory (the planner deletes our temp names the source lacks).
+                if (!IsDeadLink(e))
+                {
+                    if (handle != null) TryClose(handle);
+                    TryRemoveTemp(temp);
+                }
                 throw;
             }
         }
@@ -298,8 +315,14 @@ namespace RealtimeMirror.Engine.Transport
             catch (Exception) { }
         }
 
+        private static bool IsDeadLink(Exception e) =>
+            e is SshOperationTimeoutException || e is SshConnectionException || e is System.Net.Sockets.SocketException;
+
         public void Dispose()
         {
+            _abortOnCancel.Dispose();
+            // Shut the socket first: a polite disconnect sends a message, which blocks forever on a frozen host.
+            if (_sftp != null) try { SshSocketAbort.Abort(_sftp); } catch (Exception) { }
             _sftp?.Dispose();
             _sftp = null;
             _raw = null;

@@ -67,14 +67,14 @@ namespace RealtimeMirror.Engine.Watching
             {
                 var oldRel = RelativePath.FromFull(_root, oldFullPath);
                 bool oldOut = oldRel == null || _exclude.IsExcluded(oldRel);
-                bool newOut = _exclude.IsExcluded(rel);
+                bool newOut = _exclude.IsExcluded(rel, isDir);
                 if (oldOut && newOut) return;
                 if (oldOut) { Enqueue(new RawChange(ChangeType.Created, rel, isDir, now)); return; }   // e.g. editor's temp file saved over the real name
                 if (newOut) { Enqueue(new RawChange(ChangeType.Deleted, oldRel, isDir, now)); return; }
                 Enqueue(new RawChange(ChangeType.Renamed, rel, isDir, now, oldRel));
                 return;
             }
-            if (_exclude.IsExcluded(rel)) return;
+            if (_exclude.IsExcluded(rel, isDir)) return;
             Enqueue(new RawChange(kind, rel, isDir, now));
         }
 

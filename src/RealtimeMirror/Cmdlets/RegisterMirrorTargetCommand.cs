@@ -57,13 +57,67 @@ namespace RealtimeMirror.Cmdlets
         [Parameter]
         public SwitchParameter NoOwner { get; set; }
 
+        /// <summary>Saved setting: SSH keepalive interval (0 = off).</summary>
+        [Parameter]
+        [ValidateRange(0, 3600)]
+        public int KeepAliveSeconds { get; set; } = 15;
+
+        /// <summary>Saved setting: how long a connect, SFTP request or rsync channel may make no progress before the connection counts as lost.</summary>
+        [Parameter]
+        [ValidateRange(1, 86400)]
+        public int IoTimeoutSeconds { get; set; } = 60;
+
+        /// <summary>Saved setting: globs never mirrored to (nor deleted from) this target, added to the command line's.</summary>
+        [Parameter]
+        [SupportsWildcards]
+        public string[] Exclude { get; set; }
+
+        /// <summary>Saved setting: a file of globs, one a line, '#' comments; read whenever a sync or the service starts.</summary>
+        [Parameter]
+        public string ExcludeFile { get; set; }
+
+        /// <summary>Saved setting: when extraneous replica entries are deleted (Always, Never, Startup, Running).</summary>
+        [Parameter]
+        public DeleteMode DeleteMode { get; set; }
+
+        /// <summary>Saved setting: the watch's settle time when the service mirrors to this target.</summary>
+        [Parameter]
+        [ValidateRange(0, 60000)]
+        public int SettleMilliseconds { get; set; }
+
+        /// <summary>Saved setting: the watch's maximum delay when the service mirrors to this target.</summary>
+        [Parameter]
+        [ValidateRange(10, 600000)]
+        public int MaxDelayMilliseconds { get; set; }
+
         /// <summary>Replace a target of the same name.</summary>
         [Parameter]
         public SwitchParameter Force { get; set; }
 
         protected override void ProcessRecord()
         {
-            var target = new MirrorTarget { Name = Name, PreserveOwner = !NoOwner };
+            var target = new MirrorTarget
+            {
+                Name = Name,
+                PreserveOwner = !NoOwner,
+                KeepAliveSeconds = KeepAliveSeconds,
+                IoTimeoutSeconds = IoTimeoutSeconds,
+                Exclude = Exclude is { Length: > 0 } ? Exclude : null,
+                // Unset settings stay null in the file, so the command's own defaults keep applying to them.
+                DeleteMode = MyInvocation.BoundParameters.ContainsKey(nameof(DeleteMode)) ? DeleteMode : (DeleteMode?)null,
+                SettleMilliseconds = MyInvocation.BoundParameters.ContainsKey(nameof(SettleMilliseconds)) ? SettleMilliseconds : (int?)null,
+                MaxDelayMilliseconds = MyInvocation.BoundParameters.ContainsKey(nameof(MaxDelayMilliseconds)) ? MaxDelayMilliseconds : (int?)null,
+            };
+            if (!string.IsNullOrEmpty(ExcludeFile))
+            {
+                target.ExcludeFile = GetUnresolvedProviderPathFromPSPath(ExcludeFile);
+                try { TargetSettings.ReadExcludeFile(Name, target.ExcludeFile); }
+                catch (IOException e)
+                {
+                    WriteError(new ErrorRecord(e, "ExcludeFileUnreadable", ErrorCategory.ReadError, target.ExcludeFile));
+                    return;
+                }
+            }
             if (ParameterSetName == "Local")
             {
                 target.Kind = TargetKind.Local;

@@ -79,6 +79,24 @@ namespace RealtimeMirror.Cmdlets
         [Parameter]
         public TimeSpan VerifyInterval { get; set; } = TimeSpan.FromHours(1);
 
+        /// <summary>A file of exclude globs (one a line, '#' comments), added to -Exclude (or the default excludes).</summary>
+        [Parameter]
+        public string ExcludeFile { get; set; }
+
+        /// <summary>Service mode: overrides each target's saved delete mode (Always, Never, Startup, Running).</summary>
+        [Parameter]
+        public DeleteMode DeleteMode { get; set; }
+
+        /// <summary>Service mode: overrides each target's saved SSH keepalive interval.</summary>
+        [Parameter]
+        [ValidateRange(0, 3600)]
+        public int KeepAliveSeconds { get; set; }
+
+        /// <summary>Service mode: overrides each target's saved I/O timeout.</summary>
+        [Parameter]
+        [ValidateRange(1, 86400)]
+        public int IoTimeoutSeconds { get; set; }
+
         private readonly List<string> _roots = new List<string>();
 
         /// <summary>
@@ -119,13 +137,18 @@ namespace RealtimeMirror.Cmdlets
             if (Backend == WatchBackend.Inotify && !OperatingSystem.IsLinux())
                 ThrowTerminatingError(new ErrorRecord(new PlatformNotSupportedException("-Backend Inotify exists only on Linux; use Auto or Portable."),
                     "InotifyNotSupported", ErrorCategory.InvalidArgument, Backend));
-            var exclude = new GlobFilter(Exclude ?? WatchOptions.DefaultExcludes.ToArray());
+            var exclude = new GlobFilter((Exclude ?? WatchOptions.DefaultExcludes.ToArray()).Concat(CommandLineSettings.ExcludeFilePatterns(this, ExcludeFile)));
             var targets = new List<MirrorTarget>();
             foreach (var name in Target ?? Array.Empty<string>())
             {
-                var t = ResolveTarget(name);
+                var t = CommandLineSettings.Apply(ResolveTarget(name), MyInvocation.BoundParameters);
                 if (t != null) targets.Add(t);
             }
+            // One watch serves every target: without a command-line value, the smallest saved value keeps every target's promise.
+            int settle = MyInvocation.BoundParameters.ContainsKey(nameof(SettleMilliseconds)) ? SettleMilliseconds
+                : targets.Select(t => t.SettleMilliseconds).Where(v => v != null).Select(v => v.Value).DefaultIfEmpty(SettleMilliseconds).Min();
+            int maxDelay = MyInvocation.BoundParameters.ContainsKey(nameof(MaxDelayMilliseconds)) ? MaxDelayMilliseconds
+                : targets.Select(t => t.MaxDelayMilliseconds).Where(v => v != null).Select(v => v.Value).DefaultIfEmpty(MaxDelayMilliseconds).Min();
             if (Target != null && targets.Count == 0) return;
             try { MirrorTarget.SubdirectoriesFor(_roots); }
             catch (ArgumentException e)
@@ -143,8 +166,8 @@ namespace RealtimeMirror.Cmdlets
             {
                 Roots = _roots,
                 Exclude = exclude,
-                Settle = TimeSpan.FromMilliseconds(SettleMilliseconds),
-                MaxDelay = TimeSpan.FromMilliseconds(Math.Max(MaxDelayMilliseconds, SettleMilliseconds)),
+                Settle = TimeSpan.FromMilliseconds(settle),
+                MaxDelay = TimeSpan.FromMilliseconds(Math.Max(maxDelay, settle)),
                 MaxQueuedEvents = MaxQueuedEvents,
                 Backend = Backend,
             });
@@ -159,6 +182,7 @@ namespace RealtimeMirror.Cmdlets
             {
                 Roots = _roots,
                 Exclude = exclude,
+                DeleteMode = MyInvocation.BoundParameters.ContainsKey(nameof(DeleteMode)) ? DeleteMode : (DeleteMode?)null,
                 InitialSync = InitialSync,
                 // Worker threads only hand objects over; the pipeline thread writes them (below).
                 OnResult = r => { if (Wait) Hand(output, r); },

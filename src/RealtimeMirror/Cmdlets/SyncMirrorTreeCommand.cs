@@ -53,6 +53,27 @@ namespace RealtimeMirror.Cmdlets
         [Parameter]
         public SwitchParameter NoDelta { get; set; }
 
+        /// <summary>A file of exclude globs (one a line, '#' comments), added to -Exclude and the target's saved excludes.</summary>
+        [Parameter]
+        public string ExcludeFile { get; set; }
+
+        /// <summary>
+        /// Overrides the target's saved delete mode for this run. A tree sync is a start (it deletes under Always and
+        /// Startup); piped events are changes seen running (they delete under Always and Running).
+        /// </summary>
+        [Parameter]
+        public DeleteMode DeleteMode { get; set; }
+
+        /// <summary>Overrides the target's saved SSH keepalive interval for this run.</summary>
+        [Parameter]
+        [ValidateRange(0, 3600)]
+        public int KeepAliveSeconds { get; set; }
+
+        /// <summary>Overrides the target's saved I/O timeout for this run.</summary>
+        [Parameter]
+        [ValidateRange(1, 86400)]
+        public int IoTimeoutSeconds { get; set; }
+
         private readonly ReplicaPool _replicas = new ReplicaPool();
         private readonly Dictionary<string, SourceRoot> _sources = new Dictionary<string, SourceRoot>(StringComparer.Ordinal);
         private readonly Stopwatch _progressClock = Stopwatch.StartNew();
@@ -75,7 +96,7 @@ namespace RealtimeMirror.Cmdlets
                     ThrowTerminatingError(new ErrorRecord(new ArgumentException("-Delete applies to a tree sync (-Path). With events, deletes the source confirms are mirrored anyway."),
                         "DeleteWithEvents", ErrorCategory.InvalidArgument, null));
                 var hints = new List<SyncHint>(SyncHint.FromEvent(e.ChangeType, e.RelativePath, e.OldRelativePath, e.IsDirectory));
-                SyncToTargets(e.WatchRoot, e.ReplicaSubdirectory, hints, e, Target, delete: true);
+                SyncToTargets(e.WatchRoot, e.ReplicaSubdirectory, hints, e, Target, treeSync: false);
                 return;
             }
             var piped = PathOf(InputObject);
@@ -124,19 +145,39 @@ namespace RealtimeMirror.Cmdlets
         }
 
         private void SyncTree(string root, string subdirectory, object input, string[] targets) =>
-            SyncToTargets(root, subdirectory, new List<SyncHint> { SyncHint.WholeTree() }, input, targets, Delete);
+            SyncToTargets(root, subdirectory, new List<SyncHint> { SyncHint.WholeTree() }, input, targets, treeSync: true);
 
-        private void SyncToTargets(string root, string subdirectory, List<SyncHint> hints, object errorTarget, string[] targets, bool delete)
+        private void SyncToTargets(string root, string subdirectory, List<SyncHint> hints, object errorTarget, string[] targets, bool treeSync)
         {
             if (!_sources.TryGetValue(root, out var source)) _sources[root] = source = new SourceRoot(root);
-            var exclude = new GlobFilter(Exclude);
+            var commandLine = new List<string>(Exclude ?? Array.Empty<string>());
+            commandLine.AddRange(CommandLineSettings.ExcludeFilePatterns(this, ExcludeFile));
             foreach (var name in targets)
             {
                 if (StopToken.IsCancellationRequested) return;
-                var target = ResolveTarget(name);
+                var target = CommandLineSettings.Apply(ResolveTarget(name), MyInvocation.BoundParameters);
                 if (target == null) continue;
-                SyncOne(target.ForSubdirectory(subdirectory), source, hints, exclude, errorTarget, delete);
+                GlobFilter exclude;
+                try { exclude = TargetSettings.ExcludeFor(target, commandLine); }
+                catch (IOException e)
+                {
+                    WriteError(new ErrorRecord(e, "ExcludeFileUnreadable", ErrorCategory.ReadError, target.Name));
+                    continue;
+                }
+                SyncOne(target.ForSubdirectory(subdirectory), source, hints, exclude, errorTarget, DeletesFor(target, treeSync));
             }
+        }
+
+        /// <summary>
+        /// -Delete or -DeleteMode from the command line, else the target's saved mode, else today's defaults: a tree
+        /// sync deletes only with -Delete, piped events mirror the deletes the source confirms.
+        /// </summary>
+        private bool DeletesFor(MirrorTarget target, bool treeSync)
+        {
+            DeleteMode? mode = MyInvocation.BoundParameters.ContainsKey(nameof(DeleteMode)) ? DeleteMode
+                : Delete ? Engine.Targets.DeleteMode.Always : target.DeleteMode;
+            if (mode == null) return !treeSync;
+            return treeSync ? TargetSettings.DeletesAtStartup(mode.Value) : TargetSettings.DeletesWhileRunning(mode.Value);
         }
 
         /// <summary>The directory a piped object names: a DirectoryInfo, or any object with a FullName or Path property.</summary>

@@ -19,6 +19,19 @@ namespace RealtimeMirror.Engine.Tests.Planning
         public void Matches_like_rsync_excludes(string pattern, string path, bool excluded) =>
             Assert.Equal(excluded, new GlobFilter(new[] { pattern }).IsExcluded(path));
 
+        [Theory]
+        [InlineData("/build", "build", null, true)]            // a leading '/' anchors at the root
+        [InlineData("/build", "src/build", null, false)]
+        [InlineData("build", "src/build", null, true)]         // a name matches at any depth
+        [InlineData("cache/", "x/cache", true, true)]          // a trailing '/' matches directories only
+        [InlineData("cache/", "x/cache", false, false)]
+        [InlineData("cache/", "x/cache/file", false, true)]    // ... and what is below them
+        [InlineData("a/cache/", "a/cache", false, false)]
+        [InlineData("a/cache/", "a/cache", true, true)]
+        [InlineData("**/tmp/", "x/y/tmp", true, true)]
+        public void Follows_rsync_anchoring_and_directory_only_rules(string pattern, string path, bool? isDirectory, bool excluded) =>
+            Assert.Equal(excluded, new GlobFilter(new[] { pattern }).IsExcluded(path, isDirectory));
+
         [Fact]
         public void Utf8_order_puts_a_directory_right_before_its_contents()
         {

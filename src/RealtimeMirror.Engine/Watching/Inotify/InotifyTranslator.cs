@@ -125,7 +125,7 @@ namespace RealtimeMirror.Engine.Watching.Inotify
         /// </summary>
         private void Arrived(string rel, bool isDir, DateTime now)
         {
-            if (_exclude.IsExcluded(rel)) return;
+            if (_exclude.IsExcluded(rel, isDir)) return;
             Report(ChangeType.Created, rel, isDir, now);
             if (isDir) _watches.WatchTree(rel);
         }
@@ -133,7 +133,7 @@ namespace RealtimeMirror.Engine.Watching.Inotify
         private void Renamed(string from, string to, bool isDir, DateTime now, List<int> wds)
         {
             if (isDir) _watches.MoveTree(from, to, wds); // the kernel's watches moved with the inodes
-            bool fromOut = _exclude.IsExcluded(from), toOut = _exclude.IsExcluded(to);
+            bool fromOut = _exclude.IsExcluded(from, isDir), toOut = _exclude.IsExcluded(to, isDir);
             if (fromOut && toOut) return;
             if (fromOut)
             {
@@ -157,7 +157,7 @@ namespace RealtimeMirror.Engine.Watching.Inotify
 
         private void Report(ChangeType kind, string rel, bool isDir, DateTime now, bool complete = false)
         {
-            if (_exclude.IsExcluded(rel)) return;
+            if (_exclude.IsExcluded(rel, isDir)) return;
             Emit(kind, rel, isDir, now, complete: complete);
         }
 

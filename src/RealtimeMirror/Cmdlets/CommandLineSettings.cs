@@ -1,0 +1,36 @@
+using System.Collections.Generic;
+using System.Management.Automation;
+using RealtimeMirror.Engine.Targets;
+
+namespace RealtimeMirror.Cmdlets
+{
+    /// <summary>
+    /// The connection settings a command line may give for this run (-KeepAliveSeconds, -IoTimeoutSeconds): a given
+    /// value overrides the one saved with the target, an absent one leaves it. Shared by Sync-MirrorTree and
+    /// Start-MirrorWatch so both read them the same way.
+    /// </summary>
+    internal static class CommandLineSettings
+    {
+        public static MirrorTarget Apply(MirrorTarget target, Dictionary<string, object> bound)
+        {
+            if (target == null) return null;
+            var t = target.Clone();
+            if (bound.TryGetValue("KeepAliveSeconds", out var k)) t.KeepAliveSeconds = (int)k;
+            if (bound.TryGetValue("IoTimeoutSeconds", out var io)) t.IoTimeoutSeconds = (int)io;
+            return t;
+        }
+
+        /// <summary>The command line's -ExcludeFile patterns (empty without one); an unreadable file is a terminating error.</summary>
+        public static IEnumerable<string> ExcludeFilePatterns(PSCmdlet cmdlet, string excludeFile)
+        {
+            if (string.IsNullOrEmpty(excludeFile)) return new string[0];
+            var full = cmdlet.GetUnresolvedProviderPathFromPSPath(excludeFile);
+            try { return TargetSettings.ReadExcludeFile("(command line)", full); }
+            catch (System.IO.IOException e)
+            {
+                cmdlet.ThrowTerminatingError(new ErrorRecord(e, "ExcludeFileUnreadable", ErrorCategory.ReadError, full));
+                return null;
+            }
+        }
+    }
+}

@@ -1,0 +1,115 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using RealtimeMirror.Engine.Planning;
+using RealtimeMirror.Engine.Targets;
+using RealtimeMirror.Engine.Tests.Transport;
+using RealtimeMirror.Engine.Transport;
+using RealtimeMirror.Engine.Transport.Rsync;
+using Renci.SshNet.Common;
+using Xunit;
+
+namespace RealtimeMirror.Engine.Tests.Rsync
+{
+    /// <summary>
+    /// The rsync channel never blocks forever: Ctrl+C closes it within a second, and a host frozen mid-push (its sshd
+    /// and rsync stopped with SIGSTOP, as a silent network drop looks from here) turns into a connection-lost error
+    /// within about the I/O timeout.
+    /// </summary>
+    public class DeltaPusherTimeoutTests : IDisposable
+    {
+        private readonly string _src = Directory.CreateTempSubdirectory("rtm-dpt-src-").FullName;
+        private readonly string _dst = Directory.CreateTempSubdirectory("rtm-dpt-dst-").FullName;
+        private string _secondState;
+
+        public void Dispose()
+        {
+            if (_secondState != null) Bash($"p=$(cat '{_secondState}/sshd.pid'); kill -CONT $p $(pgrep -P $p) 2>/dev/null; kill $p; rm -rf '{_secondState}'; true");
+            Process.Start("rm", new[] { "-rf", _src, _dst }).WaitForExit();
+        }
+
+        private static string Bash(string script)
+        {
+            var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+            psi.ArgumentList.Add("-c");
+            psi.ArgumentList.Add(script);
+            using var p = Process.Start(psi);
+            var output = p.StandardOutput.ReadToEnd();
+            p.WaitForExit();
+            return output;
+        }
+
+        private FileMeta BigSparseFile(string name, long size)
+        {
+            using (var f = File.Create(Path.Combine(_src, name))) f.SetLength(size);
+            return PosixTestFs.LStat(_src + "/" + name, name);
+        }
+
+        [SshFact]
+        public void Cancel_closes_the_channel_and_returns_within_a_second()
+        {
+            var target = SshTestEnvironment.Target(_dst);
+            target.Rsync = RsyncMode.Always;
+            using var pusher = DeltaPusher.TryOpen(target, true);
+            var big = BigSparseFile("big.bin", 2L << 30);
+            using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+            var clock = Stopwatch.StartNew();
+            Assert.ThrowsAny<OperationCanceledException>(() =>
+                pusher.Push(new TestSource(_src), new[] { big }, false, false, null, null, cancel.Token));
+            Assert.True(clock.Elapsed < TimeSpan.FromMilliseconds(1300), $"returned after {clock.ElapsedMilliseconds} ms");
+        }
+
+        /// <summary>A source that freezes the replica host the moment the sender opens the file (mid-push).</summary>
+        private sealed class FreezingSource : IRsyncSource
+        {
+            private readonly TestSource _inner;
+            private readonly Action _freeze;
+            public FreezingSource(string root, Action freeze) { _inner = new TestSource(root); _freeze = freeze; }
+            public string Description => _inner.Description;
+            public FileMeta Stat(string relativePath) => _inner.Stat(relativePath);
+            public FileStream OpenRead(string relativePath, out FileMeta meta)
+            {
+                _freeze();
+                return _inner.OpenRead(relativePath, out meta);
+            }
+        }
+
+        [SshFact]
+        public void A_host_frozen_mid_push_is_a_lost_connection_within_the_timeout()
+        {
+            var main = SshTestEnvironment.Target(_dst);
+            const int port = 2302;
+            _secondState = Directory.CreateTempSubdirectory("rtm-dpt-sshd-").FullName;
+            var keys = Path.GetDirectoryName(main.KeyFile);
+            Bash($"cp '{keys}'/host_ed25519* '{keys}'/client_ed25519* '{_secondState}/' && RTM_SSHD_STATE='{_secondState}' RTM_SSHD_PORT={port} bash '{FindScript()}'");
+            var target = main.Clone();
+            target.Port = port;
+            target.KnownHostsFile = Path.Combine(_secondState, "known_hosts");
+            target.Rsync = RsyncMode.Always;
+            target.IoTimeoutSeconds = 2;
+            using var pusher = DeltaPusher.TryOpen(target, true);
+            var big = BigSparseFile("big.bin", 512L << 20);
+            var state = _secondState;
+            // The listener, its session processes and their rsync: everything of that sshd stops answering.
+            var source = new FreezingSource(_src, () => Bash($"desc() {{ for c in $(pgrep -P $1); do echo $c; desc $c; done; }}; p=$(cat '{state}/sshd.pid'); kill -STOP $p $(desc $p)"));
+            var clock = Stopwatch.StartNew();
+            var e = Assert.ThrowsAny<Exception>(() => pusher.Push(source, new[] { big }, false, false, null, null, default));
+            Assert.True(e is SshOperationTimeoutException, e.ToString());
+            Assert.True(RealtimeMirror.Engine.Sync.ReplicaFailure.IsConnectionLost(e));
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"detected after {clock.ElapsedMilliseconds} ms");
+        }
+
+        private static string FindScript()
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
+            {
+                var candidate = Path.Combine(dir.FullName, "tests", "sshd", "start-test-sshd.sh");
+                if (File.Exists(candidate)) return candidate;
+            }
+            throw new FileNotFoundException("tests/sshd/start-test-sshd.sh");
+        }
+    }
+}

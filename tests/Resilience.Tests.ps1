@@ -1,0 +1,279 @@
+# Running for months: saved per-target settings, timeouts against a frozen host, Ctrl+C mid-transfer, stale temp files,
+# and per-entry failures (disk full, immutable directory, sshd gone mid initial sync) that heal without a restart.
+BeforeAll {
+    . "$PSScriptRoot/TestHelpers.ps1"
+    $root = Initialize-MirrorTest
+
+    function New-Src([string] $Name) { $d = "$root/$Name"; New-Item -ItemType Directory $d -Force | Out-Null; $d }
+    function Get-State($Watch) { (Get-MirrorWatch -Id $Watch.Id).Targets[0] }
+
+    # A second loopback sshd with the main one's keys, on its own port, that a test may freeze or kill.
+    function Start-SecondSshd([int] $Port) {
+        $state = "$root/sshd-$Port"
+        New-Item -ItemType Directory $state -Force | Out-Null
+        $main = Split-Path $env:RTM_SSH_KEY -Parent
+        Copy-Item "$main/host_ed25519*", "$main/client_ed25519*" $state
+        $env:RTM_SSHD_STATE = $state; $env:RTM_SSHD_PORT = $Port
+        try { bash "$RepoRoot/tests/sshd/start-test-sshd.sh" | Out-Null }
+        finally { Remove-Item env:RTM_SSHD_STATE, env:RTM_SSHD_PORT }
+        $state
+    }
+    # Signals the listener and every session process (and their rsync) of that sshd.
+    function Send-SshdSignal([string] $State, [string] $Signal) {
+        bash -c "desc() { for c in `$(pgrep -P `$1); do echo `$c; desc `$c; done; }; p=`$(cat '$State/sshd.pid'); kill -$Signal `$p `$(desc `$p) 2>/dev/null; true"
+    }
+    function Stop-SecondSshd([string] $State) {
+        if (-not (Test-Path "$State/sshd.pid")) { return }
+        Send-SshdSignal $State CONT
+        Send-SshdSignal $State KILL
+        Remove-Item "$State/sshd.pid" -ErrorAction SilentlyContinue
+    }
+    function Register-SecondTarget([string] $Name, [int] $Port, [string] $RemotePath, [hashtable] $Extra = @{}) {
+        $p = @{ Port = $Port; KnownHostsFile = "$root/sshd-$Port/known_hosts" }
+        foreach ($k in $Extra.Keys) { $p[$k] = $Extra[$k] }
+        Register-TestSshTarget -Name $Name -RemotePath $RemotePath -Extra $p
+    }
+}
+AfterAll {
+    Get-MirrorWatch | Stop-MirrorWatch
+    foreach ($s in Get-ChildItem "$root/sshd-*" -Directory -ErrorAction SilentlyContinue) { Stop-SecondSshd $s.FullName }
+    Remove-MirrorTest
+}
+
+Describe 'Saved settings' {
+    It 'keeps every setting in targets.json and shows it with Get-MirrorTarget' {
+        Set-Content "$root/excludes.txt" "# editor noise`n*.bak`n`ncache/"
+        Register-MirrorTarget -Name saved -Path "$root/saved-replica" -Exclude '*.tmp', '/top-only.txt' -ExcludeFile "$root/excludes.txt" `
+            -DeleteMode Startup -SettleMilliseconds 20 -MaxDelayMilliseconds 500 -KeepAliveSeconds 5 -IoTimeoutSeconds 7 | Out-Null
+        $t = Get-MirrorTarget saved
+        $t.Exclude | Should -Be @('*.tmp', '/top-only.txt')
+        $t.ExcludeFile | Should -Be "$root/excludes.txt"
+        "$($t.DeleteMode)" | Should -Be 'Startup'
+        $t.SettleMilliseconds | Should -Be 20
+        $t.MaxDelayMilliseconds | Should -Be 500
+        $t.KeepAliveSeconds | Should -Be 5
+        $t.IoTimeoutSeconds | Should -Be 7
+        (Get-Content -Raw $env:REALTIMEMIRROR_CONFIG | ConvertFrom-Json | Where-Object Name -eq saved).DeleteMode | Should -Be 'Startup'
+    }
+
+    It 'applies the saved excludes and delete mode to a one-shot sync, the command line overriding' {
+        $src = New-Src 'settings-src'
+        New-Item -ItemType Directory "$src/cache", "$src/sub" -Force | Out-Null
+        foreach ($f in 'keep.txt', 'x.tmp', 'x.bak', 'cache/c.txt', 'top-only.txt', 'sub/top-only.txt') { Set-Content "$src/$f" $f }
+        New-Item -ItemType Directory "$root/saved-replica" -Force | Out-Null
+        Set-Content "$root/saved-replica/extra.txt" 'not in the source'
+        Sync-MirrorTree -Path $src -Target saved | Out-Null
+        $got = Get-ChildItem -Recurse -File "$root/saved-replica" | ForEach-Object { $_.FullName.Substring("$root/saved-replica/".Length) } | Sort-Object
+        $got | Should -Be @('keep.txt', 'sub/top-only.txt')   # Startup: a tree sync deletes extra.txt
+        Set-Content "$root/saved-replica/extra2.txt" 'again'
+        Sync-MirrorTree -Path $src -Target saved -DeleteMode Never | Out-Null
+        Test-Path "$root/saved-replica/extra2.txt" | Should -BeTrue
+    }
+
+    It 'removes a stale temp file of ours even without -Delete' {
+        $src = New-Src 'stale-src'
+        Set-Content "$src/a.txt" 'a'
+        Register-MirrorTarget -Name stale -Path "$root/stale-replica" | Out-Null
+        Register-TestSshTarget -Name stale-ssh -RemotePath "$root/stale-ssh-replica" | Out-Null
+        foreach ($r in "$root/stale-replica", "$root/stale-ssh-replica") {
+            New-Item -ItemType Directory $r -Force | Out-Null
+            Set-Content "$r/.a.txt.rtm-0123456789ab" 'half a file from a killed transfer'
+            Set-Content "$r/extra.txt" 'not ours: stays without -Delete'
+        }
+        Sync-MirrorTree -Path $src -Target stale, stale-ssh | Out-Null
+        foreach ($r in "$root/stale-replica", "$root/stale-ssh-replica") {
+            @(Get-ChildItem -Force $r -Filter '.*.rtm-*') | Should -HaveCount 0
+            Test-Path "$r/extra.txt" | Should -BeTrue
+            Get-Content "$r/a.txt" | Should -Be 'a'
+        }
+    }
+}
+
+Describe 'Ctrl+C during a transfer' {
+    BeforeAll {
+        $big = New-Src 'big-src'
+        bash -c "head -c 200M /dev/urandom > '$big/big.bin'"
+        Register-MirrorTarget -Name cancel-local -Path "$root/cancel-local" | Out-Null
+        Register-TestSshTarget -Name cancel-sftp -RemotePath "$root/cancel-sftp" -Extra @{ Rsync = 'Never' } | Out-Null
+        Register-TestSshTarget -Name cancel-rsync -RemotePath "$root/cancel-rsync" -Extra @{ Rsync = 'Always' } | Out-Null
+    }
+
+    It 'stops a 200 MB copy to <Name> within a second and leaves no temp file' -ForEach @(
+        @{ Name = 'cancel-local'; Slow = $false }, @{ Name = 'cancel-sftp'; Slow = $true }, @{ Name = 'cancel-rsync'; Slow = $true }
+    ) {
+        $ps = [powershell]::Create()
+        $null = $ps.AddScript("Import-Module '$RepoRoot/RealtimeMirror.psd1'; Sync-MirrorTree -Path '$big' -Target $Name")
+        $async = $ps.BeginInvoke()
+        Start-Sleep -Milliseconds 300
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        $ps.Stop()
+        $clock.Stop()
+        try { $ps.EndInvoke($async) } catch { }
+        $ps.Dispose()
+        $clock.Elapsed.TotalSeconds | Should -BeLessThan 1
+        @(Get-ChildItem -Force -Recurse "$root/$Name" -Filter '.*.rtm-*' -ErrorAction SilentlyContinue) | Should -HaveCount 0
+        # Over SSH the whole copy takes seconds here, so the stop really cut it short (a local copy may just finish).
+        if ($Slow) { Test-Path "$root/$Name/big.bin" | Should -BeFalse }
+        # rsync's receiver names its temp .big.bin.XXXXXX and removes it itself once the channel is gone.
+        Wait-Until { @(Get-ChildItem -Force "$root/$Name" -Filter '.big.bin*' -ErrorAction SilentlyContinue).Count -eq 0 } -TimeoutSeconds 10 -Because 'no temp file left'
+    }
+}
+
+Describe 'Stop-MirrorWatch during a transfer' {
+    It 'stops the service mid 200 MB upload within a second and leaves no temp file' {
+        $src = New-Src 'svc-big-src'
+        bash -c "head -c 200M /dev/urandom > '$src/big.bin'"
+        Register-TestSshTarget -Name svc-big -RemotePath "$root/svc-big" -Extra @{ Rsync = 'Never' } | Out-Null
+        $w = Start-MirrorWatch $src -Target svc-big -InitialSync
+        Start-Sleep -Milliseconds 800
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        $w | Stop-MirrorWatch
+        $clock.Elapsed.TotalSeconds | Should -BeLessThan 1
+        Test-Path "$root/svc-big/big.bin" | Should -BeFalse
+        Wait-Until { @(Get-ChildItem -Force "$root/svc-big" -Filter '.*.rtm-*' -ErrorAction SilentlyContinue).Count -eq 0 } -TimeoutSeconds 5 -Because 'the temp file removed'
+    }
+}
+
+Describe 'A frozen host' {
+    It 'goes Retrying within about the I/O timeout, and delivers the queue once the host is back' {
+        $src = New-Src 'frozen-src'
+        Set-Content "$src/before.txt" 'before'
+        $state = Start-SecondSshd 2311
+        Register-SecondTarget -Name frozen -Port 2311 -RemotePath "$root/frozen-replica" -Extra @{ IoTimeoutSeconds = 3; KeepAliveSeconds = 1 } | Out-Null
+        $w = Start-MirrorWatch $src -Target frozen -InitialSync -SettleMilliseconds 50
+        try {
+            Wait-Until { Test-Path "$root/frozen-replica/before.txt" } -Because 'the initial sync'
+            Wait-Until { (Get-State $w).State -eq 'Idle' } -Because 'idle after the initial sync'
+            Send-SshdSignal $state STOP
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            1..10 | ForEach-Object { Set-Content "$src/during-$_.txt" "written while the host was frozen $_" }
+            Wait-Until { (Get-State $w).State -eq 'Retrying' } -TimeoutSeconds 30 -Because 'Retrying after the I/O timeout'
+            $clock.Elapsed.TotalSeconds | Should -BeLessThan 15
+            (Get-State $w).LastError | Should -Not -BeNullOrEmpty
+            Send-SshdSignal $state CONT
+            Wait-Until { @(Get-ChildItem "$root/frozen-replica" -Filter 'during-*').Count -eq 10 } -TimeoutSeconds 90 -Because 'delivery after the thaw'
+            Assert-TreesEqual $src "$root/frozen-replica" -NoDirectoryTimes
+            # Frozen again, Stop does not wait out the I/O timeout.
+            Send-SshdSignal $state STOP
+            Set-Content "$src/after.txt" 'after'
+            Start-Sleep -Milliseconds 500
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            $w | Stop-MirrorWatch
+            $clock.Elapsed.TotalSeconds | Should -BeLessThan 1
+        }
+        finally {
+            $w | Stop-MirrorWatch
+            Stop-SecondSshd $state
+        }
+    }
+}
+
+Describe 'Per-entry failures heal without a restart' {
+    It 'delivers the rest once a full replica disk has room again' {
+        $mnt = "$root/tmpfs"
+        New-Item -ItemType Directory $mnt | Out-Null
+        $out = bash -c "mount -t tmpfs -o size=2m tmpfs '$mnt' 2>&1"
+        if ($LASTEXITCODE) { Set-ItResult -Skipped -Because "tmpfs cannot be mounted here ($out)"; return }
+        try {
+            bash -c "head -c 1400K /dev/zero > '$mnt/filler'"
+            Register-MirrorTarget -Name full -Path "$mnt/replica" | Out-Null
+            $src = New-Src 'full-src'
+            $w = Start-MirrorWatch $src -Target full -InitialSync -SettleMilliseconds 50
+            try {
+                1..5 | ForEach-Object { bash -c "head -c 200K /dev/urandom > '$src/f$_.bin'" }
+                Wait-Until { (Get-State $w).Errors -gt 0 } -TimeoutSeconds 30 -Because 'a disk-full error'
+                (Get-State $w).LastError | Should -Match 'space|full'
+                Remove-Item "$mnt/filler"
+                Wait-Until { @(Get-ChildItem "$mnt/replica" -Filter 'f*.bin').Count -eq 5 -and (Get-State $w).RetrySetSize -eq 0 } -TimeoutSeconds 90 -Because 'the retried files'
+                Assert-TreesEqual $src "$mnt/replica" -NoDirectoryTimes
+            }
+            finally { $w | Stop-MirrorWatch }
+        }
+        finally { bash -c "umount '$mnt'" }
+    }
+
+    It 'delivers files into a directory that was immutable once it is unlocked' {
+        $src = New-Src 'locked-src'
+        New-Item -ItemType Directory "$src/locked" | Out-Null
+        Register-MirrorTarget -Name locked -Path "$root/locked-replica" | Out-Null
+        Sync-MirrorTree -Path $src -Target locked | Out-Null
+        $out = bash -c "chattr +i '$root/locked-replica/locked' 2>&1"
+        if ($LASTEXITCODE) { Set-ItResult -Skipped -Because "chattr +i is not supported here ($out)"; return }
+        $w = Start-MirrorWatch $src -Target locked -SettleMilliseconds 50
+        try {
+            1..3 | ForEach-Object { Set-Content "$src/locked/l$_.txt" "locked $_" }
+            Wait-Until { (Get-State $w).RetrySetSize -gt 0 } -TimeoutSeconds 30 -Because 'the failed files in the retry set'
+            bash -c "chattr -i '$root/locked-replica/locked'"
+            Wait-Until { @(Get-ChildItem "$root/locked-replica/locked").Count -eq 3 } -TimeoutSeconds 90 -Because 'the retried files'
+            Assert-TreesEqual $src "$root/locked-replica" -NoDirectoryTimes
+        }
+        finally {
+            bash -c "chattr -i '$root/locked-replica/locked' 2>/dev/null; true"
+            $w | Stop-MirrorWatch
+        }
+    }
+
+    It 'completes the initial sync when sshd is killed in the middle and comes back' {
+        $src = New-Src 'killed-src'
+        foreach ($d in 1..20) {
+            New-Item -ItemType Directory "$src/d$d" | Out-Null
+            foreach ($f in 1..100) { [IO.File]::WriteAllText("$src/d$d/f$f.txt", "file $d/$f " * 20) }
+        }
+        $state = Start-SecondSshd 2312
+        Register-SecondTarget -Name killed -Port 2312 -RemotePath "$root/killed-replica" -Extra @{ Rsync = 'Never'; IoTimeoutSeconds = 5 } | Out-Null
+        $w = Start-MirrorWatch $src -Target killed -InitialSync -SettleMilliseconds 50
+        try {
+            Wait-Until { (Test-Path "$root/killed-replica") -and @(Get-ChildItem -Recurse -File "$root/killed-replica").Count -gt 100 } -Because 'the initial sync under way'
+            Stop-SecondSshd $state
+            Wait-Until { (Get-State $w).State -eq 'Retrying' } -TimeoutSeconds 30 -Because 'Retrying while sshd is down'
+            @(Get-ChildItem -Recurse -File "$root/killed-replica").Count | Should -BeLessThan 2000
+            Start-SecondSshd 2312 | Out-Null
+            Wait-Until { (Get-State $w).State -eq 'Idle' } -TimeoutSeconds 120 -Because 'the initial sync to finish'
+            Assert-TreesEqual $src "$root/killed-replica" -NoDirectoryTimes
+        }
+        finally {
+            $w | Stop-MirrorWatch
+            Stop-SecondSshd $state
+        }
+    }
+}
+
+Describe 'Delete modes in the service' {
+    It 'deletes only what <Mode> allows: at the initial sync <AtStart>, while running <Running>' -ForEach @(
+        @{ Mode = 'Always'; AtStart = $true; Running = $true }, @{ Mode = 'Never'; AtStart = $false; Running = $false }
+        @{ Mode = 'Startup'; AtStart = $true; Running = $false }, @{ Mode = 'Running'; AtStart = $false; Running = $true }
+    ) {
+        $src = New-Src "mode-$Mode"
+        Set-Content "$src/kept.txt", "$src/doomed.txt" 'x'
+        $replica = "$root/mode-$Mode-replica"
+        New-Item -ItemType Directory $replica | Out-Null
+        Set-Content "$replica/extra.txt" 'only on the replica'
+        Register-MirrorTarget -Name "mode-$Mode" -Path $replica -DeleteMode $Mode | Out-Null
+        $w = Start-MirrorWatch $src -Target "mode-$Mode" -InitialSync -SettleMilliseconds 50
+        try {
+            Wait-Until { (Test-Path "$replica/doomed.txt") -and (Get-State $w).State -eq 'Idle' } -Because 'the initial sync'
+            Test-Path "$replica/extra.txt" | Should -Be (-not $AtStart)
+            Remove-Item "$src/doomed.txt"
+            Set-Content "$src/marker.txt" 'after the delete'
+            Wait-Until { Test-Path "$replica/marker.txt" } -Because 'the events'
+            Start-Sleep -Milliseconds 300
+            Test-Path "$replica/doomed.txt" | Should -Be (-not $Running)
+        }
+        finally { $w | Stop-MirrorWatch }
+    }
+
+    It 'reports a missing saved exclude file as that target''s failure instead of mirroring what it should leave out' {
+        $src = New-Src 'noexcl-src'
+        Set-Content "$src/a.txt" 'a'
+        Set-Content "$root/gone.exclude" '*.log'
+        Register-MirrorTarget -Name noexcl -Path "$root/noexcl-replica" -ExcludeFile "$root/gone.exclude" | Out-Null
+        Remove-Item "$root/gone.exclude"
+        $w = Start-MirrorWatch $src -Target noexcl -InitialSync
+        try {
+            Wait-Until { (Get-State $w).State -eq 'Failed' } -Because 'the Failed state'
+            (Get-State $w).LastError | Should -Match 'gone.exclude'
+            Test-Path "$root/noexcl-replica/a.txt" | Should -BeFalse
+        }
+        finally { $w | Stop-MirrorWatch }
+    }
+}
