@@ -277,3 +277,32 @@ Describe 'Delete modes in the service' {
         finally { $w | Stop-MirrorWatch }
     }
 }
+
+Describe 'Transfer options saved with a target: compression and a bandwidth limit' {
+    It 'keeps a 512 KiB copy at about the limit over SFTP and rsync, and -Compress sends a compressible file in far fewer bytes' {
+        $src = Join-Path $TestDrive 'bw-src'
+        New-Item -ItemType Directory $src | Out-Null
+        [IO.File]::WriteAllBytes("$src/random.bin", [byte[]](Get-Random -Count 524288 -Minimum 0 -Maximum 256 -SetSeed 7 | ForEach-Object { [byte]$_ }))
+        foreach ($mode in 'Never', 'Always') {
+            $name = "bw-$mode"
+            Register-TestSshTarget -Name $name -RemotePath (Join-Path $TestDrive "bw-replica-$mode") -Extra @{ Rsync = $mode; BandwidthLimit = 256; Force = $true } | Out-Null
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            Sync-MirrorTree -Path $src -Target $name -ErrorAction Stop | Out-Null
+            # 512 KiB at 256 KiB/s: about 2 s (a quarter second of burst allowed).
+            $clock.Elapsed.TotalSeconds | Should -BeGreaterThan 1.4 -Because "the $mode transfer is held to the limit"
+            (Get-FileHash "$src/random.bin").Hash | Should -Be (Get-FileHash (Join-Path $TestDrive "bw-replica-$mode/random.bin")).Hash
+        }
+        Set-Content "$src/text.txt" (('the same line of text, again and again ' * 40 + "`n") * 2000)
+        Remove-Item "$src/random.bin"
+        Register-TestSshTarget -Name z-on -RemotePath (Join-Path $TestDrive 'z-on') -Extra @{ Rsync = 'Always'; Compress = $true; Force = $true } | Out-Null
+        Register-TestSshTarget -Name z-off -RemotePath (Join-Path $TestDrive 'z-off') -Extra @{ Rsync = 'Always'; Force = $true } | Out-Null
+        # Bytes on the wire: the loopback interface's counter, as the benchmark measures them.
+        function Get-LoopbackBytes { [long](((Get-Content /proc/net/dev) -match '^\s*lo:' -split '\s+' | Where-Object { $_ })[1]) }
+        $before = Get-LoopbackBytes; Sync-MirrorTree -Path $src -Target z-on -ErrorAction Stop | Out-Null; $on = (Get-LoopbackBytes) - $before
+        $before = Get-LoopbackBytes; Sync-MirrorTree -Path $src -Target z-off -ErrorAction Stop | Out-Null; $off = (Get-LoopbackBytes) - $before
+        (Get-FileHash "$src/text.txt").Hash | Should -Be (Get-FileHash (Join-Path $TestDrive 'z-on/text.txt')).Hash
+        (Get-FileHash "$src/text.txt").Hash | Should -Be (Get-FileHash (Join-Path $TestDrive 'z-off/text.txt')).Hash
+        $off | Should -BeGreaterThan 1MB
+        $on | Should -BeLessThan ($off / 5)
+    }
+}

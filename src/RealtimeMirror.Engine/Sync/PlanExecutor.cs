@@ -57,7 +57,8 @@ namespace RealtimeMirror.Engine.Sync
             }
 
             var declined = new HashSet<string>(StringComparer.Ordinal);
-            bool viaRsync = _delta != null && UseRsync(actions);
+            // With compression on, every file goes through rsync: SFTP would send it uncompressed.
+            bool viaRsync = _delta != null && (_delta.Compresses || UseRsync(actions));
             bool pushing = viaRsync || (_delta != null && actions.Any(NeedsRsync));
             var toPush = new List<PlannedAction>();
             var afterPush = new List<PlannedAction>();

@@ -24,15 +24,20 @@ namespace RealtimeMirror.Engine.Transport
         private readonly MirrorTarget _target;
         private readonly SshClient _ssh;
         private readonly bool _owner;
+        private readonly BandwidthLimiter _limit;
 
         private DeltaPusher(MirrorTarget target, SshClient ssh, bool owner)
         {
             _target = target;
+            _limit = BandwidthLimiter.For(target.BandwidthLimit);
             _ssh = ssh;
             _owner = owner;
         }
 
         public const string TransportName = "Rsync";
+
+        /// <summary>The target asked for compression: file data should go through rsync, which can compress it.</summary>
+        public bool Compresses => _target.Compress;
 
         /// <summary>
         /// Connects and checks once that the host has rsync. Null when it has not (or Rsync is Never):
@@ -124,7 +129,9 @@ namespace RealtimeMirror.Engine.Transport
             RsyncPushOptions options, bool ioError, Action<SyncResult> onFileResult, Action<string, Exception> onError)
         {
             RsyncPushOutcome outcome;
-            var sender = new RsyncSender(watchdog.Watch(session.FromServer), watchdog.Watch(session.ToServer), options) { ServerName = _target.HostName };
+            // The limit applies to what we send (file data and sums), as rsync's --bwlimit does on the sending side.
+            var toServer = BandwidthLimiter.Wrap(watchdog.Watch(session.ToServer), _limit, CancellationToken.None);
+            var sender = new RsyncSender(watchdog.Watch(session.FromServer), toServer, options) { ServerName = _target.HostName };
             try
             {
                 outcome = sender.Push(source, list, wholeTree: false, ioError ? FileListWriter.IoErrorGeneral : 0, r =>
@@ -155,6 +162,7 @@ namespace RealtimeMirror.Engine.Transport
             PreserveOwner = _owner,
             PreserveGroup = _owner,
             IgnoreTimes = ignoreTimes,
+            Compress = _target.Compress,
             // Only when needed: the flags cost nothing, but -H makes every file carry 16 more bytes.
             PreserveSpecials = list.Any(FileListWriter.NeedsSpecials),
             PreserveHardLinks = list.Any(e => e.Kind == EntryKind.File && e.LinkCount > 1),

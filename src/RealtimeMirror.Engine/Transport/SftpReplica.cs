@@ -23,6 +23,8 @@ namespace RealtimeMirror.Engine.Transport
     public sealed class SftpReplica : IReplica
     {
         private readonly MirrorTarget _target;
+        // One limit for this connection, shared by the uploads running on it at once.
+        private readonly BandwidthLimiter _limit;
         private readonly bool _acceptNewHostKey;
         private SftpClient _sftp;
         private RawSftpRequests _raw;
@@ -34,6 +36,7 @@ namespace RealtimeMirror.Engine.Transport
         public SftpReplica(MirrorTarget target, bool acceptNewHostKey = false)
         {
             _target = target;
+            _limit = BandwidthLimiter.For(target.BandwidthLimit);
             _acceptNewHostKey = acceptNewHostKey;
         }
 
@@ -163,7 +166,7 @@ namespace RealtimeMirror.Engine.Transport
             {
                 // Private while it fills: the final mode may be tighter than the server's default for new files.
                 _raw.FSetStat(handle, SftpAttributes.Mode(0x180 /*0600*/));
-                long sent = SftpFileTransfer.Write(_raw, handle, input, Timeout, cancel);
+                long sent = SftpFileTransfer.Write(_raw, handle, BandwidthLimiter.Wrap(input, _limit, cancel), Timeout, cancel);
                 cancel.ThrowIfCancellationRequested();
                 SetAttributes(a => _raw.FSetStat(handle, a), meta);
                 var h = handle;

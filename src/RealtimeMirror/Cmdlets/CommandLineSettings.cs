@@ -17,6 +17,8 @@ namespace RealtimeMirror.Cmdlets
             var t = target.Clone();
             if (bound.TryGetValue("KeepAliveSeconds", out var k)) t.KeepAliveSeconds = (int)k;
             if (bound.TryGetValue("IoTimeoutSeconds", out var io)) t.IoTimeoutSeconds = (int)io;
+            if (bound.TryGetValue("Compress", out var z)) t.Compress = ((SwitchParameter)z).IsPresent;
+            if (bound.TryGetValue("BandwidthLimit", out var bw)) t.BandwidthLimit = (int)bw;
             return t;
         }
 

@@ -57,6 +57,15 @@ namespace RealtimeMirror.Cmdlets
         [Parameter]
         public SwitchParameter NoOwner { get; set; }
 
+        /// <summary>Saved setting: compress file data on the wire where the host's rsync carries it (like rsync -z).</summary>
+        [Parameter]
+        public SwitchParameter Compress { get; set; }
+
+        /// <summary>Saved setting: KiB/s the mirror may use toward this target, over rsync and SFTP (like rsync --bwlimit); 0 = no limit.</summary>
+        [Parameter]
+        [ValidateRange(0, int.MaxValue)]
+        public int BandwidthLimit { get; set; }
+
         /// <summary>Saved setting: SSH keepalive interval (0 = off).</summary>
         [Parameter]
         [ValidateRange(0, 3600)]
@@ -102,6 +111,8 @@ namespace RealtimeMirror.Cmdlets
                 PreserveOwner = !NoOwner,
                 KeepAliveSeconds = KeepAliveSeconds,
                 IoTimeoutSeconds = IoTimeoutSeconds,
+                Compress = Compress,
+                BandwidthLimit = BandwidthLimit,
                 Exclude = Exclude is { Length: > 0 } ? Exclude : null,
                 // Unset settings stay null in the file, so the command's own defaults keep applying to them.
                 DeleteMode = MyInvocation.BoundParameters.ContainsKey(nameof(DeleteMode)) ? DeleteMode : (DeleteMode?)null,

@@ -97,6 +97,15 @@ namespace RealtimeMirror.Cmdlets
         [ValidateRange(1, 86400)]
         public int IoTimeoutSeconds { get; set; }
 
+        /// <summary>Overrides the targets' saved -Compress for this run.</summary>
+        [Parameter]
+        public SwitchParameter Compress { get; set; }
+
+        /// <summary>Overrides the targets' saved bandwidth limit (KiB/s; 0 = none) for this run.</summary>
+        [Parameter]
+        [ValidateRange(0, int.MaxValue)]
+        public int BandwidthLimit { get; set; }
+
         private readonly List<string> _roots = new List<string>();
 
         /// <summary>

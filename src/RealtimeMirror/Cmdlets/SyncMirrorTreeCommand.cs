@@ -74,6 +74,15 @@ namespace RealtimeMirror.Cmdlets
         [ValidateRange(1, 86400)]
         public int IoTimeoutSeconds { get; set; }
 
+        /// <summary>Overrides the targets' saved -Compress for this run.</summary>
+        [Parameter]
+        public SwitchParameter Compress { get; set; }
+
+        /// <summary>Overrides the targets' saved bandwidth limit (KiB/s; 0 = none) for this run.</summary>
+        [Parameter]
+        [ValidateRange(0, int.MaxValue)]
+        public int BandwidthLimit { get; set; }
+
         private readonly ReplicaPool _replicas = new ReplicaPool();
         private readonly Dictionary<string, SourceRoot> _sources = new Dictionary<string, SourceRoot>(StringComparer.Ordinal);
         private readonly Stopwatch _progressClock = Stopwatch.StartNew();
