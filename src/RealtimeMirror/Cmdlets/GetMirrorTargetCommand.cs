@@ -11,6 +11,7 @@ namespace RealtimeMirror.Cmdlets
         /// <summary>Names or wildcard patterns; all targets when omitted.</summary>
         [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [SupportsWildcards]
+        [ArgumentCompleter(typeof(TargetNameCompleter))]
         public string[] Name { get; set; }
 
         protected override void ProcessRecord()

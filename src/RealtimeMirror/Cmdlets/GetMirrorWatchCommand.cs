@@ -16,6 +16,7 @@ namespace RealtimeMirror.Cmdlets
     public sealed class GetMirrorWatchCommand : MirrorCmdletBase
     {
         [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+        [ArgumentCompleter(typeof(WatchIdCompleter))]
         public int[] Id { get; set; }
 
         /// <summary>Only watches of these processes.</summary>

@@ -51,6 +51,7 @@ namespace RealtimeMirror.Cmdlets
 
         /// <summary>Mirror every change to these targets in the background (service mode).</summary>
         [Parameter]
+        [ArgumentCompleter(typeof(TargetNameCompleter))]
         public string[] Target { get; set; }
 
         /// <summary>Service mode: compare the whole tree with each target first (extraneous replica files are deleted).</summary>

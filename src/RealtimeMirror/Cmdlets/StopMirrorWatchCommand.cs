@@ -14,6 +14,7 @@ namespace RealtimeMirror.Cmdlets
     public sealed class StopMirrorWatchCommand : MirrorCmdletBase
     {
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+        [ArgumentCompleter(typeof(WatchIdCompleter))]
         public int[] Id { get; set; }
 
         /// <summary>The process running the watch; omitted or this process's id: this session.</summary>

@@ -34,6 +34,7 @@ namespace RealtimeMirror.Cmdlets
         public PSObject InputObject { get; set; }
 
         [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
+        [ArgumentCompleter(typeof(TargetNameCompleter))]
         public string[] Target { get; set; }
 
         /// <summary>Delete replica entries the source does not have (tree mode). With events it is refused: deletes the

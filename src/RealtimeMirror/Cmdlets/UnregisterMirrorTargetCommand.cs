@@ -7,6 +7,7 @@ namespace RealtimeMirror.Cmdlets
     public sealed class UnregisterMirrorTargetCommand : MirrorCmdletBase
     {
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [ArgumentCompleter(typeof(TargetNameCompleter))]
         public string[] Name { get; set; }
 
         protected override void ProcessRecord()
