@@ -38,3 +38,34 @@ Describe 'Argument completers' {
         finally { Stop-MirrorWatch -Id $w.Id -Confirm:$false }
     }
 }
+
+Describe 'Passwords and the target file' {
+    It 'never shows a -Credential password on the returned target (Format-List *, ConvertTo-Json)' {
+        $cred = [pscredential]::new('someone', (ConvertTo-SecureString 'S3cret-Pa55' -AsPlainText -Force))
+        $t = Register-MirrorTarget -Name pw1 -HostName 127.0.0.1 -RemotePath /tmp/x -Credential $cred -NoConnect
+        try {
+            $t.PSObject.Properties.Name | Should -Not -Contain 'Password'
+            ($t | Format-List * | Out-String) | Should -Not -Match 'S3cret-Pa55|Password'
+            ($t | ConvertTo-Json) | Should -Not -Match 'S3cret-Pa55|Password'
+            $g = Get-MirrorTarget pw1
+            $g.PSObject.Properties.Name | Should -Not -Contain 'Password'
+            ($g | Format-List * | Out-String) | Should -Not -Match 'S3cret-Pa55'
+            Get-Content $env:REALTIMEMIRROR_CONFIG -Raw | Should -Not -Match 'S3cret-Pa55'
+        }
+        finally { Unregister-MirrorTarget pw1 -Confirm:$false }
+    }
+
+    It 'creates the target file 0600 and its folder 0700' -Skip:$IsWindows {
+        $saved = $env:REALTIMEMIRROR_CONFIG
+        $env:REALTIMEMIRROR_CONFIG = "$root/cfg-new/RealtimeMirror/targets.json"
+        try {
+            Register-MirrorTarget -Name modes -Path "$root/r-modes" | Out-Null
+            (Get-Item $env:REALTIMEMIRROR_CONFIG).UnixMode | Should -Be '-rw-------'
+            (Get-Item "$root/cfg-new/RealtimeMirror").UnixMode | Should -Be 'drwx------'
+            # A rewrite keeps it private too.
+            Register-MirrorTarget -Name modes2 -Path "$root/r-modes2" | Out-Null
+            (Get-Item $env:REALTIMEMIRROR_CONFIG).UnixMode | Should -Be '-rw-------'
+        }
+        finally { $env:REALTIMEMIRROR_CONFIG = $saved }
+    }
+}

@@ -63,9 +63,18 @@ namespace RealtimeMirror.Engine.Targets
         [Newtonsoft.Json.JsonIgnore]
         public TimeSpan IoTimeout => TimeSpan.FromSeconds(IoTimeoutSeconds > 0 ? IoTimeoutSeconds : 60);
 
-        /// <summary>Password from -Credential: held in memory for this session only, never written to disk.</summary>
+        /// <summary>
+        /// Password from -Credential: held in memory for this session only, never written to disk, and not a public
+        /// property, so Format-List *, ConvertTo-Json or Export-Clixml of a target never show it.
+        /// </summary>
         [Newtonsoft.Json.JsonIgnore]
-        public string Password { get; set; }
+        internal string Password { get; set; }
+
+        /// <summary>Sets the session-only password (see <see cref="Password"/>).</summary>
+        public void SetPassword(string password) => Password = password;
+
+        /// <summary>The session-only password, or null.</summary>
+        public string GetPassword() => Password;
 
         /// <summary>How the target reads in tables: user@host:port:path or the local path.</summary>
         [Newtonsoft.Json.JsonIgnore]

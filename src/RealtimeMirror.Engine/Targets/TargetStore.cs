@@ -79,10 +79,19 @@ namespace RealtimeMirror.Engine.Targets
         private void Write(List<MirrorTarget> targets)
         {
             var dir = Path.GetDirectoryName(FilePath);
-            if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
+            if (!string.IsNullOrEmpty(dir) && !Directory.Exists(dir))
+            {
+                // The file names hosts, users and key paths: only its owner reads it (0700 folder, 0600 file) on Unix.
+                if (OperatingSystem.IsWindows()) Directory.CreateDirectory(dir);
+                else Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
             var temp = FilePath + ".tmp-" + Guid.NewGuid().ToString("N");
-            File.WriteAllText(temp, JsonConvert.SerializeObject(targets, Formatting.Indented,
-                new Newtonsoft.Json.Converters.StringEnumConverter()));
+            var json = JsonConvert.SerializeObject(targets, Formatting.Indented, new Newtonsoft.Json.Converters.StringEnumConverter());
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            using (var stream = new FileStream(temp, options))
+            using (var writer = new StreamWriter(stream, new System.Text.UTF8Encoding(false)))
+                writer.Write(json);
             if (File.Exists(FilePath)) File.Replace(temp, FilePath, null);
             else File.Move(temp, FilePath);
         }

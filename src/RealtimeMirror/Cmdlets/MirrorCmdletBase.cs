@@ -34,7 +34,7 @@ namespace RealtimeMirror.Cmdlets
                 return null;
             }
             var cached = SessionCredentials.PasswordFor(target.Name);
-            if (cached != null) target.Password = cached;
+            if (cached != null) target.SetPassword(cached);
             return target;
         }
 

@@ -150,7 +150,7 @@ namespace RealtimeMirror.Cmdlets
                         "KeyFileNotFound", ErrorCategory.ObjectNotFound, target.KeyFile));
                     return;
                 }
-                if (Credential != null) target.Password = Credential.GetNetworkCredential().Password;
+                if (Credential != null) target.SetPassword(Credential.GetNetworkCredential().Password);
             }
 
             MirrorTarget existing;
@@ -178,7 +178,7 @@ namespace RealtimeMirror.Cmdlets
                 }
             }
             Store.Save(target);
-            if (target.Password != null) SessionCredentials.Remember(target.Name, target.Password);
+            if (target.GetPassword() != null) SessionCredentials.Remember(target.Name, target.GetPassword());
             WriteObject(target);
         }
     }
