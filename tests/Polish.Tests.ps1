@@ -69,3 +69,56 @@ Describe 'Passwords and the target file' {
         finally { $env:REALTIMEMIRROR_CONFIG = $saved }
     }
 }
+
+Describe 'Target names: wildcards, invalid patterns and an unreadable target file' {
+    BeforeEach {
+        Register-MirrorTarget -Name wild-a -Path "$root/r-wa" -Force | Out-Null
+        Register-MirrorTarget -Name wild-b -Path "$root/r-wb" -Force | Out-Null
+        Register-MirrorTarget -Name keep -Path "$root/r-keep" -Force | Out-Null
+    }
+    AfterAll { Get-MirrorTarget | Unregister-MirrorTarget -Confirm:$false }
+
+    It 'Unregister-MirrorTarget takes wildcards (and -WhatIf)' {
+        Unregister-MirrorTarget 'wild-*' -WhatIf
+        (Get-MirrorTarget 'wild-*').Count | Should -Be 2
+        Unregister-MirrorTarget 'WILD-*' -Confirm:$false
+        (Get-MirrorTarget).Name | Should -Be @('keep')
+        # A pattern that matches nothing is quiet, a name that matches nothing is an error.
+        Unregister-MirrorTarget 'nothing*' -Confirm:$false -ErrorVariable err
+        $err | Should -BeNullOrEmpty
+        Unregister-MirrorTarget 'nothing' -Confirm:$false -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'TargetNotFound*'
+    }
+
+    It 'takes an invalid wildcard pattern such as [ literally' {
+        { Get-MirrorTarget '[' -ErrorAction SilentlyContinue -ErrorVariable err } | Should -Not -Throw
+        $err = $null
+        Get-MirrorTarget '[' -ErrorAction SilentlyContinue -ErrorVariable err | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'TargetNotFound*'
+        { Unregister-MirrorTarget '[' -Confirm:$false -ErrorAction SilentlyContinue } | Should -Not -Throw
+        (Get-MirrorTarget).Count | Should -Be 3
+    }
+
+    It 'reports a corrupt target file as TargetStoreUnreadable from every command' {
+        $saved = $env:REALTIMEMIRROR_CONFIG
+        $env:REALTIMEMIRROR_CONFIG = "$root/corrupt.json"
+        Set-Content $env:REALTIMEMIRROR_CONFIG '[ { not json'
+        try {
+            $checks = @(
+                @{ Command = 'Get-MirrorTarget'; Params = @{} }
+                @{ Command = 'Get-MirrorTarget'; Params = @{ Name = 'keep' } }
+                @{ Command = 'Unregister-MirrorTarget'; Params = @{ Name = 'keep'; Confirm = $false } }
+                @{ Command = 'Register-MirrorTarget'; Params = @{ Name = 'x'; Path = "$root/r-x" } }
+                @{ Command = 'Sync-MirrorTree'; Params = @{ Path = "$root"; Target = 'keep' } }
+            )
+            foreach ($c in $checks) {
+                $p = $c.Params
+                $err = $null
+                & $c.Command @p -ErrorAction SilentlyContinue -ErrorVariable err | Out-Null
+                $err.Count | Should -BeGreaterThan 0 -Because $c.Command
+                $err[0].FullyQualifiedErrorId | Should -BeLike 'TargetStoreUnreadable*' -Because $c.Command
+            }
+        }
+        finally { $env:REALTIMEMIRROR_CONFIG = $saved }
+    }
+}

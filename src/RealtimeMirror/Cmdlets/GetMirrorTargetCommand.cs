@@ -16,14 +16,14 @@ namespace RealtimeMirror.Cmdlets
 
         protected override void ProcessRecord()
         {
-            var all = Store.Load();
+            var all = LoadTargets();
+            if (all == null) return;
             if (Name == null || Name.Length == 0) { WriteObject(all, true); return; }
             foreach (var n in Name)
             {
-                var pattern = new WildcardPattern(n, WildcardOptions.IgnoreCase);
-                var hits = all.Where(t => pattern.IsMatch(t.Name)).ToList();
-                if (hits.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(n))
-                    WriteError(new ErrorRecord(new ItemNotFoundException($"No mirror target is named '{n}'."), "TargetNotFound", ErrorCategory.ObjectNotFound, n));
+                var matches = NameMatcher(n, out var isWildcard);
+                var hits = all.Where(t => matches(t.Name)).ToList();
+                if (hits.Count == 0 && !isWildcard) WriteTargetNotFound(n);
                 WriteObject(hits, true);
             }
         }

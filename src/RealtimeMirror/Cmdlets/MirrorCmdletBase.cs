@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Management.Automation;
 using System.Threading;
 using RealtimeMirror.Engine.Targets;
@@ -17,13 +18,50 @@ namespace RealtimeMirror.Cmdlets
 
         protected override void StopProcessing() => _stop.Cancel();
 
+        /// <summary>All targets, or null after a TargetStoreUnreadable error (a missing file is an empty list).</summary>
+        protected IReadOnlyList<MirrorTarget> LoadTargets()
+        {
+            try { return Store.Load(); }
+            catch (Exception e)
+            {
+                WriteStoreUnreadable(e);
+                return null;
+            }
+        }
+
+        /// <summary>The one error every command writes when the target file cannot be read or parsed.</summary>
+        protected void WriteStoreUnreadable(Exception e) =>
+            WriteError(new ErrorRecord(e, "TargetStoreUnreadable", ErrorCategory.ReadError, Store.FilePath));
+
+        /// <summary>
+        /// A case-insensitive name matcher: a wildcard pattern, or (no wildcard characters, or a pattern PowerShell cannot
+        /// parse such as '[') the literal name. <paramref name="isWildcard"/> tells whether "no match" is a quiet result.
+        /// </summary>
+        protected static Func<string, bool> NameMatcher(string pattern, out bool isWildcard)
+        {
+            pattern ??= "";
+            Func<string, bool> literal = n => string.Equals(n, pattern, StringComparison.OrdinalIgnoreCase);
+            isWildcard = false;
+            if (!WildcardPattern.ContainsWildcardCharacters(pattern)) return literal;
+            var wildcard = new WildcardPattern(pattern, WildcardOptions.IgnoreCase);
+            try { wildcard.IsMatch(""); }
+            catch (WildcardPatternException) { return literal; }
+            isWildcard = true;
+            return n => n != null && wildcard.IsMatch(n);
+        }
+
+        protected void WriteTargetNotFound(string name) =>
+            WriteError(new ErrorRecord(
+                new ItemNotFoundException($"No mirror target is named '{name}'. Register one with Register-MirrorTarget, or list them with Get-MirrorTarget."),
+                "TargetNotFound", ErrorCategory.ObjectNotFound, name));
+
         protected MirrorTarget ResolveTarget(string name)
         {
             MirrorTarget target;
             try { target = Store.Find(name); }
             catch (Exception e)
             {
-                WriteError(new ErrorRecord(e, "TargetStoreUnreadable", ErrorCategory.ReadError, Store.FilePath));
+                WriteStoreUnreadable(e);
                 return null;
             }
             if (target == null)

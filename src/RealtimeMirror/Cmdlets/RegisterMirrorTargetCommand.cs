@@ -155,7 +155,7 @@ namespace RealtimeMirror.Cmdlets
 
             MirrorTarget existing;
             try { existing = Store.Find(Name); }
-            catch (Exception e) { WriteError(new ErrorRecord(e, "TargetStoreUnreadable", ErrorCategory.ReadError, Store.FilePath)); return; }
+            catch (Exception e) { WriteStoreUnreadable(e); return; }
             if (existing != null && !Force)
             {
                 WriteError(new ErrorRecord(new InvalidOperationException($"A target named '{Name}' exists already ({existing.Location}). Use -Force to replace it."),

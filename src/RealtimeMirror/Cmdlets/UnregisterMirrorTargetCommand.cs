@@ -1,3 +1,5 @@
+using System;
+using System.Linq;
 using System.Management.Automation;
 
 namespace RealtimeMirror.Cmdlets
@@ -6,7 +8,9 @@ namespace RealtimeMirror.Cmdlets
     [Cmdlet(VerbsLifecycle.Unregister, "MirrorTarget", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
     public sealed class UnregisterMirrorTargetCommand : MirrorCmdletBase
     {
+        /// <summary>Names or wildcard patterns of the targets to remove.</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [SupportsWildcards]
         [ArgumentCompleter(typeof(TargetNameCompleter))]
         public string[] Name { get; set; }
 
@@ -14,10 +18,18 @@ namespace RealtimeMirror.Cmdlets
         {
             foreach (var n in Name)
             {
-                if (ResolveTarget(n) == null) continue;
-                if (!ShouldProcess(n, "Unregister mirror target")) continue;
-                Store.Remove(n);
-                SessionCredentials.Forget(n);
+                var all = LoadTargets();
+                if (all == null) return;
+                var matches = NameMatcher(n, out var isWildcard);
+                var hits = all.Where(t => matches(t.Name)).ToList();
+                if (hits.Count == 0 && !isWildcard) { WriteTargetNotFound(n); continue; }
+                foreach (var target in hits)
+                {
+                    if (!ShouldProcess(target.Name, "Unregister mirror target")) continue;
+                    try { Store.Remove(target.Name); }
+                    catch (Exception e) { WriteStoreUnreadable(e); return; }
+                    SessionCredentials.Forget(target.Name);
+                }
             }
         }
     }
