@@ -122,3 +122,35 @@ Describe 'Target names: wildcards, invalid patterns and an unreadable target fil
         finally { $env:REALTIMEMIRROR_CONFIG = $saved }
     }
 }
+
+Describe 'Times in local time' {
+    It 'shows Registered, Started and the target status times in local time, keeping UTC in *Utc' {
+        Register-MirrorTarget -Name timed -Path "$root/r-timed" -Force | Out-Null
+        New-Item -ItemType Directory "$root/timed-src" -Force | Out-Null
+        $saved = $env:TZ
+        $env:TZ = 'Asia/Kolkata'   # UTC+05:30, no daylight saving: local and UTC differ visibly
+        try {
+            $r = Invoke-ChildPwsh @"
+`$t = Get-MirrorTarget timed
+`$list = `$t | Format-List | Out-String
+`$w = Start-MirrorWatch -Path '$root/timed-src'
+`$i = Get-MirrorWatch -Id `$w.Id
+Stop-MirrorWatch -Id `$w.Id -Confirm:`$false
+@{
+    Offset = [TimeZoneInfo]::Local.BaseUtcOffset.TotalMinutes
+    ListShowsLocal = `$list -match [regex]::Escape(`$t.Registered.ToLocalTime().ToString())
+    StartedKind = `$i.Started.Kind.ToString(); StartedUtcKind = `$i.StartedUtc.Kind.ToString()
+    StartedMatches = `$i.Started -eq `$i.StartedUtc.ToLocalTime()
+    StartedUtcRecent = ([datetime]::UtcNow - `$i.StartedUtc).TotalMinutes -lt 5
+}
+"@
+        }
+        finally { $env:TZ = $saved }
+        $r.Offset | Should -Be 330
+        $r.ListShowsLocal | Should -BeTrue
+        $r.StartedKind | Should -Be 'Local'
+        $r.StartedUtcKind | Should -Be 'Utc'
+        $r.StartedMatches | Should -BeTrue
+        $r.StartedUtcRecent | Should -BeTrue
+    }
+}

@@ -56,7 +56,7 @@ Describe 'A mirror service in another process' {
         [IO.File]::WriteAllText("$src/after.txt", 'written while the child watches')
         Wait-Until { Test-Path "$root/replica/after.txt" } -Because 'the live change'
         Wait-Until { (Get-MirrorWatch -ProcessId $child.Id).Targets[0].FilesApplied -ge 2 } -Because 'the status to count it'
-        (Get-MirrorWatch -ProcessId $child.Id).Updated | Should -BeGreaterThan ([datetime]::UtcNow.AddSeconds(-5))
+        (Get-MirrorWatch -ProcessId $child.Id).UpdatedUtc | Should -BeGreaterThan ([datetime]::UtcNow.AddSeconds(-5))
 
         [Convert]::ToString([int](Get-Item $runDir).UnixFileMode, 8) | Should -Be '700'
         [Convert]::ToString([int](Get-Item "$runDir/$($child.Id)-1.json").UnixFileMode, 8) | Should -Be '600'

@@ -26,19 +26,25 @@ namespace RealtimeMirror.Cmdlets
         public long EventsEmitted { get; private set; }
         public long Overflows { get; private set; }
         public int QueueLength { get; private set; }
-        public DateTime Started { get; private set; }
+        /// <summary>When the watch started, in local time (StartedUtc: the same in UTC).</summary>
+        public DateTime Started => StartedUtc.ToLocalTime();
+        public DateTime StartedUtc { get; private set; }
         public string LastError { get; private set; }
         public IReadOnlyList<TargetStatus> Targets { get; private set; }
-        /// <summary>When the other process last wrote its status (null for a watch of this session, which is read live).</summary>
-        public DateTime? Updated { get; private set; }
+        /// <summary>When the other process last wrote its status, in local time (null for a watch of this session, which is read live).</summary>
+        public DateTime? Updated => UpdatedUtc?.ToLocalTime();
+        public DateTime? UpdatedUtc { get; private set; }
         /// <summary>The live watch, for Get-MirrorEvent -Watch (null for another process).</summary>
         public MirrorWatch Watch { get; private set; }
+
+        /// <summary>The engine keeps UTC; a time read back without a kind is UTC too.</summary>
+        private static DateTime AsUtc(DateTime t) => t.Kind == DateTimeKind.Utc ? t : t.Kind == DateTimeKind.Local ? t.ToUniversalTime() : DateTime.SpecifyKind(t, DateTimeKind.Utc);
 
         public static MirrorWatchInfo Of(MirrorWatch w) => new MirrorWatchInfo
         {
             Id = w.Id, ProcessId = ProcessIdentity.CurrentId, InThisSession = true,
             Path = w.Paths, State = w.State.ToString(), Backend = w.Backend, RawChanges = w.RawChanges, EventsEmitted = w.EventsEmitted,
-            Overflows = w.Overflows, QueueLength = w.QueueLength, Started = w.Started, LastError = w.LastError,
+            Overflows = w.Overflows, QueueLength = w.QueueLength, StartedUtc = AsUtc(w.Started), LastError = w.LastError,
             Targets = ServiceRegistry.For(w.Id)?.Targets ?? Array.Empty<TargetStatus>(), Watch = w,
         };
 
@@ -46,8 +52,8 @@ namespace RealtimeMirror.Cmdlets
         {
             Id = s.WatchId, ProcessId = s.ProcessId, InThisSession = false,
             Path = s.Paths, State = s.State, Backend = s.Backend, RawChanges = s.RawChanges, EventsEmitted = s.EventsEmitted,
-            Overflows = s.Overflows, QueueLength = s.QueueLength, Started = s.Started, LastError = s.LastError,
-            Targets = s.Targets.Select(t => t.ToTargetStatus()).ToList(), Updated = s.Updated,
+            Overflows = s.Overflows, QueueLength = s.QueueLength, StartedUtc = AsUtc(s.Started), LastError = s.LastError,
+            Targets = s.Targets.Select(t => t.ToTargetStatus()).ToList(), UpdatedUtc = s.Updated is DateTime u ? AsUtc(u) : (DateTime?)null,
         };
     }
 }
