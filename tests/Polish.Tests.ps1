@@ -154,3 +154,35 @@ Stop-MirrorWatch -Id `$w.Id -Confirm:`$false
         $r.StartedUtcRecent | Should -BeTrue
     }
 }
+
+Describe 'Host keys checked by host' {
+    BeforeAll {
+        $line = (Get-Content $env:RTM_SSH_KNOWN_HOSTS | Where-Object { $_ -like "*ssh-ed25519*" } | Select-Object -First 1)
+        $hostField, $type, $key = $line -split '\s+'
+    }
+
+    It 'refuses a host whose only listed key is of another type (mismatch, not unknown), even with -AcceptNewHostKey' {
+        $kh = "$root/kh-othertype"
+        Set-Content $kh "$hostField ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBFakeFakeFake="
+        Register-TestSshTarget -Name kt1 -RemotePath "$root/r-kt1" -Extra @{ KnownHostsFile = $kh; AcceptNewHostKey = $true } -ErrorVariable err -ErrorAction SilentlyContinue | Out-Null
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'TargetRefused*'
+        "$($err[0])" | Should -Match 'does not match'
+        (Get-Content $kh).Count | Should -Be 1   # nothing recorded
+        Get-MirrorTarget kt1 -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+
+    It 'refuses a key marked @revoked' {
+        $kh = "$root/kh-revoked"
+        Set-Content $kh @($line, "@revoked * $type $key")
+        Register-TestSshTarget -Name kt2 -RemotePath "$root/r-kt2" -Extra @{ KnownHostsFile = $kh } -ErrorVariable err -ErrorAction SilentlyContinue | Out-Null
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'TargetRefused*'
+        "$($err[0])" | Should -Match 'revoked'
+    }
+
+    It 'still trusts the listed key' {
+        $kh = "$root/kh-ok"
+        Set-Content $kh $line
+        Register-TestSshTarget -Name kt3 -RemotePath "$root/r-kt3" -Extra @{ KnownHostsFile = $kh } | Should -Not -BeNullOrEmpty
+        Unregister-MirrorTarget kt3 -Confirm:$false
+    }
+}

@@ -23,7 +23,11 @@ namespace RealtimeMirror.Engine.Targets
 
         public string FilePath { get; }
 
-        public enum Verdict { Trusted, Unknown, Mismatch }
+        /// <summary>
+        /// Trusted: this key is listed for the host. Unknown: no key at all is listed for the host. Mismatch: the host
+        /// has keys listed (of any type) but not this one. Revoked: an @revoked line lists this key. Only Trusted is accepted.
+        /// </summary>
+        public enum Verdict { Trusted, Unknown, Mismatch, Revoked }
 
         public static string HostField(string host, int port) => port == 22 ? host : $"[{host}]:{port}";
 
@@ -31,15 +35,19 @@ namespace RealtimeMirror.Engine.Targets
         {
             var wanted = HostField(host, port);
             var keyText = Convert.ToBase64String(key);
-            bool sawHostWithType = false;
-            foreach (var entry in Entries())
+            var entries = Entries().ToList();
+            // A revoked key is refused whatever else the file says about the host (as ssh does).
+            if (entries.Any(e => e.Marker == "@revoked" && e.Key == keyText && HostMatches(e.Hosts, wanted))) return Verdict.Revoked;
+            bool sawHost = false;
+            foreach (var entry in entries)
             {
+                if (entry.Marker != null) continue; // @cert-authority: host certificates are not supported, never trusted
                 if (!HostMatches(entry.Hosts, wanted)) continue;
-                if (entry.KeyType != keyType) continue;
-                if (entry.Key == keyText) return Verdict.Trusted;
-                sawHostWithType = true;
+                if (entry.KeyType == keyType && entry.Key == keyText) return Verdict.Trusted;
+                // Any other key listed for this host, of this type or another: the host is known, and this is not its key.
+                sawHost = true;
             }
-            return sawHostWithType ? Verdict.Mismatch : Verdict.Unknown;
+            return sawHost ? Verdict.Mismatch : Verdict.Unknown;
         }
 
         /// <summary>Records a key accepted on first use.</summary>
@@ -53,7 +61,7 @@ namespace RealtimeMirror.Engine.Targets
             File.AppendAllText(FilePath, line);
         }
 
-        private struct Entry { public string Hosts, KeyType, Key; }
+        private struct Entry { public string Marker, Hosts, KeyType, Key; }
 
         private IEnumerable<Entry> Entries()
         {
@@ -63,29 +71,54 @@ namespace RealtimeMirror.Engine.Targets
                 var line = raw.Trim();
                 if (line.Length == 0 || line.StartsWith("#")) continue;
                 var parts = line.Split(new[] { ' ', '\t' }, StringSplitOptions.RemoveEmptyEntries);
+                string marker = null;
+                if (parts[0].StartsWith("@"))
+                {
+                    marker = parts[0].ToLowerInvariant();
+                    parts = parts.Skip(1).ToArray();
+                }
                 if (parts.Length < 3) continue;
-                if (parts[0].StartsWith("@")) continue; // @revoked / @cert-authority markers: not handled, never trusted
-                yield return new Entry { Hosts = parts[0], KeyType = parts[1], Key = parts[2] };
+                yield return new Entry { Marker = marker, Hosts = parts[0], KeyType = parts[1], Key = parts[2] };
             }
         }
 
+        /// <summary>
+        /// ssh's host list: comma-separated names or patterns ('*' and '?'), hashed names, and '!pattern' negations
+        /// (a negated match rules the line out whatever else matches).
+        /// </summary>
         private static bool HostMatches(string hostsField, string wanted)
         {
+            bool matched = false;
             foreach (var pattern in hostsField.Split(','))
             {
-                if (pattern.StartsWith("|1|"))
+                if (pattern.StartsWith("!"))
                 {
-                    var bits = pattern.Split('|');
-                    if (bits.Length < 4) continue;
-                    using (var hmac = new HMACSHA1(Convert.FromBase64String(bits[2])))
-                    {
-                        var hash = Convert.ToBase64String(hmac.ComputeHash(Encoding.UTF8.GetBytes(wanted)));
-                        if (hash == bits[3]) return true;
-                    }
+                    if (GlobMatches(pattern.Substring(1), wanted)) return false;
+                    continue;
                 }
-                else if (string.Equals(pattern, wanted, StringComparison.OrdinalIgnoreCase)) return true;
+                if (!matched && SingleMatches(pattern, wanted)) matched = true;
             }
-            return false;
+            return matched;
+        }
+
+        private static bool SingleMatches(string pattern, string wanted)
+        {
+            if (!pattern.StartsWith("|1|")) return GlobMatches(pattern, wanted);
+            var bits = pattern.Split('|');
+            if (bits.Length < 4) return false;
+            try
+            {
+                using (var hmac = new HMACSHA1(Convert.FromBase64String(bits[2])))
+                    return Convert.ToBase64String(hmac.ComputeHash(Encoding.UTF8.GetBytes(wanted))) == bits[3];
+            }
+            catch (FormatException) { return false; } // a damaged hashed entry matches nothing
+        }
+
+        private static bool GlobMatches(string pattern, string wanted)
+        {
+            if (pattern.IndexOfAny(new[] { '*', '?' }) < 0) return string.Equals(pattern, wanted, StringComparison.OrdinalIgnoreCase);
+            var regex = "^" + System.Text.RegularExpressions.Regex.Escape(pattern).Replace(@"\*", ".*").Replace(@"\?", ".") + "$";
+            return System.Text.RegularExpressions.Regex.IsMatch(wanted, regex, System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant);
         }
     }
 }

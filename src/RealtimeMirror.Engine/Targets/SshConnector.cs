@@ -76,8 +76,10 @@ namespace RealtimeMirror.Engine.Targets
                     return;
                 }
                 e.CanTrust = false;
-                refusal = verdict == KnownHosts.Verdict.Mismatch
-                    ? $"Target '{target.Name}': the host key of {target.HostName}:{target.Port} ({e.HostKeyName} SHA256:{e.FingerPrintSHA256}) does not match the one in {knownHosts.FilePath}. It may have been reinstalled, or someone is intercepting the connection."
+                refusal = verdict == KnownHosts.Verdict.Revoked
+                    ? $"Target '{target.Name}': the host key of {target.HostName}:{target.Port} ({e.HostKeyName} SHA256:{e.FingerPrintSHA256}) is marked @revoked in {knownHosts.FilePath}; refused."
+                    : verdict == KnownHosts.Verdict.Mismatch
+                    ? $"Target '{target.Name}': the host key of {target.HostName}:{target.Port} ({e.HostKeyName} SHA256:{e.FingerPrintSHA256}) does not match the key(s) listed for that host in {knownHosts.FilePath}. It may have been reinstalled, or someone is intercepting the connection."
                     : $"Target '{target.Name}': the host key of {target.HostName}:{target.Port} ({e.HostKeyName} SHA256:{e.FingerPrintSHA256}) is not in {knownHosts.FilePath}. Check it, then register the target again with -AcceptNewHostKey.";
             };
             // Keepalives keep NAT and firewall state alive through quiet nights, and a write to a dead link fails sooner.

@@ -36,6 +36,47 @@ namespace RealtimeMirror.Engine.Tests.Targets
         }
 
         [Fact]
+        public void A_host_known_with_another_key_type_is_a_mismatch_not_unknown()
+        {
+            var path = Path.Combine(_dir, "types");
+            File.WriteAllText(path, "[h]:2222 ssh-rsa AQID\nother ssh-ed25519 BAUG\n");
+            var kh = new KnownHosts(path);
+            Assert.Equal(KnownHosts.Verdict.Mismatch, kh.Check("h", 2222, "ssh-ed25519", new byte[] { 4, 5, 6 }));
+            Assert.Equal(KnownHosts.Verdict.Mismatch, kh.Check("h", 2222, "ecdsa-sha2-nistp256", new byte[] { 1, 2, 3 }));
+            Assert.Equal(KnownHosts.Verdict.Trusted, kh.Check("h", 2222, "ssh-rsa", new byte[] { 1, 2, 3 }));
+            Assert.Equal(KnownHosts.Verdict.Unknown, kh.Check("h", 22, "ssh-ed25519", new byte[] { 4, 5, 6 }));
+            Assert.Equal(KnownHosts.Verdict.Trusted, kh.Check("other", 22, "ssh-ed25519", new byte[] { 4, 5, 6 }));
+            // A second type listed for the host is trusted too.
+            File.AppendAllText(path, "[h]:2222 ssh-ed25519 BAUG\n");
+            Assert.Equal(KnownHosts.Verdict.Trusted, kh.Check("h", 2222, "ssh-ed25519", new byte[] { 4, 5, 6 }));
+        }
+
+        [Fact]
+        public void Revoked_keys_are_refused_even_when_also_listed_as_trusted()
+        {
+            var path = Path.Combine(_dir, "revoked");
+            File.WriteAllText(path, "h ssh-ed25519 AQID\n@revoked * ssh-ed25519 AQID\n@revoked h2 ssh-rsa BAUG\n");
+            var kh = new KnownHosts(path);
+            Assert.Equal(KnownHosts.Verdict.Revoked, kh.Check("h", 22, "ssh-ed25519", new byte[] { 1, 2, 3 }));
+            Assert.Equal(KnownHosts.Verdict.Revoked, kh.Check("elsewhere", 2222, "ssh-ed25519", new byte[] { 1, 2, 3 }));
+            Assert.Equal(KnownHosts.Verdict.Revoked, kh.Check("h2", 22, "ssh-rsa", new byte[] { 4, 5, 6 }));
+            // A revoked line is no trust entry: h2 stays unknown for another key.
+            Assert.Equal(KnownHosts.Verdict.Unknown, kh.Check("h2", 22, "ssh-rsa", new byte[] { 7, 8, 9 }));
+            Assert.Equal(KnownHosts.Verdict.Unknown, kh.Check("h3", 22, "ssh-rsa", new byte[] { 4, 5, 6 }));
+        }
+
+        [Fact]
+        public void Host_patterns_with_wildcards_and_negation()
+        {
+            var path = Path.Combine(_dir, "patterns");
+            File.WriteAllText(path, "*.example.org,!bad.example.org ssh-ed25519 AQID\n");
+            var kh = new KnownHosts(path);
+            Assert.Equal(KnownHosts.Verdict.Trusted, kh.Check("a.example.org", 22, "ssh-ed25519", new byte[] { 1, 2, 3 }));
+            Assert.Equal(KnownHosts.Verdict.Unknown, kh.Check("bad.example.org", 22, "ssh-ed25519", new byte[] { 1, 2, 3 }));
+            Assert.Equal(KnownHosts.Verdict.Unknown, kh.Check("example.com", 22, "ssh-ed25519", new byte[] { 1, 2, 3 }));
+        }
+
+        [Fact]
         public void Store_round_trips_targets_and_never_writes_passwords()
         {
             var store = new TargetStore(Path.Combine(_dir, "cfg", "targets.json"));
