@@ -15,5 +15,20 @@
     FunctionsToExport    = @()
     AliasesToExport      = @()
     VariablesToExport    = @()
-    PrivateData          = @{ PSData = @{ Tags = @('mirror', 'rsync', 'sftp', 'backup', 'sync', 'inotify') } }
+    Copyright            = '(c) 2026 RealtimeMirror contributors. MIT License.'
+    PrivateData          = @{
+        PSData = @{
+            # Tags may not contain spaces (PowerShell Gallery); PSEdition_Core and the platforms let Find-Module filter.
+            Tags         = @('mirror', 'rsync', 'sftp', 'ssh', 'backup', 'sync', 'inotify', 'lsyncd', 'PSEdition_Core', 'Linux', 'Windows')
+            # Placeholders until the project's public home is settled: replace both with the real repository.
+            ProjectUri   = 'https://github.com/RealtimeMirror/RealtimeMirror'
+            LicenseUri   = 'https://github.com/RealtimeMirror/RealtimeMirror/blob/main/LICENSE'
+            ReleaseNotes = @'
+0.1.0: first release. Watch (inotify or FileSystemWatcher), coalesce and filter changes, and push them to local and
+SSH replicas (rsync delta transfer or SFTP) in the foreground or as a service; per-target saved settings; status of
+services in other processes (Get-MirrorWatch); tab completion of target names and watch Ids; host keys checked by
+host with @revoked honoured; passwords never on output objects and the target file private (0600).
+'@
+        }
+    }
 }

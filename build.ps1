@@ -164,6 +164,7 @@ function Invoke-Package {
     Remove-Item $dest -Recurse -Force -ErrorAction SilentlyContinue
     New-Item -ItemType Directory $dest | Out-Null
     Copy-Item "$Root/RealtimeMirror.psd1" $dest
+    Copy-Item "$Root/LICENSE" $dest
     Copy-Item "$Root/bin" (Join-Path $dest 'bin') -Recurse
     Copy-Item "$Root/en-US" (Join-Path $dest 'en-US') -Recurse
     Get-ChildItem "$dest/bin" -Filter *.pdb | Remove-Item

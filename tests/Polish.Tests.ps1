@@ -186,3 +186,25 @@ Describe 'Host keys checked by host' {
         Unregister-MirrorTarget kt3 -Confirm:$false
     }
 }
+
+Describe 'Module manifest' {
+    It 'passes Test-ModuleManifest with gallery metadata' {
+        $m = Test-ModuleManifest "$RepoRoot/RealtimeMirror.psd1"
+        $m.ProjectUri | Should -Not -BeNullOrEmpty
+        $m.LicenseUri | Should -Not -BeNullOrEmpty
+        $m.ReleaseNotes | Should -Not -BeNullOrEmpty
+        foreach ($tag in 'PSEdition_Core', 'Linux', 'Windows') { $m.Tags | Should -Contain $tag }
+        $m.Tags | Where-Object { $_ -match '\s' } | Should -BeNullOrEmpty
+        $m.ExportedCmdlets.Keys | Should -Contain 'Sync-MirrorTree'
+    }
+
+    It 'ships an MIT LICENSE at the top level' {
+        "$RepoRoot/LICENSE" | Should -Exist
+        Get-Content "$RepoRoot/LICENSE" -Raw | Should -Match 'MIT License'
+    }
+
+    It 'keeps Get-Help working' {
+        (Get-Help Sync-MirrorTree).Synopsis | Should -Not -BeNullOrEmpty
+        (Get-Help about_RealtimeMirror | Out-String) | Should -Match 'RealtimeMirror'
+    }
+}
