@@ -208,3 +208,42 @@ Describe 'Module manifest' {
         (Get-Help about_RealtimeMirror | Out-String) | Should -Match 'RealtimeMirror'
     }
 }
+
+Describe 'Sync-MirrorTree -Path wildcards and -LiteralPath' {
+    BeforeAll {
+        Register-MirrorTarget -Name wl -Path "$root/r-wl" -Force | Out-Null
+        $src = "$root/wsrc"
+        New-Item -ItemType Directory "$src/one", "$src/two", "$src/odd[1]" -Force | Out-Null
+        Set-Content "$src/one/a.txt" 'one'
+        Set-Content "$src/two/b.txt" 'two'
+        Set-Content -LiteralPath "$src/odd[1]/c.txt" 'odd'
+        Set-Content "$src/file.txt" 'not a tree'
+    }
+    BeforeEach { Remove-Item "$root/r-wl" -Recurse -Force -ErrorAction SilentlyContinue }
+
+    It 'mirrors every directory a wildcard matches, each to its own subdirectory' {
+        Sync-MirrorTree -Path "$src/t*o" -Target wl | Out-Null
+        Get-Content "$root/r-wl/b.txt" | Should -Be 'two'   # one match: onto the replica root, like a plain -Path
+        Remove-Item "$root/r-wl" -Recurse -Force
+        Sync-MirrorTree -Path "$src/[ot]*" -Target wl | Out-Null
+        Get-Content "$root/r-wl/one/a.txt" | Should -Be 'one'
+        Get-Content "$root/r-wl/two/b.txt" | Should -Be 'two'
+        "$root/r-wl/file.txt" | Should -Not -Exist
+    }
+
+    It 'reports a wildcard that matches no directory clearly' {
+        Sync-MirrorTree -Path "$src/nothing*" -Target wl -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'SourceNotFound*'
+        "$($err[0])" | Should -Match 'No directory matches'
+        Sync-MirrorTree -Path "$src/file*" -Target wl -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'SourceNotFound*'
+        "$root/r-wl" | Should -Not -Exist
+    }
+
+    It 'takes -LiteralPath as typed' {
+        Sync-MirrorTree -LiteralPath "$src/odd[1]" -Target wl | Out-Null
+        Get-Content "$root/r-wl/c.txt" | Should -Be 'odd'
+        Sync-MirrorTree -LiteralPath "$src/nothing*" -Target wl -ErrorVariable err -ErrorAction SilentlyContinue | Out-Null
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'SourceNotFound*'
+    }
+}

@@ -22,9 +22,19 @@ namespace RealtimeMirror.Cmdlets
     [OutputType(typeof(SyncResult))]
     public sealed class SyncMirrorTreeCommand : MirrorCmdletBase, IDisposable
     {
+        /// <summary>
+        /// The source directory; wildcards allowed. Several matching directories each go to their own replica
+        /// subdirectory (named after their last segment), as piped directories do.
+        /// </summary>
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Tree")]
         [Alias("Source")]
+        [SupportsWildcards]
         public string Path { get; set; }
+
+        /// <summary>The source directory, taken exactly as typed: no wildcard characters ([ ] * ?) are interpreted.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = "LiteralTree")]
+        [Alias("LP")]
+        public string LiteralPath { get; set; }
 
         /// <summary>
         /// A MirrorEvent, live or deserialized (Import-Clixml, remoting): it always binds here, never as a tree path,
@@ -48,6 +58,7 @@ namespace RealtimeMirror.Cmdlets
 
         /// <summary>Also emit a Skipped result for every entry already equal.</summary>
         [Parameter(ParameterSetName = "Tree")]
+        [Parameter(ParameterSetName = "LiteralTree")]
         public SwitchParameter IncludeSkipped { get; set; }
 
         /// <summary>Use whole-file SFTP even where the host has rsync.</summary>
@@ -93,10 +104,21 @@ namespace RealtimeMirror.Cmdlets
 
         protected override void ProcessRecord()
         {
+            if (ParameterSetName == "LiteralTree")
+            {
+                var root = GetUnresolvedProviderPathFromPSPath(LiteralPath);
+                if (CheckSourceDirectory(root, LiteralPath)) SyncTree(root, "", LiteralPath, Target);
+                return;
+            }
             if (ParameterSetName == "Tree")
             {
-                var root = GetUnresolvedProviderPathFromPSPath(Path);
-                if (CheckSourceDirectory(root, Path)) SyncTree(root, "", Path, Target);
+                if (!WildcardPattern.ContainsWildcardCharacters(Path))
+                {
+                    var root = GetUnresolvedProviderPathFromPSPath(Path);
+                    if (CheckSourceDirectory(root, Path)) SyncTree(root, "", Path, Target);
+                    return;
+                }
+                SyncWildcardPath();
                 return;
             }
             var e = AsEvent(InputObject);
@@ -144,6 +166,46 @@ namespace RealtimeMirror.Cmdlets
                 }
             }
             finally { Dispose(); }
+        }
+
+        /// <summary>
+        /// -Path with wildcards: the matching directories (files are not trees). One goes onto the replica root; several
+        /// each go to their own subdirectory. A pattern that matches no directory is a SourceNotFound error.
+        /// </summary>
+        private void SyncWildcardPath()
+        {
+            List<string> matches;
+            try
+            {
+                matches = GetResolvedProviderPathFromPSPath(Path, out var provider)
+                    .Where(p => Directory.Exists(p)).Distinct(StringComparer.Ordinal).OrderBy(p => p, StringComparer.Ordinal).ToList();
+            }
+            catch (ItemNotFoundException) { matches = new List<string>(); }
+            catch (WildcardPatternException e)
+            {
+                WriteError(new ErrorRecord(new ArgumentException($"-Path '{Path}' is not a valid wildcard pattern ({e.Message}). Use -LiteralPath for a directory whose name contains [ or ].", e),
+                    "InvalidSourcePattern", ErrorCategory.InvalidArgument, Path));
+                return;
+            }
+            if (matches.Count == 0)
+            {
+                WriteError(new ErrorRecord(new DirectoryNotFoundException($"No directory matches '{Path}'. Nothing was synced. (For a name containing [ ] * or ?, use -LiteralPath.)"),
+                    "SourceNotFound", ErrorCategory.ObjectNotFound, Path));
+                return;
+            }
+            if (matches.Count == 1) { SyncTree(matches[0], "", Path, Target); return; }
+            IReadOnlyDictionary<string, string> subdirectories;
+            try { subdirectories = MirrorTarget.SubdirectoriesFor(matches); }
+            catch (ArgumentException e)
+            {
+                WriteError(new ErrorRecord(e, "SourceNameClash", ErrorCategory.InvalidArgument, Path));
+                return;
+            }
+            foreach (var root in matches)
+            {
+                if (StopToken.IsCancellationRequested) return;
+                SyncTree(root, subdirectories[root], root, Target);
+            }
         }
 
         private bool CheckSourceDirectory(string full, object input)
