@@ -10,7 +10,7 @@
     CmdletsToExport      = @(
         'Register-MirrorTarget', 'Get-MirrorTarget', 'Unregister-MirrorTarget',
         'Sync-MirrorTree',
-        'Start-MirrorWatch', 'Get-MirrorWatch', 'Stop-MirrorWatch', 'Get-MirrorEvent'
+        'Start-MirrorWatch', 'Get-MirrorWatch', 'Stop-MirrorWatch', 'Get-MirrorEvent', 'Resume-MirrorTarget'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

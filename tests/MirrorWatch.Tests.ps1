@@ -121,8 +121,9 @@ Describe 'Live mirroring pipeline' {
                 if ($i % 20 -eq 0) { Start-Sleep -Milliseconds 30 }
             }
         }
-        # Stream events into the sync while the churn runs, and for a moment after it settles.
-        $results = Get-MirrorEvent -Watch $w -Timeout 6 | Where-Object Path -notlike '*.tmp' | Sync-MirrorTree -Target ssh
+        # Stream events into the sync while the churn runs, and for a moment after it settles. The churn deletes most of
+        # this small tree on purpose: no halt before mass deletion.
+        $results = Get-MirrorEvent -Watch $w -Timeout 6 | Where-Object Path -notlike '*.tmp' | Sync-MirrorTree -Target ssh -HaltThreshold 100%
         $churn | Wait-Job | Receive-Job
         $w | Stop-MirrorWatch
         $results | Should -Not -BeNullOrEmpty

@@ -150,7 +150,7 @@ public static class Program
                  $"-KeyFile $env:RTM_SSH_KEY -KnownHostsFile $env:RTM_SSH_KNOWN_HOSTS -RemotePath \"$env:FUZZ_REPLICAS/{p.Kind}\" " +
                  $"-Rsync {(p.Kind == "rsync" ? "Always" : "Never")} -NoConnect -Force -ErrorAction Stop | Out-Null",
         }));
-        setup += $"; Start-MirrorWatch $env:FUZZ_SRC -Target {string.Join(",", profiles.Select(p => p.Name))} -Exclude '*.swp' -InitialSync -Wait -Backend ($env:FUZZ_BACKEND ?? 'Auto')" +
+        setup += $"; Start-MirrorWatch $env:FUZZ_SRC -Target {string.Join(",", profiles.Select(p => p.Name))} -Exclude '*.swp' -HaltThreshold 100% -InitialSync -Wait -Backend ($env:FUZZ_BACKEND ?? 'Auto')" +
             " | ForEach-Object { '{0:HH:mm:ss.fff} {1} {2} {3} B {4}{5}' -f [datetime]::UtcNow, $_.Target, $_.Action, $_.Bytes, $(if ($_.OldRelativePath) { \"$($_.OldRelativePath) -> \" }), $_.RelativePath }";
         using var service = new Service(Service.FindPwsh(o.Pwsh), Path.Combine(repo, "RealtimeMirror.psd1"), Path.Combine(work, "targets.json"), serviceLogPath, setup, env);
 

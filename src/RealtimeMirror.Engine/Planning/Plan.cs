@@ -15,5 +15,9 @@ namespace RealtimeMirror.Engine.Planning
         public bool SourceListingFailed { get; set; }
         /// <summary>Every source path compared (for -IncludeSkipped).</summary>
         public List<string> Compared { get; } = new List<string>();
+        /// <summary>The root was compared whole (its listing taken): <see cref="ReplicaEntriesListed"/> is then the replica's size.</summary>
+        public bool WholeTree { get; set; }
+        /// <summary>Replica entries seen in the directory listings this plan took (what the mass-deletion halt counts against).</summary>
+        public long ReplicaEntriesListed { get; set; }
     }
 }

@@ -276,6 +276,8 @@ namespace RealtimeMirror.Engine.Planning
                     Error(dir, e);
                     return;
                 }
+                if (dir.Length == 0) Result.WholeTree = true;
+                Result.ReplicaEntriesListed += replica.Count;
                 var sourceNames = new HashSet<string>(StringComparer.Ordinal);
                 foreach (var s in source) sourceNames.Add(s.RelativePath);
                 var replicaByPath = new Dictionary<string, FileMeta>(StringComparer.Ordinal);

@@ -11,9 +11,10 @@ namespace RealtimeMirror.Engine.Service
     {
         /// <summary>
         /// Start-up is over: every target finished its initial sync (or connected, without -InitialSync), or is
-        /// down and retrying, or failed for good. Systemd's READY=1 waits for this.
+        /// down and retrying, or failed for good, or halted before a mass deletion (an admin must look: STATUS= says so).
+        /// Systemd's READY=1 waits for this.
         /// </summary>
-        public bool StartupDone => _workers.All(w => w.StartupDone || w.Status.State is TargetState.Retrying or TargetState.Failed or TargetState.Stopped);
+        public bool StartupDone => _workers.All(w => w.StartupDone || w.Status.State is TargetState.Retrying or TargetState.Failed or TargetState.Stopped or TargetState.Halted);
 
         /// <summary>Every target is refused for good (host key changed, authentication refused): nothing left to do.</summary>
         public bool AllFailed => _workers.Count > 0 && _workers.All(w => w.Status.State == TargetState.Failed);
@@ -41,7 +42,7 @@ namespace RealtimeMirror.Engine.Service
                 _watch.Flush(left); // false only when the watch stopped: then what it emitted is all there is
                 var emitted = _watch.EventsEmitted;
                 while (Interlocked.Read(ref _fannedOut) + _watch.EventsDropped < emitted
-                       || _workers.Any(w => !w.IsIdle && w.Status.State is not (TargetState.Failed or TargetState.Stopped)))
+                       || _workers.Any(w => !w.IsIdle && w.Status.State is not (TargetState.Failed or TargetState.Stopped or TargetState.Halted)))
                 {
                     if (DateTime.UtcNow >= deadline) return false;
                     Thread.Sleep(10);

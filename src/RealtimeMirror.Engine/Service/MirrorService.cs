@@ -36,6 +36,15 @@ namespace RealtimeMirror.Engine.Service
 
         public IReadOnlyList<TargetStatus> Targets => _workers.Select(w => w.Status).ToList();
 
+        /// <summary>Resumes the halted targets whose name matches; returns their names.</summary>
+        public IReadOnlyList<string> Resume(Func<string, bool> nameMatches)
+        {
+            var resumed = new List<string>();
+            foreach (var w in _workers)
+                if (nameMatches(w.Status.Target) && w.Resume()) resumed.Add(w.Status.Target);
+            return resumed;
+        }
+
         public void Start()
         {
             foreach (var w in _workers) w.Start();

@@ -14,6 +14,8 @@ namespace RealtimeMirror.Engine.Service
         public Targets.DeleteMode? DeleteMode { get; set; }
         /// <summary>Compare every root with the target once, before applying events (the watch is already running).</summary>
         public bool InitialSync { get; set; }
+        /// <summary>-AllowMassDelete: the first plan past the halt threshold of each target is executed, not halted.</summary>
+        public bool AllowMassDelete { get; set; }
         /// <summary>Queue bound per target; beyond it the queue becomes one Rescan per root.</summary>
         public int MaxQueuedEvents { get; set; } = 100_000;
         /// <summary>Events applied together (one rsync push for their content where the host has rsync).</summary>

@@ -2,7 +2,10 @@ using System;
 
 namespace RealtimeMirror.Engine.Service
 {
-    public enum TargetState { Connecting, InitialSync, Idle, Syncing, Retrying, Failed, Stopped }
+    public enum TargetState { Connecting, InitialSync, Idle, Syncing, Retrying, Failed, Stopped,
+        /// <summary>A plan would have deleted or overwritten more of the replica than the halt threshold allows (or the
+        /// source root was emptied): nothing is applied, hints keep queueing, until Resume-MirrorTarget.</summary>
+        Halted }
 
     /// <summary>What one target of a running mirror service is doing; read by Get-MirrorWatch.</summary>
     public sealed class TargetStatus

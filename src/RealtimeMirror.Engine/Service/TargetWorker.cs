@@ -40,6 +40,11 @@ namespace RealtimeMirror.Engine.Service
         // The initial sync is the first batch; it stays pending across reconnects (the state shows Connecting/Retrying
         // meanwhile), so its deletes follow the startup rule even when the connection drops in the middle.
         private bool _initialPending;
+        // Mass-deletion halt: the threshold for this target, and the admin's word (Resume-MirrorTarget or
+        // -AllowMassDelete) that the next plan may go past it.
+        private Sync.HaltThreshold _halt = Sync.HaltThreshold.Default;
+        private bool _resumeRequested;
+        private bool _allowMassDelete;
 
         public TargetWorker(MirrorTarget target, ServiceOptions options)
         {
@@ -137,6 +142,8 @@ namespace RealtimeMirror.Engine.Service
                 // Read here, not in the constructor: a missing exclude file is reported as this target's failure.
                 _exclude = TargetSettings.ExcludeFor(_target, _options.Exclude.Patterns);
                 _deleteMode = _options.DeleteMode ?? _target.DeleteMode ?? DeleteMode.Always;
+                _halt = Sync.HaltThreshold.Parse(_target.HaltThreshold ?? Sync.HaltThreshold.DefaultText);
+                _allowMassDelete = _options.AllowMassDelete;
                 if (!Connect(cancel)) return;
                 if (!_options.InitialSync) { StartupDone = true; Status.State = TargetState.Idle; }
                 if (_options.InitialSync)
@@ -205,6 +212,7 @@ namespace RealtimeMirror.Engine.Service
                     }
                     Status.Applied += batch.Sum(b => b.Hints.Count);
                     Status.LastSync = DateTime.UtcNow;
+                    _allowMassDelete = false;
                     TraceBatch(batch, failed.Count, started);
                     if (_verifyQueued && batch.Any(b => b.Hints.Any(h => h.Path.Length == 0 && h.Subtree)))
                     {
@@ -218,6 +226,26 @@ namespace RealtimeMirror.Engine.Service
                 {
                     lock (_gate) _queue.Restore();
                     throw;
+                }
+                catch (MassDeletionHaltedException h)
+                {
+                    // Nothing of this batch was applied (the plan is checked before it runs). Keep it and everything
+                    // queued after it, and wait for an admin.
+                    Report("", h);
+                    var before = Status.State;
+                    lock (_gate)
+                    {
+                        _queue.Restore();
+                        UpdateQueueStatus();
+                        Status.State = TargetState.Halted;
+                        while (!_resumeRequested && !cancel.IsCancellationRequested) Monitor.Wait(_gate, 500);
+                        if (cancel.IsCancellationRequested) throw new OperationCanceledException(cancel);
+                        _resumeRequested = false;
+                        _allowMassDelete = true;
+                        Status.State = before;
+                        batch = _queue.Take(_options.MaxBatch);
+                        UpdateQueueStatus();
+                    }
                 }
                 catch (Exception ex)
                 {
@@ -288,6 +316,8 @@ namespace RealtimeMirror.Engine.Service
                 ? TargetSettings.DeletesAtStartup(_deleteMode)
                 : TargetSettings.DeletesWhileRunning(_deleteMode),
             Cancel = cancel,
+            HaltThreshold = _halt,
+            AllowMassDelete = _allowMassDelete,
             OnResult = r =>
             {
                 Status.BytesSent += r.Bytes;
@@ -310,6 +340,18 @@ namespace RealtimeMirror.Engine.Service
         {
             foreach (var s in _sessions.Values) { try { s.Dispose(); } catch (Exception) { } }
             _sessions.Clear();
+        }
+
+        /// <summary>Lets a halted target apply its next plan whatever it deletes. False when it is not halted.</summary>
+        public bool Resume()
+        {
+            lock (_gate)
+            {
+                if (Status.State != TargetState.Halted) return false;
+                _resumeRequested = true;
+                Monitor.PulseAll(_gate);
+                return true;
+            }
         }
 
         public void Stop()

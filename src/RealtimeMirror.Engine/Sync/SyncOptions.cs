@@ -28,5 +28,9 @@ namespace RealtimeMirror.Engine.Sync
         /// <summary>Also report entries that were already equal.</summary>
         public bool IncludeSkipped { get; set; }
         public CancellationToken Cancel { get; set; }
+        /// <summary>A plan deleting or overwriting more of the replica than this is not executed (MassDeletionHaltedException); null: no check.</summary>
+        public HaltThreshold HaltThreshold { get; set; }
+        /// <summary>Execute a plan even past the halt threshold or with an emptied source root (-Force, Resume-MirrorTarget).</summary>
+        public bool AllowMassDelete { get; set; }
     }
 }

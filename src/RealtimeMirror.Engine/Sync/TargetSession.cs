@@ -25,6 +25,8 @@ namespace RealtimeMirror.Engine.Sync
         }
 
         public MirrorTarget Target { get; }
+        // Replica entries as of the last whole-tree plan, kept current by later plans: what a batch's deletes are weighed against.
+        private long? _knownReplicaSize;
         public IReplica Replica { get; }
         /// <summary>Delta transfer through the host's rsync; null for local targets and hosts without rsync.</summary>
         public DeltaPusher Delta { get; }
@@ -71,6 +73,7 @@ namespace RealtimeMirror.Engine.Sync
                     }
                 }
                 var plan = planner.Plan(list);
+                if (!o.DryRun) MassDeletionGuard.Check(Target.Name, plan, Replica, source.Handle, o, ref _knownReplicaSize);
                 if (o.IncludeSkipped) ReportSkipped(plan, o);
                 var outcome = executor.Execute(plan, o);
                 failed.AddRange(outcome.Failed);

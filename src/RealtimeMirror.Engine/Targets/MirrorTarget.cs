@@ -59,6 +59,8 @@ namespace RealtimeMirror.Engine.Targets
         public bool Compress { get; set; }
         /// <summary>KiB/s the mirror may use toward this target (rsync and SFTP alike; like rsync --bwlimit); 0 = no limit.</summary>
         public int BandwidthLimit { get; set; }
+        /// <summary>How much of the replica one plan may delete or overwrite before it is halted: "50%" or a count; null: 50%.</summary>
+        public string HaltThreshold { get; set; }
 
         [Newtonsoft.Json.JsonIgnore]
         public TimeSpan IoTimeout => TimeSpan.FromSeconds(IoTimeoutSeconds > 0 ? IoTimeoutSeconds : 60);

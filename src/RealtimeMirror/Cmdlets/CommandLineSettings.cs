@@ -19,6 +19,7 @@ namespace RealtimeMirror.Cmdlets
             if (bound.TryGetValue("IoTimeoutSeconds", out var io)) t.IoTimeoutSeconds = (int)io;
             if (bound.TryGetValue("Compress", out var z)) t.Compress = ((SwitchParameter)z).IsPresent;
             if (bound.TryGetValue("BandwidthLimit", out var bw)) t.BandwidthLimit = (int)bw;
+            if (bound.TryGetValue("HaltThreshold", out var h)) t.HaltThreshold = (string)h;
             return t;
         }
 
@@ -33,6 +34,16 @@ namespace RealtimeMirror.Cmdlets
                 cmdlet.ThrowTerminatingError(new ErrorRecord(e, "ExcludeFileUnreadable", ErrorCategory.ReadError, full));
                 return null;
             }
+        }
+    }
+
+    /// <summary>-HaltThreshold: a share like '50%' or a count like '1000'.</summary>
+    internal sealed class ValidateHaltThresholdAttribute : ValidateArgumentsAttribute
+    {
+        protected override void Validate(object arguments, EngineIntrinsics engineIntrinsics)
+        {
+            var text = arguments is PSObject p ? p.BaseObject?.ToString() : arguments?.ToString();
+            Engine.Sync.HaltThreshold.Parse(text); // throws ArgumentException with the reason
         }
     }
 }

@@ -99,6 +99,11 @@ namespace RealtimeMirror.Cmdlets
         [ValidateRange(10, 600000)]
         public int MaxDelayMilliseconds { get; set; }
 
+        /// <summary>Saved setting: how much of the replica one plan may delete or overwrite before the target halts ('50%' by default, or a count).</summary>
+        [Parameter]
+        [ValidateHaltThreshold]
+        public string HaltThreshold { get; set; }
+
         /// <summary>Replace a target of the same name.</summary>
         [Parameter]
         public SwitchParameter Force { get; set; }
@@ -113,6 +118,7 @@ namespace RealtimeMirror.Cmdlets
                 IoTimeoutSeconds = IoTimeoutSeconds,
                 Compress = Compress,
                 BandwidthLimit = BandwidthLimit,
+                HaltThreshold = string.IsNullOrWhiteSpace(HaltThreshold) ? null : HaltThreshold.Trim(),
                 Exclude = Exclude is { Length: > 0 } ? Exclude : null,
                 // Unset settings stay null in the file, so the command's own defaults keep applying to them.
                 DeleteMode = MyInvocation.BoundParameters.ContainsKey(nameof(DeleteMode)) ? DeleteMode : (DeleteMode?)null,

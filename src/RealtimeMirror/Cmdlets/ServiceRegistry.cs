@@ -13,6 +13,8 @@ namespace RealtimeMirror.Cmdlets
 
         public static MirrorService For(int watchId) => Services.TryGetValue(watchId, out var s) ? s : null;
 
+        public static System.Collections.Generic.IEnumerable<MirrorService> All => Services.Values;
+
         public static void Detach(int watchId)
         {
             if (Services.TryRemove(watchId, out var s)) s.Stop();

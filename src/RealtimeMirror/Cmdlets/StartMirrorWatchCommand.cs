@@ -107,6 +107,16 @@ namespace RealtimeMirror.Cmdlets
         [ValidateRange(0, int.MaxValue)]
         public int BandwidthLimit { get; set; }
 
+        /// <summary>Overrides the targets' saved halt threshold ('50%' or a count) for this run.</summary>
+        [Parameter]
+        [ValidateHaltThreshold]
+        public string HaltThreshold { get; set; }
+
+        /// <summary>Service mode: the first plan of each target is applied even past the halt threshold (resume after a halt at restart).</summary>
+        [Parameter]
+        [Alias("Resume")]
+        public SwitchParameter AllowMassDelete { get; set; }
+
         private readonly List<string> _roots = new List<string>();
 
         /// <summary>
@@ -194,6 +204,7 @@ namespace RealtimeMirror.Cmdlets
                 Exclude = exclude,
                 DeleteMode = MyInvocation.BoundParameters.ContainsKey(nameof(DeleteMode)) ? DeleteMode : (DeleteMode?)null,
                 InitialSync = InitialSync,
+                AllowMassDelete = AllowMassDelete,
                 // Worker threads only hand objects over; the pipeline thread writes them (below).
                 OnResult = r => { if (Wait) Hand(output, r); },
                 OnError = (target, rel, e) => { if (Wait) Hand(output, new ErrorRecord(e, "MirrorSyncFailed", ErrorCategory.WriteError, $"{target}:{rel}")); },

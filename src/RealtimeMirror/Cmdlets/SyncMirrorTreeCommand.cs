@@ -95,6 +95,15 @@ namespace RealtimeMirror.Cmdlets
         [ValidateRange(0, int.MaxValue)]
         public int BandwidthLimit { get; set; }
 
+        /// <summary>Overrides the targets' saved halt threshold ('50%' or a count) for this run.</summary>
+        [Parameter]
+        [ValidateHaltThreshold]
+        public string HaltThreshold { get; set; }
+
+        /// <summary>Apply the plan even when it would delete or overwrite more of the replica than the halt threshold allows.</summary>
+        [Parameter]
+        public SwitchParameter Force { get; set; }
+
         private readonly ReplicaPool _replicas = new ReplicaPool();
         private readonly Dictionary<string, SourceRoot> _sources = new Dictionary<string, SourceRoot>(StringComparer.Ordinal);
         private readonly Stopwatch _progressClock = Stopwatch.StartNew();
@@ -284,7 +293,7 @@ namespace RealtimeMirror.Cmdlets
             var activity = $"Mirroring {source.Path} to {target.Name}";
             try
             {
-                session.Sync(source, hints, Options(exclude, activity, delete));
+                session.Sync(source, hints, Options(exclude, activity, delete, target));
             }
             catch (OperationCanceledException) { throw new PipelineStoppedException(); }
             catch (SourceRootMissingException e)
@@ -297,6 +306,16 @@ namespace RealtimeMirror.Cmdlets
                 WriteTargetUnavailable(e as TargetUnavailableException
                     ?? new TargetUnavailableException($"Target '{target.Name}': connection lost: {e.Message}", e), target);
             }
+            catch (MassDeletionHaltedException e)
+            {
+                WriteError(new ErrorRecord(e, "MassDeletionHalted", ErrorCategory.LimitsExceeded, target.Name)
+                {
+                    ErrorDetails = new ErrorDetails(e.Message)
+                    {
+                        RecommendedAction = "Check the source; if the deletes are intended, run again with -Force or a higher -HaltThreshold.",
+                    },
+                });
+            }
             catch (InvalidOperationException e)
             {
                 WriteError(new ErrorRecord(e, "TargetOverlapsSource", ErrorCategory.InvalidArgument, target.Name));
@@ -307,8 +326,10 @@ namespace RealtimeMirror.Cmdlets
             }
         }
 
-        private SyncOptions Options(GlobFilter exclude, string activity, bool delete) => new SyncOptions
+        private SyncOptions Options(GlobFilter exclude, string activity, bool delete, MirrorTarget target) => new SyncOptions
         {
+            HaltThreshold = Engine.Sync.HaltThreshold.Parse(target.HaltThreshold ?? Engine.Sync.HaltThreshold.DefaultText),
+            AllowMassDelete = Force,
             Delete = delete,
             Exclude = exclude,
             IncludeSkipped = IncludeSkipped,
