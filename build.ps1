@@ -33,7 +33,7 @@ $Root = $PSScriptRoot
 
 if ($PSVersionTable.PSVersion.Major -lt 7 -or ($PSVersionTable.PSVersion.Major -eq 7 -and $PSVersionTable.PSVersion.Minor -lt 4)) {
     Write-Host 'pwsh 7.4+ is needed: installing the PowerShell dotnet tool and running again there.'
-    dotnet tool update --global PowerShell | Out-Host
+    dotnet tool update --global PowerShell --version 7.6.9 | Out-Host
     $pwsh = Join-Path ([Environment]::GetFolderPath('UserProfile')) '.dotnet/tools/pwsh'
     & $pwsh -NoProfile -File $PSCommandPath @PSBoundParameters
     exit $LASTEXITCODE
