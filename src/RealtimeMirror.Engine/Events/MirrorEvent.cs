@@ -32,7 +32,8 @@ namespace RealtimeMirror.Engine.Events
         public bool IsDirectory { get; }
         /// <summary>Size in bytes when the event settled; null for deletes and directories.</summary>
         public long? Size { get; }
-        /// <summary>UTC time of the last raw change folded into this event.</summary>
+        /// <summary>UTC time of the last raw change folded into this event; for a Rescan, of the oldest change it stands for
+        /// (files changed from shortly before then on are content-compared, see SyncHint.ChangedSince).</summary>
         public DateTime TimeStamp { get; }
         public string WatchRoot { get; }
         public int WatchId { get; }

@@ -44,13 +44,19 @@ namespace RealtimeMirror.Engine.Planning
         public long Device { get; init; }
         public long Inode { get; init; }
         public int LinkCount { get; init; } = 1;
+        /// <summary>
+        /// Status change time (ctime) in Unix nanoseconds, read on the source only (0 where unknown). Every write,
+        /// chmod or rename moves it and no user call sets it back, so it tells a same-size rewrite whose mtime was put
+        /// back apart from an untouched file: see <see cref="SyncHint.ChangedSince"/>.
+        /// </summary>
+        public long ChangeTimeNs { get; init; }
 
         public bool IsDirectory => Kind == EntryKind.Directory;
         public bool IsSpecial => Kind >= EntryKind.Fifo;
 
         public FileMeta WithPath(string relativePath) =>
             new FileMeta(relativePath, Kind, Size, MTime, Mode, Uid, Gid, LinkTarget)
-            { MTimeNanos = MTimeNanos, DeviceNumber = DeviceNumber, Device = Device, Inode = Inode, LinkCount = LinkCount };
+            { MTimeNanos = MTimeNanos, DeviceNumber = DeviceNumber, Device = Device, Inode = Inode, LinkCount = LinkCount, ChangeTimeNs = ChangeTimeNs };
 
         public override string ToString() => $"{Kind} {RelativePath} size={Size} mtime={MTime}.{MTimeNanos:D9} mode={System.Convert.ToString(Mode < 0 ? 0 : Mode, 8)}";
     }

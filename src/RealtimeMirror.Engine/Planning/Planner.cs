@@ -98,7 +98,10 @@ namespace RealtimeMirror.Engine.Planning
             var run = new Run(this);
             var list = hints.ToList();
             foreach (var h in list)
+            {
                 if (h.ContentChanged) run.ForceContent.Add(RelativePath.Normalize(h.Path));
+                if (h.ChangedSince != null) run.NoteChangedSince(RelativePath.Normalize(h.Path), h.ChangedSince.Value);
+            }
             // Shallow paths first: a subtree compare then covers the hints below it.
             list.Sort((a, b) =>
             {
@@ -132,6 +135,25 @@ namespace RealtimeMirror.Engine.Planning
 
             public Plan Result { get; } = new Plan();
             public HashSet<string> ForceContent { get; } = new HashSet<string>(StringComparer.Ordinal);
+            // Subtrees whose hints were folded or lost: path -> ctime (Unix ns) from which their files count as written.
+            private readonly Dictionary<string, long> _changedSince = new Dictionary<string, long>(StringComparer.Ordinal);
+
+            public void NoteChangedSince(string path, DateTime utc)
+            {
+                long ns = (utc.ToUniversalTime() - DateTime.UnixEpoch).Ticks * 100;
+                if (!_changedSince.TryGetValue(path, out var was) || ns < was) _changedSince[path] = ns;
+            }
+
+            /// <summary>Written as far as we know: an event said so, or its ctime falls in a window whose events were folded or lost.</summary>
+            private bool ContentMayHaveChanged(string path, FileMeta s)
+            {
+                if (ForceContent.Contains(path)) return true;
+                if (_changedSince.Count == 0 || s.ChangeTimeNs <= 0) return false;
+                if (_changedSince.TryGetValue(path, out var own) && s.ChangeTimeNs >= own) return true;
+                foreach (var a in RelativePath.Ancestors(path))
+                    if (_changedSince.TryGetValue(a, out var since) && s.ChangeTimeNs >= since) return true;
+                return _changedSince.TryGetValue("", out var root) && s.ChangeTimeNs >= root;
+            }
 
             public void Hint(string path, bool subtree)
             {
@@ -243,7 +265,7 @@ namespace RealtimeMirror.Engine.Planning
                     Add(new PlannedAction(ActionKind.Delete, path, null, r));
                     r = null;
                 }
-                bool force = ForceContent.Contains(path);
+                bool force = s.Kind == EntryKind.File && ContentMayHaveChanged(path, s);
                 var kind = _p._comparer.Compare(s, r, force);
                 if (s.Kind == EntryKind.Directory)
                 {

@@ -43,28 +43,42 @@ namespace RealtimeMirror.Engine.Service
 
         public void Add(string root, SyncHint hint, DateTime since)
         {
-            // A queued whole-tree compare of this root, not yet started, covers any hint below it.
-            if (hint.Path.Length > 0 && _index.TryGetValue((root, ""), out var whole) && whole.Value.Hint.Subtree) return;
+            // A queued whole-tree compare of this root, not yet started, covers any hint below it; a written file is
+            // covered by the compare's ChangedSince (its ctime is no older than the change it stands for).
+            if (hint.Path.Length > 0 && _index.TryGetValue((root, ""), out var whole) && whole.Value.Hint.Subtree)
+            {
+                if (hint.ContentChanged || hint.ChangedSince != null)
+                    whole.Value.Hint = whole.Value.Hint.MergedWith(SyncHint.WholeTree(SyncHint.Earliest(hint.ChangedSince, SyncHint.ChangedSinceFor(since))));
+                return;
+            }
             var key = (root, hint.Path);
             if (_index.TryGetValue(key, out var node))
             {
-                var was = node.Value.Hint;
-                node.Value.Hint = new SyncHint(hint.Path, was.Subtree || hint.Subtree, was.ContentChanged || hint.ContentChanged, hint.RenamedFrom ?? was.RenamedFrom);
+                node.Value.Hint = hint.MergedWith(node.Value.Hint); // the newer rename origin wins
                 return;
             }
             _index[key] = _order.AddLast(new Entry { Root = root, Hint = hint, Since = since });
             if (_order.Count > _max) Fold();
         }
 
-        /// <summary>Everything queued becomes one whole-tree hint per root (the in-flight batch is untouched).</summary>
+        /// <summary>
+        /// Everything queued becomes one whole-tree hint per root (the in-flight batch is untouched). The per-file
+        /// "content was written" of the folded hints lives on as the whole-tree hint's ChangedSince: every file whose
+        /// ctime is at or after the oldest folded change (less the report lag) is content-compared.
+        /// </summary>
         private void Fold()
         {
-            var roots = new Dictionary<string, DateTime>(StringComparer.Ordinal);
+            var roots = new Dictionary<string, (DateTime Since, DateTime? ChangedSince)>(StringComparer.Ordinal);
             foreach (var e in _order)
-                if (!roots.TryGetValue(e.Root, out var t) || e.Since < t) roots[e.Root] = e.Since;
+            {
+                roots.TryGetValue(e.Root, out var r);
+                var changed = SyncHint.Earliest(r.ChangedSince, SyncHint.Earliest(e.Hint.ChangedSince, SyncHint.ChangedSinceFor(e.Since)));
+                roots[e.Root] = (r.Since == default || e.Since < r.Since ? e.Since : r.Since, changed);
+            }
             _order.Clear();
             _index.Clear();
-            foreach (var r in roots) _index[(r.Key, "")] = _order.AddLast(new Entry { Root = r.Key, Hint = SyncHint.WholeTree(), Since = r.Value });
+            foreach (var r in roots)
+                _index[(r.Key, "")] = _order.AddLast(new Entry { Root = r.Key, Hint = SyncHint.WholeTree(r.Value.ChangedSince), Since = r.Value.Since });
             Folds++;
         }
 
@@ -98,8 +112,7 @@ namespace RealtimeMirror.Engine.Service
                 var key = (e.Root, e.Hint.Path);
                 if (_index.TryGetValue(key, out var node))
                 {
-                    var was = node.Value.Hint;
-                    node.Value.Hint = new SyncHint(was.Path, was.Subtree || e.Hint.Subtree, was.ContentChanged || e.Hint.ContentChanged, was.RenamedFrom ?? e.Hint.RenamedFrom);
+                    node.Value.Hint = node.Value.Hint.MergedWith(e.Hint);
                     if (e.Since < node.Value.Since) node.Value.Since = e.Since;
                     continue;
                 }

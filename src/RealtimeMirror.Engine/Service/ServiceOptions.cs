@@ -36,6 +36,8 @@ namespace RealtimeMirror.Engine.Service
         public TimeSpan VerifyInterval { get; set; } = TimeSpan.FromHours(1);
         /// <summary>Where the status file for other processes goes (null: <see cref="RuntimeDirectory.Resolve"/>).</summary>
         public string StatusDirectory { get; set; }
+        /// <summary>Where each target's sync watermark is kept (null: state/ beside the target file): see <see cref="SyncWatermark"/>.</summary>
+        public string WatermarkDirectory { get; set; }
         /// <summary>The status file could not be written; called on the publisher's thread.</summary>
         public Action<Exception> OnStatusError { get; set; } = _ => { };
     }

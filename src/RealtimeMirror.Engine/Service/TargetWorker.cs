@@ -32,6 +32,7 @@ namespace RealtimeMirror.Engine.Service
         private readonly IReadOnlyDictionary<string, string> _subdirectories;
         // One session per root: with several roots each mirrors into its own replica subdirectory.
         private readonly Dictionary<string, TargetSession> _sessions = new Dictionary<string, TargetSession>(StringComparer.Ordinal);
+        private readonly Dictionary<string, SyncWatermark> _watermarks = new Dictionary<string, SyncWatermark>(StringComparer.Ordinal);
         private readonly VerifySchedule _verify;
         private bool _verifyQueued;
         // This target's settings (saved with it, the command line overriding): see Targets/TargetSettings.
@@ -53,7 +54,11 @@ namespace RealtimeMirror.Engine.Service
             _queue = new HintQueue(options.MaxQueuedEvents);
             _backoff = new Backoff(options.RetryFirst, options.RetryMax);
             _retryBackoff = new Backoff(options.RetryFirst, options.RetryMax);
-            foreach (var root in options.Roots) _sources[root] = new SourceRoot(root);
+            foreach (var root in options.Roots)
+            {
+                _sources[root] = new SourceRoot(root);
+                _watermarks[root] = new SyncWatermark(options.WatermarkDirectory, target, root);
+            }
             _subdirectories = MirrorTarget.SubdirectoriesFor(options.Roots);
             Status = new TargetStatus { Target = target.Name, State = TargetState.Connecting };
             _verify = new VerifySchedule(options.VerifyInterval, DateTime.UtcNow);
@@ -68,7 +73,7 @@ namespace RealtimeMirror.Engine.Service
         {
             lock (_gate)
             {
-                foreach (var h in SyncHint.FromEvent(e.ChangeType, e.RelativePath, e.OldRelativePath, e.IsDirectory))
+                foreach (var h in SyncHint.FromEvent(e))
                     _queue.Add(e.WatchRoot, h, e.TimeStamp);
                 UpdateQueueStatus();
                 Monitor.Pulse(_gate);
@@ -148,8 +153,10 @@ namespace RealtimeMirror.Engine.Service
                 if (!_options.InitialSync) { StartupDone = true; Status.State = TargetState.Idle; }
                 if (_options.InitialSync)
                 {
+                    // Files written since the last moment this replica was known in sync (before a kill, a stop or a
+                    // reboot) are content-compared: their events were never seen.
                     lock (_gate)
-                        foreach (var root in _options.Roots) _queue.Add(root, SyncHint.WholeTree(), DateTime.UtcNow);
+                        foreach (var root in _options.Roots) _queue.Add(root, SyncHint.WholeTree(_watermarks[root].Read()), DateTime.UtcNow);
                     _initialPending = true;
                 }
                 while (TryTake(out var batch, cancel))
@@ -209,6 +216,7 @@ namespace RealtimeMirror.Engine.Service
                         if (failed.Count == 0) _retryBackoff.Reset();
                         foreach (var f in failed) _retry[f] = due;
                         UpdateQueueStatus();
+                        AdvanceWatermarks();
                     }
                     Status.Applied += batch.Sum(b => b.Hints.Count);
                     Status.LastSync = DateTime.UtcNow;
@@ -263,6 +271,17 @@ namespace RealtimeMirror.Engine.Service
                     lock (_gate) batch = _queue.Take(_options.MaxBatch);
                 }
             }
+        }
+
+        /// <summary>
+        /// After a batch: everything reported before the oldest change still queued or in flight is on the replica,
+        /// unless something waits for a retry (then the mark stays where it was). Called under the gate.
+        /// </summary>
+        private void AdvanceWatermarks()
+        {
+            if (_retry.Count > 0) return;
+            var inSyncBefore = SyncHint.ChangedSinceFor(_queue.OldestSince ?? DateTime.UtcNow);
+            foreach (var w in _watermarks.Values) w.Advance(inSyncBefore);
         }
 
         /// <summary>

@@ -142,11 +142,15 @@ namespace RealtimeMirror.Engine.Watching
         {
             if (c.RelativePath.Length == 0)
             {
-                // A whole-root compare covers every pending hint: drop them (the only fold that forgets, and it forgets nothing).
+                // A whole-root compare covers every pending hint: drop them (the only fold that forgets, and it forgets
+                // nothing). It keeps the time of the oldest change it stands for, from which the planner content-compares
+                // files by ctime (SyncHint.ChangedSince), as the dropped hints would have.
+                var since = c.Time;
+                if (_byFirst.First != null && _byFirst.First.Value.FirstTouched < since) since = _byFirst.First.Value.FirstTouched;
                 _byPath.Clear();
                 _byLast.Clear();
                 _byFirst.Clear();
-                Insert("", null, ChangeType.Rescan, true, c.Time);
+                Insert("", null, ChangeType.Rescan, true, since);
                 return;
             }
             Upsert(c.RelativePath, ChangeType.Rescan, true, c.Time);

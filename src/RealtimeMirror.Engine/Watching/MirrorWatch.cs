@@ -90,10 +90,17 @@ namespace RealtimeMirror.Engine.Watching
         /// </summary>
         private void FoldIntoRescans(string root)
         {
-            var roots = new HashSet<string>(StringComparer.Ordinal) { root };
-            while (_ready.TryTake(out var dropped)) { roots.Add(dropped.WatchRoot); Interlocked.Increment(ref _droppedByFold); }
+            // Each Rescan carries the time of the oldest change it stands for: the planner content-compares files
+            // whose ctime is from then on (SyncHint.ChangedSince), as the dropped events would have had it do.
+            var oldest = new Dictionary<string, DateTime>(StringComparer.Ordinal) { [root] = DateTime.UtcNow };
+            while (_ready.TryTake(out var dropped))
+            {
+                var t = dropped.TimeStamp.ToUniversalTime();
+                if (!oldest.TryGetValue(dropped.WatchRoot, out var was) || t < was) oldest[dropped.WatchRoot] = t;
+                Interlocked.Increment(ref _droppedByFold);
+            }
             foreach (var r in _roots)
-                if (roots.Contains(r.Watcher.Root)) r.Coalescer.Add(new RawChange(ChangeType.Rescan, "", true, DateTime.UtcNow));
+                if (oldest.TryGetValue(r.Watcher.Root, out var since)) r.Coalescer.Add(new RawChange(ChangeType.Rescan, "", true, since));
             Interlocked.Increment(ref _folds);
         }
 

@@ -136,7 +136,7 @@ namespace RealtimeMirror.Cmdlets
                 if (Delete)
                     ThrowTerminatingError(new ErrorRecord(new ArgumentException("-Delete applies to a tree sync (-Path). With events, deletes the source confirms are mirrored anyway."),
                         "DeleteWithEvents", ErrorCategory.InvalidArgument, null));
-                var hints = new List<SyncHint>(SyncHint.FromEvent(e.ChangeType, e.RelativePath, e.OldRelativePath, e.IsDirectory));
+                var hints = new List<SyncHint>(SyncHint.FromEvent(e));
                 SyncToTargets(e.WatchRoot, e.ReplicaSubdirectory, hints, e, Target, treeSync: false);
                 return;
             }

@@ -16,6 +16,8 @@ namespace RealtimeMirror.Engine.Platform.Native
         public long Uid, Gid;
         public long Size, MTime;
         public int MTimeNanos;
+        /// <summary>Status change time (ctime) in Unix nanoseconds: no user call can set it back, unlike mtime.</summary>
+        public long ChangeTimeNs;
         public long Inode, Device, RDevice;
         public int LinkCount;
 
@@ -35,6 +37,7 @@ namespace RealtimeMirror.Engine.Platform.Native
             st.Size = (long)*(ulong*)(buf + 40);
             st.MTime = *(long*)(buf + 112);
             st.MTimeNanos = (int)*(uint*)(buf + 120);
+            st.ChangeTimeNs = *(long*)(buf + 96) * 1_000_000_000L + *(uint*)(buf + 104);
             st.RDevice = MakeDev(*(uint*)(buf + 128), *(uint*)(buf + 132));
             st.Device = MakeDev(*(uint*)(buf + 136), *(uint*)(buf + 140));
             return 0;
@@ -79,6 +82,7 @@ namespace RealtimeMirror.Engine.Platform.Native
             return new FileMeta(relativePath, kind, size, MTime, Mode & 0xFFF, Uid, Gid, kind == EntryKind.Symlink ? linkTarget : null)
             {
                 MTimeNanos = MTimeNanos,
+                ChangeTimeNs = ChangeTimeNs,
                 DeviceNumber = kind == EntryKind.CharDevice || kind == EntryKind.BlockDevice ? RDevice : 0,
                 Device = Device,
                 Inode = Inode,
