@@ -89,31 +89,8 @@ namespace RealtimeMirror.Engine.Sync
         private void RefuseOverlap(string sourcePath)
         {
             if (Target.Kind != TargetKind.Local) return;
-            var source = Canonical(sourcePath);
-            var replica = Canonical(Target.Path);
-            if (Paths.RelativePath.IsSameOrUnder(replica, source) || Paths.RelativePath.IsSameOrUnder(source, replica))
+            if (Platform.TreeOverlap.Overlaps(Target.Path, sourcePath))
                 throw new InvalidOperationException($"Target '{Target.Name}' ({Target.Path}) overlaps the source '{sourcePath}': a replica must be neither inside the source nor contain it. Nothing was written.");
-        }
-
-        private static string Canonical(string path)
-        {
-            var full = System.IO.Path.GetFullPath(path).TrimEnd('/');
-            // Resolve symlinks of the part that exists, so /srv/link-to-data and /srv/data compare equal.
-            var existing = full;
-            var rest = "";
-            while (existing.Length > 0 && !System.IO.Directory.Exists(existing))
-            {
-                int i = existing.LastIndexOf('/');
-                rest = existing.Substring(i) + rest;
-                existing = existing.Substring(0, i);
-            }
-            try
-            {
-                var info = new System.IO.DirectoryInfo(existing.Length == 0 ? "/" : existing);
-                var resolved = info.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? info.FullName;
-                return (resolved.TrimEnd('/') + rest).TrimStart('/');
-            }
-            catch (Exception) { return full.TrimStart('/'); }
         }
 
         private void ReportSkipped(Plan plan, SyncOptions o)

@@ -73,6 +73,17 @@ namespace RealtimeMirror.Engine.Tests.Sync
             return output;
         }
 
+        /// <summary>Runs mount with these arguments; false (the test then skips that part) where mounting is not permitted.</summary>
+        public bool TryMount(string arguments)
+        {
+            var psi = new ProcessStartInfo("bash", new[] { "-c", "mount " + arguments }) { RedirectStandardOutput = true, RedirectStandardError = true };
+            using var p = Process.Start(psi);
+            p.StandardOutput.ReadToEnd();
+            p.StandardError.ReadToEnd();
+            p.WaitForExit();
+            return p.ExitCode == 0;
+        }
+
         /// <summary>rsync's itemized list of what differs (empty when the replica equals the source).</summary>
         public string Differences()
         {

@@ -219,6 +219,38 @@ namespace RealtimeMirror.Engine.Tests.Sync
             Assert.False(File.Exists(Path.Combine(m.Source, "backup/f")));
         }
 
+        [Fact] // 13
+        public void A_local_target_that_contains_the_source_or_hides_inside_it_behind_a_link_or_bind_mount_is_refused()
+        {
+            using var m = new MirrorFixture();
+            m.Sh("mkdir -p $S/sub/deeper; echo keep > $S/sub/keep; ln -s $S $O/to-src");
+            var top = Path.GetDirectoryName(m.Source);
+            var bind = Path.Combine(top, "bind");
+            Directory.CreateDirectory(bind);
+            bool bound = m.TryMount("--bind " + m.Source + " " + bind);
+            try
+            {
+                var disguised = new System.Collections.Generic.List<string>
+                {
+                    top,                                            // contains the source: -Delete would remove it
+                    Path.Combine(m.Outside, "to-src/sub/deeper/r"),  // inside, through a link in a middle component
+                    Path.Combine(m.Source, "sub/../sub//deeper/./r"), // inside, spelled oddly
+                };
+                if (bound) disguised.Add(Path.Combine(bind, "sub/r")); // inside, through a bind mount
+                foreach (var path in disguised)
+                {
+                    var target = new RealtimeMirror.Engine.Targets.MirrorTarget { Name = "t", Kind = RealtimeMirror.Engine.Targets.TargetKind.Local, Path = path };
+                    using var session = RealtimeMirror.Engine.Sync.TargetSession.Open(target, false, default);
+                    Assert.Throws<System.InvalidOperationException>(() => session.Sync(m.Root, new[] { SyncHint.WholeTree() }, m.Options(delete: true)));
+                }
+                Assert.Equal("keep\n", File.ReadAllText(Path.Combine(m.Source, "sub/keep")));
+                Assert.False(Directory.Exists(Path.Combine(m.Source, "sub/deeper/r/sub")));
+                // A sibling is not an overlap.
+                Assert.False(RealtimeMirror.Engine.Platform.TreeOverlap.Overlaps(m.Source, m.Source + "-backup"));
+            }
+            finally { if (bound) m.Sh("umount " + bind); }
+        }
+
         [Fact]
         public void Names_that_are_not_UTF8_are_mirrored_byte_exact_and_kept_by_a_second_delete_sync()
         {
