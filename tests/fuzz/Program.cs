@@ -11,7 +11,7 @@ public static class Program
 {
     sealed class Options
     {
-        public int Seed = 1, Ops = 300, SettleTimeout = 30, MaxDiffs = 20, SshdPort = 2232, InitialFiles = 40, InitialTimeout = 60;
+        public int Seed = 1, Ops = 300, SettleTimeout = 30, MaxDiffs = 20, SshdPort = 2232, InitialFiles = 40, InitialTimeout = 60, MaxQueued;
         public string[] Targets = { "local", "rsync", "sftp" };
         public bool Kill, RestartSshd, Keep, RsyncCheck = true, ChurnOnly;
         public string Only, Repo, Pwsh, WorkBase = "/tmp";
@@ -21,7 +21,7 @@ public static class Program
 
     const string Usage = """
         RealtimeMirror.Fuzz --seed N [--ops M] [--targets local,rsync,sftp] [--settle-timeout S] [--kill] [--restart-sshd]
-                            [--only CLASS] [--dir-times skip|s] [--precision local=ns|s,...] [--max-diffs N] [--keep] [--workdir DIR] [--repo DIR]
+                            [--only CLASS] [--dir-times skip|s] [--precision local=ns|s,...] [--max-diffs N] [--max-queued N] [--keep] [--workdir DIR] [--repo DIR]
                             [--pwsh PATH] [--sshd-port P] [--initial-files N] [--no-rsync-check] [--churn-only] [--list-classes]
         """;
 
@@ -60,6 +60,9 @@ public static class Program
                     break;
                 case "--max-diffs": o.MaxDiffs = int.Parse(Next()); break;
                 case "--keep": o.Keep = true; break;
+                // A tiny event bound makes the watch and every target fold their backlogs into Rescans all the time:
+                // what a burst past the bound does on a big server, at fuzzing scale.
+                case "--max-queued": o.MaxQueued = int.Parse(Next()); break;
                 case "--workdir": o.WorkBase = Next(); break;
                 case "--repo": o.Repo = Next(); break;
                 case "--pwsh": o.Pwsh = Next(); break;
@@ -151,6 +154,7 @@ public static class Program
                  $"-Rsync {(p.Kind == "rsync" ? "Always" : "Never")} -NoConnect -Force -ErrorAction Stop | Out-Null",
         }));
         setup += $"; Start-MirrorWatch $env:FUZZ_SRC -Target {string.Join(",", profiles.Select(p => p.Name))} -Exclude '*.swp' -HaltThreshold 100% -InitialSync -Wait -Backend ($env:FUZZ_BACKEND ?? 'Auto')" +
+            (o.MaxQueued > 0 ? $" -MaxQueuedEvents {o.MaxQueued}" : "") +
             " | ForEach-Object { '{0:HH:mm:ss.fff} {1} {2} {3} B {4}{5}' -f [datetime]::UtcNow, $_.Target, $_.Action, $_.Bytes, $(if ($_.OldRelativePath) { \"$($_.OldRelativePath) -> \" }), $_.RelativePath }";
         using var service = new Service(Service.FindPwsh(o.Pwsh), Path.Combine(repo, "RealtimeMirror.psd1"), Path.Combine(work, "targets.json"), serviceLogPath, setup, env);
 

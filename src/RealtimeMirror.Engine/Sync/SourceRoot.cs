@@ -30,6 +30,12 @@ namespace RealtimeMirror.Engine.Sync
         public string Path { get; }
         public HardLinkIndex Links { get; private set; }
 
+        // Entries left out on purpose (a fifo over SFTP) are warned about once, not at every compare that meets them.
+        private readonly System.Collections.Generic.HashSet<string> _warnedSkips = new System.Collections.Generic.HashSet<string>(StringComparer.Ordinal);
+
+        /// <summary>True the first time this (path, reason) is seen: the caller warns then, and stays quiet after.</summary>
+        public bool FirstSkipWarning(string relativePath, string why) => _warnedSkips.Add(relativePath + "\0" + why);
+
         public DirectoryHandle Handle => _handle ?? throw new SourceRootMissingException(Path);
 
         /// <summary>Opens or re-validates the root. True when it is now a different directory than before (reopened).</summary>

@@ -75,6 +75,7 @@ namespace RealtimeMirror.Engine.Sync
                 var plan = planner.Plan(list);
                 if (!o.DryRun) MassDeletionGuard.Check(Target.Name, plan, Replica, source.Handle, o, ref _knownReplicaSize);
                 if (o.IncludeSkipped) ReportSkipped(plan, o);
+                plan.Skipped.RemoveAll(skip => !source.FirstSkipWarning(skip.Path, skip.Why));
                 var outcome = executor.Execute(plan, o);
                 failed.AddRange(outcome.Failed);
                 list = outcome.Replan.Distinct(StringComparer.Ordinal).Select(p => new SyncHint(p, subtree: false, contentChanged: true)).ToList();

@@ -205,6 +205,8 @@ namespace RealtimeMirror.Cmdlets
                 DeleteMode = MyInvocation.BoundParameters.ContainsKey(nameof(DeleteMode)) ? DeleteMode : (DeleteMode?)null,
                 InitialSync = InitialSync,
                 AllowMassDelete = AllowMassDelete,
+                // The same bound for each target's queue as for the watch's: a backlog folds into a Rescan either way.
+                MaxQueuedEvents = MaxQueuedEvents,
                 // Worker threads only hand objects over; the pipeline thread writes them (below).
                 OnResult = r => { if (Wait) Hand(output, r); },
                 OnError = (target, rel, e) => { if (Wait) Hand(output, new ErrorRecord(e, "MirrorSyncFailed", ErrorCategory.WriteError, $"{target}:{rel}")); },

@@ -251,6 +251,26 @@ namespace RealtimeMirror.Engine.Tests.Sync
             finally { if (bound) m.Sh("umount " + bind); }
         }
 
+        [Transport.SshFact] // 11
+        public void A_fifo_that_SFTP_cannot_make_is_warned_about_once_not_at_every_compare()
+        {
+            var top = Directory.CreateTempSubdirectory("rtm-fifo-sftp-").FullName;
+            try
+            {
+                var target = Transport.SshTestEnvironment.Target(Path.Combine(top, "replica"));
+                target.Rsync = RealtimeMirror.Engine.Targets.RsyncMode.Never; // SFTP alone cannot make a fifo
+                using var m = new MirrorFixture(target);
+                m.Sh("mkfifo $S/pipe; echo x > $S/f");
+                m.SyncAll();
+                m.SyncAll();
+                m.Apply((ChangeType.AttributeChanged, "pipe", null, false));
+                Assert.Single(m.Warnings, w => w.StartsWith("pipe: ", System.StringComparison.Ordinal));
+                Assert.Equal("x\n", File.ReadAllText(Path.Combine(top, "replica/f")));
+                Assert.False(File.Exists(Path.Combine(top, "replica/pipe")));
+            }
+            finally { Directory.Delete(top, true); }
+        }
+
         [Fact]
         public void Names_that_are_not_UTF8_are_mirrored_byte_exact_and_kept_by_a_second_delete_sync()
         {
