@@ -1,7 +1,7 @@
-# The differential fuzzer (tests/fuzz) as a gate: 3 fixed seeds x 300 mixed operations against a local, an rsync and an
+# The differential fuzzer (tests/fuzz) as a gate: 5 fixed seeds x 300 mixed operations against a local, an rsync and an
 # SFTP replica, each must converge exactly (names as bytes, kind, content, mode incl. set-id bits, numeric owner,
 # mtime at each transport's precision, symlink targets) and nothing may be written beside the replica roots.
-# About a minute when the engine converges; at most ~3 minutes when it does not (30 s settle timeout per seed).
+# About two minutes when the engine converges; at most ~5 minutes when it does not (30 s settle timeout per seed).
 # A failing seed replays with: dotnet tests/fuzz/bin/Release/net10.0/RealtimeMirror.Fuzz.dll --seed N --ops 300 --keep
 BeforeAll {
     $RepoRoot = Split-Path $PSScriptRoot -Parent
@@ -16,10 +16,12 @@ BeforeAll {
 }
 
 Describe 'Differential fuzzer: replicas converge after seeded churn' -Tag Fuzz {
-    # Seed 404 runs with a tiny event bound, so backlogs fold into Rescans all the time (SyncHint.ChangedSince).
+    # Seed 404 runs with a tiny event bound, so backlogs fold into Rescans all the time (SyncHint.ChangedSince); seed 505
+    # kills the service mid-churn and starts it again (its sync watermark must catch what changed while it was down).
     It 'seed <Seed>: 300 operations, local + rsync + sftp replicas converge <Note>' -TestCases @(
         @{ Seed = 101; Extra = @(); Note = '' }, @{ Seed = 202; Extra = @(); Note = '' }, @{ Seed = 303; Extra = @(); Note = '' },
-        @{ Seed = 404; Extra = @('--max-queued', '40'); Note = '(backlogs folded past 40 events)' }
+        @{ Seed = 404; Extra = @('--max-queued', '100'); Note = '(backlogs folded past 100 events, the least -MaxQueuedEvents takes)' },
+        @{ Seed = 505; Extra = @('--kill'); Note = '(service SIGKILLed and restarted mid-churn)' }
     ) {
         param($Seed, $Extra)
         $out = dotnet $script:FuzzDll --seed $Seed --ops 300 --targets local,rsync,sftp --settle-timeout 30 --max-diffs 15 --repo $script:Repo @Extra 2>&1

@@ -78,25 +78,71 @@ Describe 'Overlapping source and target' {
     }
 }
 
-Describe 'A source directory that cannot be listed' {
-    It 'keeps its replica copy (no deletes below it) and says so' {
-        $src = New-Src 'unlistable'
-        $replica = Register-Local 'unlistable'
+Describe 'A source directory that cannot be listed: local, SFTP and rsync targets' {
+    BeforeAll {
+        # Root lists anything, so a root run drops the capabilities that let it (as an admin's backup user lacks them).
+        $script:NoDacPrefix = if ((id -u) -eq '0') { @('setpriv', '--bounding-set=-dac_override,-dac_read_search', '--inh-caps=-dac_override,-dac_read_search', '--') } else { @() }
+        function Register-Kind([string] $Name, [string] $Kind) {
+            switch ($Kind) {
+                'local' { Register-Local $Name }
+                default { Register-TestSshTarget -Name $Name -RemotePath "$root/$Name-replica" -Extra @{ Rsync = $(if ($Kind -eq 'rsync') { 'Always' } else { 'Never' }) } | Out-Null; "$root/$Name-replica" }
+            }
+        }
+    }
+
+    It 'a one-shot -Delete sync keeps its replica copy (no deletes below it) and says so: <Kind>' -TestCases @(
+        @{ Kind = 'local' }, @{ Kind = 'sftp' }, @{ Kind = 'rsync' }
+    ) {
+        param($Kind)
+        $name = "unlistable-$Kind"
+        $src = New-Src $name
+        $replica = Register-Kind $name $Kind
         New-Item -ItemType Directory "$src/locked" | Out-Null
         1..5 | ForEach-Object { Set-Content "$src/locked/f$_.txt" $_ }
-        Sync-MirrorTree -Path $src -Target unlistable | Out-Null
+        Set-Content "$src/gone.txt" 'x'
+        Sync-MirrorTree -Path $src -Target $name | Out-Null
+        Remove-Item "$src/gone.txt"
         chmod 000 "$src/locked"
         try {
-            # Root lists anything, so a root run drops the capabilities that let it (as an admin's backup user lacks them).
-            $prefix = if ((id -u) -eq '0') { @('setpriv', '--bounding-set=-dac_override,-dac_read_search', '--inh-caps=-dac_override,-dac_read_search', '--') } else { @() }
-            $outcome = Invoke-ChildPwsh -Prefix $prefix -Script @"
-`$r = Sync-MirrorTree -Path '$src' -Target unlistable -Delete -ErrorVariable err -ErrorAction SilentlyContinue
-@{ Deleted = @(`$r | Where-Object Action -eq 'Deleted' | ForEach-Object RelativePath); Errors = @(`$err | ForEach-Object { `$_.FullyQualifiedErrorId + '|' + `$_.TargetObject }) }
+            $outcome = Invoke-ChildPwsh -Prefix $script:NoDacPrefix -Script @"
+`$r = Sync-MirrorTree -Path '$src' -Target $name -Delete -ErrorVariable err -ErrorAction SilentlyContinue
+@{ Deleted = @(`$r | Where-Object Action -eq 'Deleted' | ForEach-Object RelativePath); Errors = @(`$err | ForEach-Object { `$_.FullyQualifiedErrorId + '|' + `$_.TargetObject + '|' + `$_.Exception.Message }) }
 "@
         }
         finally { chmod 755 "$src/locked" }
-        $outcome.Deleted | Should -BeNullOrEmpty
-        $outcome.Errors | Should -BeLike '*locked*'
+        @($outcome.Deleted) | Should -Not -Contain 'locked'
+        @($outcome.Deleted | Where-Object { $_ -like 'locked/*' }) | Should -BeNullOrEmpty
+        ($outcome.Errors -join "`n") | Should -BeLike '*locked*'
+        @(Get-ChildItem "$replica/locked").Count | Should -Be 5
+        # The rest of the work is still done: what the source confirms gone is gone.
+        Test-Path "$replica/gone.txt" | Should -BeFalse
+    }
+
+    It 'the service started on a tree with an unlistable directory keeps its replica copy: <Kind>' -TestCases @(
+        @{ Kind = 'local' }, @{ Kind = 'rsync' }
+    ) {
+        param($Kind)
+        $name = "unlistable-svc-$Kind"
+        $src = New-Src $name
+        $replica = Register-Kind $name $Kind
+        New-Item -ItemType Directory "$src/locked" | Out-Null
+        1..5 | ForEach-Object { Set-Content "$src/locked/f$_.txt" $_ }
+        Sync-MirrorTree -Path $src -Target $name | Out-Null
+        chmod 000 "$src/locked"
+        try {
+            # The service's initial sync (a whole-tree compare with deletes) in a child without the capabilities.
+            $outcome = Invoke-ChildPwsh -Prefix $script:NoDacPrefix -Script @"
+`$w = Start-MirrorWatch '$src' -Target $name -InitialSync
+`$deadline = [DateTime]::UtcNow.AddSeconds(20)
+while ([DateTime]::UtcNow -lt `$deadline -and -not ((Get-MirrorWatch -Id `$w.Id).Targets[0].Errors -gt 0)) { Start-Sleep -Milliseconds 100 }
+`$t = (Get-MirrorWatch -Id `$w.Id).Targets[0]
+`$w | Stop-MirrorWatch
+@{ Errors = `$t.Errors; LastError = `$t.LastError }
+"@
+        }
+        finally { chmod 755 "$src/locked" }
+        $outcome.Errors | Should -BeGreaterThan 0
+        $outcome.LastError | Should -Not -BeNullOrEmpty
         @(Get-ChildItem "$replica/locked").Count | Should -Be 5
     }
 }
