@@ -74,6 +74,13 @@ namespace RealtimeMirror.Engine.Watching.Fanotify
             return dirs;
         }
 
+        /// <summary>Test hook: the map loses a directory (and what is below it), as if its creation had been missed.</summary>
+        internal void Forget(string dir)
+        {
+            var t = _tree;
+            lock (t) t.Unmap(dir);
+        }
+
         public void Start()
         {
             lock (_lifecycle)
