@@ -60,8 +60,9 @@ namespace RealtimeMirror.Engine.Watching.Fanotify
     {
         public const int MetadataSize = 24;
 
-        public FanotifyEvent(ulong mask, int fd, FanotifyHandle dir, FanotifyHandle oldDir, FanotifyHandle newDir)
+        public FanotifyEvent(ulong mask, int fd, FanotifyHandle dir, FanotifyHandle oldDir, FanotifyHandle newDir, FanotifyHandle target)
         {
+            Target = target;
             Mask = mask;
             Fd = fd;
             Dir = dir;
@@ -77,6 +78,12 @@ namespace RealtimeMirror.Engine.Watching.Fanotify
         /// <summary>FAN_RENAME: where the entry was and where it is now.</summary>
         public FanotifyHandle OldDir { get; }
         public FanotifyHandle NewDir { get; }
+        /// <summary>
+        /// FID (FAN_REPORT_FID + FAN_REPORT_TARGET_FID): the object itself, also for entries created, deleted or
+        /// moved. It tells which directory moved or went even when the map is behind, and it keeps the kernel from
+        /// merging events about two different objects of one name.
+        /// </summary>
+        public FanotifyHandle Target { get; }
 
         /// <summary>Splits the first <paramref name="length"/> bytes of a read into events (in kernel order).</summary>
         public static void Parse(byte[] buffer, int length, List<FanotifyEvent> into, Action<int> closeFd = null)
@@ -92,21 +99,21 @@ namespace RealtimeMirror.Engine.Watching.Fanotify
                 ulong mask = BinaryPrimitives.ReadUInt64LittleEndian(span.Slice(off + 8));
                 int fd = BinaryPrimitives.ReadInt32LittleEndian(span.Slice(off + 16));
                 if (fd >= 0) closeFd?.Invoke(fd);
-                FanotifyHandle dir = default, oldDir = default, newDir = default;
+                FanotifyHandle dir = default, oldDir = default, newDir = default, target = default;
                 int info = off + metaLen, end = off + eventLen;
                 while (info + 4 <= end)
                 {
                     byte type = span[info];
                     int len = BinaryPrimitives.ReadUInt16LittleEndian(span.Slice(info + 2));
                     if (len < 4 || info + len > end) break;
-                    if ((type == FAN_EVENT_INFO_TYPE_DFID_NAME || type == FAN_EVENT_INFO_TYPE_DFID || type == FAN_EVENT_INFO_TYPE_OLD_DFID_NAME ||
+                    if ((type == FAN_EVENT_INFO_TYPE_FID || type == FAN_EVENT_INFO_TYPE_DFID_NAME || type == FAN_EVENT_INFO_TYPE_DFID || type == FAN_EVENT_INFO_TYPE_OLD_DFID_NAME ||
                          type == FAN_EVENT_INFO_TYPE_NEW_DFID_NAME) && len >= 20)
                     {
                         int hb = (int)BinaryPrimitives.ReadUInt32LittleEndian(span.Slice(info + 12));
                         if (hb >= 0 && 20 + hb <= len)
                         {
                             int nameOff = -1, nameLen = 0;
-                            if (type != FAN_EVENT_INFO_TYPE_DFID && 20 + hb < len)
+                            if (type != FAN_EVENT_INFO_TYPE_DFID && type != FAN_EVENT_INFO_TYPE_FID && 20 + hb < len)
                             {
                                 nameOff = info + 20 + hb;
                                 nameLen = span.Slice(nameOff, info + len - nameOff).IndexOf((byte)0);
@@ -116,12 +123,13 @@ namespace RealtimeMirror.Engine.Watching.Fanotify
                             var h = new FanotifyHandle(buffer, info, hb, nameOff, nameLen);
                             if (type == FAN_EVENT_INFO_TYPE_OLD_DFID_NAME) oldDir = h;
                             else if (type == FAN_EVENT_INFO_TYPE_NEW_DFID_NAME) newDir = h;
+                            else if (type == FAN_EVENT_INFO_TYPE_FID) target = h;
                             else dir = h;
                         }
                     }
                     info += len;
                 }
-                into.Add(new FanotifyEvent(mask, fd, dir, oldDir, newDir));
+                into.Add(new FanotifyEvent(mask, fd, dir, oldDir, newDir, target));
                 off += eventLen;
             }
         }

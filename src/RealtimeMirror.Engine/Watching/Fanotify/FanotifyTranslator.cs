@@ -47,6 +47,8 @@ namespace RealtimeMirror.Engine.Watching.Fanotify
                 return;
             }
             bool isDir = (m & FAN_ONDIR) != 0;
+            // The object's own handle tells which directory moved or went, even where the map is behind.
+            string target = isDir && e.Target.IsSet && (m & (FAN_RENAME | FAN_DELETE | FAN_MOVED_FROM)) != 0 ? e.Target.Key() : null;
             if ((m & FAN_RENAME) != 0)
             {
                 if (!e.OldDir.IsSet || !e.NewDir.IsSet) return;
@@ -54,9 +56,9 @@ namespace RealtimeMirror.Engine.Watching.Fanotify
                 var toDir = DirectoryOf(e.NewDir, now);
                 var from = fromDir == null ? null : RelativePath.Combine(fromDir, Name(e.OldDir));
                 var to = toDir == null ? null : RelativePath.Combine(toDir, Name(e.NewDir));
-                if (from != null && to != null) Renamed(from, to, isDir, now);
-                else if (from != null) Left(from, isDir, now);   // moved out of the tree
-                else if (to != null) Arrived(to, isDir, now);    // moved in from outside
+                if (from != null && to != null) Renamed(from, to, isDir, target, now);
+                else if (from != null) Left(from, isDir, target, now);   // moved out of the tree
+                else if (to != null) Arrived(to, isDir, now);            // moved in from outside
                 return;
             }
             if (!e.Dir.IsSet) return; // an unlinked file's last attribute change: its delete was the news
@@ -74,14 +76,30 @@ namespace RealtimeMirror.Engine.Watching.Fanotify
                 return;
             }
             var rel = RelativePath.Combine(dir, Name(e.Dir));
-            if ((m & FAN_MOVED_FROM) != 0) { Left(rel, isDir, now); return; }
-            if ((m & FAN_MOVED_TO) != 0) { Arrived(rel, isDir, now); return; }
-            if ((m & FAN_DELETE) != 0) { Left(rel, isDir, now); return; }
-            if ((m & FAN_CREATE) != 0) Arrived(rel, isDir, now);
+            // The kernel merges events about one name that wait unread into one event with all their bits, in
+            // no order. With the object's handle in them, a create and a delete in one event are one object made and
+            // removed again (a later one of that name is another event); without it only the tree can say.
+            const ulong Came = FAN_CREATE | FAN_MOVED_TO, Went = FAN_DELETE | FAN_MOVED_FROM;
+            if ((m & Came) != 0 && (m & Went) != 0)
+            {
+                bool there = !e.Target.IsSet && Exists(rel);
+                if (!there) { Left(rel, isDir, target, now); return; }
+                Left(rel, isDir, null, now);
+                Arrived(rel, isDir, now);
+                return;
+            }
+            if ((m & Went) != 0) { Left(rel, isDir, target, now); return; }
+            if ((m & Came) != 0) Arrived(rel, isDir, now);
             // A close after writing means the writer is done: emit at once instead of waiting out the settle window.
             if ((m & FAN_CLOSE_WRITE) != 0) Report(ChangeType.Changed, rel, isDir, now, complete: true);
             else if ((m & FAN_MODIFY) != 0) Report(ChangeType.Changed, rel, isDir, now);
             if ((m & FAN_ATTRIB) != 0) Report(ChangeType.AttributeChanged, rel, isDir, now);
+        }
+
+        private bool Exists(string rel)
+        {
+            try { return System.IO.File.Exists(RelativePath.ToFull(_tree.RootPath, rel)) || System.IO.Directory.Exists(RelativePath.ToFull(_tree.RootPath, rel)); }
+            catch (Exception) { return true; } // unsure: a create hint makes the planner look
         }
 
         private static string Name(in FanotifyHandle h) => PathEncoding.FromBytes(h.Buffer, h.NameOffset, h.NameLength);
@@ -112,16 +130,26 @@ namespace RealtimeMirror.Engine.Watching.Fanotify
             if (isDir) _tree.MapTree(rel);
         }
 
-        /// <summary>Deleted, or moved out of the tree.</summary>
-        private void Left(string rel, bool isDir, DateTime now)
+        /// <summary>Deleted, or moved out of the tree (the directory's own handle, where known, says which one went).</summary>
+        private void Left(string rel, bool isDir, string target, DateTime now)
         {
-            if (isDir) _tree.Unmap(rel);
+            if (isDir)
+            {
+                if (target != null) _tree.UnmapKey(target); // not mapped: what the map has at that name is another directory
+                else _tree.Unmap(rel);
+            }
             Report(ChangeType.Deleted, rel, isDir, now);
         }
 
-        private void Renamed(string from, string to, bool isDir, DateTime now)
+        private void Renamed(string from, string to, bool isDir, string target, DateTime now)
         {
-            if (isDir) _tree.MoveTree(from, to);
+            // By its own handle the map moves exactly that directory, wherever it had it (it may be behind).
+            bool moved = false;
+            if (isDir)
+            {
+                if (target != null) moved = _tree.MoveKey(target, to);
+                else { _tree.MoveTree(from, to); moved = true; }
+            }
             bool fromOut = _exclude.IsExcluded(from, isDir), toOut = _exclude.IsExcluded(to, isDir);
             if (fromOut && toOut) return;
             if (fromOut)
@@ -134,12 +162,13 @@ namespace RealtimeMirror.Engine.Watching.Fanotify
             if (toOut)
             {
                 Report(ChangeType.Deleted, from, isDir, now);
-                if (isDir) _tree.Unmap(to);
+                if (isDir && moved) _tree.Unmap(to);
                 return;
             }
             Emit(ChangeType.Renamed, to, isDir, now, from);
-            // A path pattern may match below it now where it did not before: map it all.
-            if (isDir) _tree.EnsureMapped(to, whole: _pathPatterns);
+            // Not mapped before (made and renamed before its creation was read), or a path pattern may match below
+            // it now where it did not before: map it all.
+            if (isDir) _tree.EnsureMapped(to, whole: _pathPatterns || !moved);
         }
 
         private void Report(ChangeType kind, string rel, bool isDir, DateTime now, bool complete = false)

@@ -46,10 +46,13 @@ namespace RealtimeMirror.Engine.Watching.Fanotify
         public int Fd { get; }
         /// <summary>The kernel has FAN_RENAME (5.17): a move is one event with both names.</summary>
         public bool HasRename { get; }
+        /// <summary>Events carry the object's own handle too (FAN_REPORT_TARGET_FID, 5.17).</summary>
+        public bool HasTarget { get; private set; }
         public DirectoryMap<string> Map { get; } = new DirectoryMap<string>(StringComparer.Ordinal);
         /// <summary>Subtrees on filesystems that could not be marked: rescanned on a timer instead.</summary>
         public UnwatchedSubtrees Unwatched { get; } = new UnwatchedSubtrees();
         public string RootKey { get; private set; }
+        public string RootPath => _root;
         /// <summary>Filesystems marked (each one FAN_MARK_FILESYSTEM mark, whatever the tree's size).</summary>
         public int MarkedFilesystems { get; private set; }
         /// <summary>Handles looked up because the map did not have them (tests and diagnostics).</summary>
@@ -93,7 +96,14 @@ namespace RealtimeMirror.Engine.Watching.Fanotify
         /// <summary>A new group with the root's marks (no directories mapped yet); throws when fanotify cannot watch it.</summary>
         public static FanotifyTree Open(string root, GlobFilter exclude, Action<string> onFault, Func<string, int> markFault = null)
         {
-            int fd = LibC.fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK | FAN_REPORT_DFID_NAME, (uint)(Flags.O_RDONLY | Flags.O_CLOEXEC));
+            // The moved or removed object's own handle where the kernel gives it (5.17); only the directory's before.
+            bool target = true;
+            int fd = LibC.fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK | FAN_REPORT_DFID_NAME_TARGET, (uint)(Flags.O_RDONLY | Flags.O_CLOEXEC));
+            if (fd < 0 && Errno.Last == Errno.EINVAL)
+            {
+                target = false;
+                fd = LibC.fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK | FAN_REPORT_DFID_NAME, (uint)(Flags.O_RDONLY | Flags.O_CLOEXEC));
+            }
             if (fd < 0) throw new IOException($"Cannot watch '{root}' with fanotify: {Why(Errno.Last, "fanotify_init")}.");
             int rootFd = LibC.open(PathEncoding.ToCString(root), Flags.O_RDONLY | Flags.O_DIRECTORY | Flags.O_CLOEXEC, 0);
             if (rootFd < 0)
@@ -113,7 +123,7 @@ namespace RealtimeMirror.Engine.Watching.Fanotify
                 LibC.close(fd);
                 throw new IOException($"Cannot watch '{root}' with fanotify: {Why(err, "a mark on " + root)}.");
             }
-            var tree = new FanotifyTree(root, exclude, onFault, fd, rootFd, rename, real) { MarkFault = markFault };
+            var tree = new FanotifyTree(root, exclude, onFault, fd, rootFd, rename, real) { MarkFault = markFault, HasTarget = target };
             if (rename) tree.ResetMarks();
             return tree;
         }
@@ -274,6 +284,25 @@ namespace RealtimeMirror.Engine.Watching.Fanotify
         {
             foreach (var (key, _) in Map.Subtree(dir)) Map.Remove(key);
             Unwatched.RemoveSubtree(dir);
+        }
+
+        /// <summary>
+        /// A directory left the tree, known by its own handle: forget where the map has it (by its name, the map
+        /// could be behind: a new directory of that name may be mapped there already). False when it was not mapped.
+        /// </summary>
+        public bool UnmapKey(string key)
+        {
+            if (!Map.TryGetPath(key, out var at)) return false;
+            Unmap(at);
+            return true;
+        }
+
+        /// <summary>A directory known by its own handle was renamed: move what the map has below where it has it.</summary>
+        public bool MoveKey(string key, string to)
+        {
+            if (!Map.TryGetPath(key, out var at)) return false;
+            if (at != to) MoveTree(at, to);
+            return true;
         }
 
         /// <summary>A directory was renamed inside the tree: the handles below it are the same, only their paths change.</summary>
