@@ -10,6 +10,8 @@
     bigfile : a -BigFileBytes file: touch, append 1 MiB, insert 1 KiB in the middle; loopback bytes and time,
               Sync-MirrorTree vs `rsync -a`.
     idle    : CPU and memory while watching -IdleDirs directories with no changes: RealtimeMirror vs lsyncd vs inotifywait.
+    scale   : watching -ScaleDirs directories (each count) with each backend: start-up time, memory of the process,
+              kernel watches/marks held, idle CPU; vs lsyncd (its inotify watches set up). -Backends picks the backends.
     All traffic goes to the throwaway sshd on 127.0.0.1. Results: printed, and written to tests/bench/results/latest.md.
 #>
 [CmdletBinding()]
@@ -28,8 +30,13 @@ param(
     [int] $BurstWarmup = 0,
     # Burst and big-file steps run this many times; the table shows the median (min-max in the note).
     [int] $Repeat = 3,
-    [ValidateSet('latency', 'burst', 'bigfile', 'idle')]
-    [string[]] $Only = @('latency', 'burst', 'bigfile', 'idle')
+    # Latency runs once per backend listed (Fanotify needs root with CAP_SYS_ADMIN; it is left out elsewhere).
+    [ValidateSet('Fanotify', 'Inotify', 'Portable')]
+    [string[]] $Backends = @('Fanotify', 'Inotify'),
+    [int[]] $ScaleDirs = @(20000, 200000),
+    [int] $ScaleIdleSeconds = 10,
+    [ValidateSet('latency', 'burst', 'bigfile', 'idle', 'scale')]
+    [string[]] $Only = @('latency', 'burst', 'bigfile', 'idle', 'scale')
 )
 $ErrorActionPreference = 'Stop'
 $Repo = (Resolve-Path "$PSScriptRoot/../..").ProviderPath
@@ -63,10 +70,10 @@ function Get-LoopbackBytes { [long](((Get-Content /proc/net/dev | Where-Object {
 function New-Dirs([string[]] $Paths) { foreach ($p in $Paths) { New-Item -ItemType Directory $p -Force | Out-Null } }
 
 # ---- contenders, each a background process mirroring $Src to $Dst over the loopback sshd --------------------------
-function Start-RealtimeMirror([string] $Src, [string] $Dst) {
+function Start-RealtimeMirror([string] $Src, [string] $Dst, [string] $Backend = 'Auto') {
     Register-MirrorTarget -Name bench -HostName $env:RTM_SSH_HOST -Port $env:RTM_SSH_PORT -User $env:RTM_SSH_USER -KeyFile $env:RTM_SSH_KEY `
         -KnownHostsFile $env:RTM_SSH_KNOWN_HOSTS -RemotePath $Dst -Force | Out-Null
-    $script = "`$env:REALTIMEMIRROR_CONFIG='$Work/targets.json'; Import-Module '$Repo/RealtimeMirror.psd1'; Start-MirrorWatch '$Src' -Target bench -InitialSync -Wait | Out-Null"
+    $script = "`$env:REALTIMEMIRROR_CONFIG='$Work/targets.json'; Import-Module '$Repo/RealtimeMirror.psd1'; Start-MirrorWatch '$Src' -Target bench -InitialSync -Wait -Backend $Backend | Out-Null"
     Start-Process (Get-Command pwsh).Source -ArgumentList '-NoProfile', '-Command', $script -PassThru -RedirectStandardError "$Work/rtm.err" -RedirectStandardOutput "$Work/rtm.out"
 }
 function Start-Lsyncd([string] $Src, [string] $Dst, [int] $Delay = 0) {
@@ -110,10 +117,11 @@ function Wait-File([string] $Path, [string] $Content, [int] $TimeoutMs = 60000) 
 }
 function Start-Contender([string] $Name, [string] $Src, [string] $Dst, [int] $Delay = 0) {
     New-Dirs $Src, $Dst
-    $p = switch ($Name) {
-        'RealtimeMirror' { Start-RealtimeMirror $Src $Dst }
-        'lsyncd' { Start-Lsyncd $Src $Dst $Delay }
-        'inotifywait+rsync' { Start-InotifyRsync $Src $Dst }
+    $p = switch -Regex ($Name) {
+        '^RealtimeMirror \((\w+)\)$' { Start-RealtimeMirror $Src $Dst $Matches[1] }
+        '^RealtimeMirror$' { Start-RealtimeMirror $Src $Dst }
+        '^lsyncd$' { Start-Lsyncd $Src $Dst $Delay }
+        '^inotifywait\+rsync$' { Start-InotifyRsync $Src $Dst }
     }
     # Ready when a marker written now arrives (start-up scans and initial syncs are over).
     Start-Sleep -Milliseconds 500
@@ -130,8 +138,10 @@ function Get-Percentile([double[]] $Values, [double] $P) {
 function Get-Median([double[]] $Values) { Get-Percentile $Values 50 }
 
 # ---- latency ------------------------------------------------------------------------------------------------------
+$FanotifyWhy = [RealtimeMirror.Engine.Watching.WatcherFactory]::FanotifyUnavailable([string[]] @($Work))
+if ($FanotifyWhy -and 'Fanotify' -in $Backends) { Write-Warning "Fanotify left out: $FanotifyWhy"; $Backends = @($Backends | Where-Object { $_ -ne 'Fanotify' }) }
 if ('latency' -in $Only) {
-    foreach ($c in 'RealtimeMirror', 'lsyncd', 'inotifywait+rsync') {
+    foreach ($c in @($Backends | ForEach-Object { "RealtimeMirror ($($_.ToLowerInvariant()))" }) + 'lsyncd', 'inotifywait+rsync') {
         $tag = ($c -replace '\W', '')
         $src = "$Work/lat-$tag-src"; $dst = "$Work/lat-$tag-dst"
         $p = Start-Contender $c $src $dst
@@ -307,6 +317,81 @@ if ('idle' -in $Only) {
     try { Measure-Idle 'pwsh alone (baseline)' $p } finally { Stop-Contender $p }
     $p = Start-Process inotifywait -ArgumentList '-q', '-m', '-r', $tree -PassThru -RedirectStandardOutput "$Work/inotifywait.out"
     try { Measure-Idle 'inotifywait -m -r' $p } finally { Stop-Contender $p }
+}
+
+# ---- scale --------------------------------------------------------------------------------------------------------
+# Each backend in a fresh pwsh that only watches (no target): how long Start-MirrorWatch takes to cover the tree,
+# what the process grows by, the kernel objects it holds (inotify watches, fanotify marks: /proc/self/fdinfo) and its
+# CPU while nothing changes in the tree (fanotify filters the whole filesystem's events in user space: other
+# activity on it counts here). lsyncd: until its inotify watches cover the tree.
+function Get-KernelWatches([string] $ProcDir) {
+    $n = 0
+    foreach ($f in Get-ChildItem "$ProcDir/fdinfo" -ErrorAction SilentlyContinue) {
+        try { foreach ($l in [IO.File]::ReadLines($f.FullName)) { if ($l.StartsWith('inotify wd:') -or ($l.StartsWith('fanotify ') -and -not $l.StartsWith('fanotify flags'))) { $n++ } } } catch { }
+    }
+    $n
+}
+function New-ScaleTree([string] $Root, [int] $Dirs) {
+    if (Test-Path "$Root/.complete") { return }
+    $perTop = [int][Math]::Ceiling($Dirs / 200)
+    for ($a = 0; $a -lt 200; $a++) { for ($b = 0; $b -lt $perTop -and $a * $perTop + $b -lt $Dirs - 200; $b++) { [IO.Directory]::CreateDirectory("$Root/a$a/b$b") | Out-Null } }
+    [IO.File]::WriteAllText("$Root/.complete", '')
+}
+if ('scale' -in $Only) {
+    $need = ($ScaleDirs | Measure-Object -Maximum).Maximum * 2 + 10000
+    if ([int](Get-Content /proc/sys/fs/inotify/max_user_watches) -lt $need) { try { Set-Content /proc/sys/fs/inotify/max_user_watches $need } catch { Write-Warning "inotify max_user_watches too low for $need" } }
+    foreach ($dirs in $ScaleDirs) {
+        $tree = "$Work/scale-$dirs"
+        New-ScaleTree $tree $dirs
+        $label = "watch $('{0:N0}' -f $dirs) dirs"
+        foreach ($b in $Backends) {
+            $child = @"
+`$ErrorActionPreference = 'Stop'
+Import-Module '$Repo/RealtimeMirror.psd1'
+function Rss { [long]((Get-Content /proc/self/status | Where-Object { `$_ -like 'VmRSS*' }) -replace '\D', '') }
+function Ticks { `$f = (Get-Content /proc/self/stat) -replace '^.*\) ', '' -split ' '; [long]`$f[11] + [long]`$f[12] }
+# Warm: the module's code is compiled on a small tree first, so the tree's own cost is what is measured.
+New-Item -ItemType Directory '$Work/scale-warm/x' -Force | Out-Null
+Start-MirrorWatch '$Work/scale-warm' -Backend $b | Stop-MirrorWatch
+[GC]::Collect(); [GC]::WaitForPendingFinalizers(); [GC]::Collect()
+`$rss0 = Rss; `$heap0 = [GC]::GetTotalMemory(`$true)
+`$sw = [Diagnostics.Stopwatch]::StartNew()
+`$w = Start-MirrorWatch '$tree' -Backend $b
+`$ms = `$sw.Elapsed.TotalMilliseconds
+`$heap1 = [GC]::GetTotalMemory(`$true); `$rss1 = Rss
+`$kernel = 0
+foreach (`$f in Get-ChildItem /proc/self/fdinfo) { try { foreach (`$l in [IO.File]::ReadLines(`$f.FullName)) { if (`$l.StartsWith('inotify wd:') -or (`$l.StartsWith('fanotify ') -and -not `$l.StartsWith('fanotify flags'))) { `$kernel++ } } } catch { } }
+`$t0 = Ticks; Start-Sleep -Seconds $ScaleIdleSeconds; `$cpu = (Ticks) - `$t0
+"SCALE `$ms `$(`$rss1 - `$rss0) `$(`$heap1 - `$heap0) `$kernel `$cpu `$(`$w.Backend)"
+`$w | Stop-MirrorWatch
+"@
+            $out = & (Get-Command pwsh).Source -NoProfile -Command $child 2>&1
+            $line = @($out | Where-Object { "$_" -like 'SCALE *' })[0]
+            if (-not $line) { Write-Warning "scale $b $dirs failed: $($out -join "`n")"; continue }
+            $f = "$line" -split ' '
+            if ($f[6] -ne $b) { Write-Warning "scale: asked $b, got $($f[6])" }
+            Add-Row "$label: start-up" "RealtimeMirror ($($b.ToLowerInvariant()))" ([Math]::Round([double]$f[1] / 1000, 2)) 's' `
+                ("+{0:N0} MiB RSS (+{1:N0} MiB managed), {2:N0} kernel watches/marks, idle {3:N2} % CPU over {4} s" -f ([long]$f[2] / 1024), ([long]$f[3] / 1MB), [long]$f[4], ([double]$f[5] / $ScaleIdleSeconds), $ScaleIdleSeconds)
+        }
+        # lsyncd's default.rsync to a local directory; timed until its inotify watches cover every directory.
+        New-Dirs "$Work/scale-lsyncd-dst"
+        $conf = "$Work/lsyncd-scale.lua"
+        "settings { nodaemon = true, logfile = `"$Work/lsyncd-scale.log`", insist = true }`nsync { default.rsync, source = `"$tree`", target = `"$Work/scale-lsyncd-dst`", delay = 15 }" | Set-Content $conf
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        $p = Start-Process lsyncd -ArgumentList $conf -PassThru -RedirectStandardError "$Work/lsyncd-scale.err" -RedirectStandardOutput "$Work/lsyncd-scale.out"
+        try {
+            $watches = 0
+            while ($sw.Elapsed.TotalSeconds -lt 600 -and ($watches = Get-KernelWatches "/proc/$($p.Id)") -lt $dirs + 1) { Start-Sleep -Milliseconds 50 }
+            $secs = $sw.Elapsed.TotalSeconds
+            $rss = [long]((Get-Content "/proc/$($p.Id)/status" | Where-Object { $_ -like 'VmRSS*' }) -replace '\D', '')
+            # Its initial rsync runs in a child; lsyncd's own CPU while nothing changes:
+            Start-Sleep -Seconds 5
+            $t = { $f = (Get-Content "/proc/$($p.Id)/stat") -replace '^.*\) ', '' -split ' '; [long]$f[11] + [long]$f[12] }
+            $t0 = & $t; Start-Sleep -Seconds $ScaleIdleSeconds; $cpu = (& $t) - $t0
+            Add-Row "$label: start-up" 'lsyncd' ([Math]::Round($secs, 2)) 's' ("{0:N0} MiB RSS, {1:N0} kernel watches, idle {2:N2} % CPU over {3} s" -f ($rss / 1024), $watches, ($cpu / $ScaleIdleSeconds), $ScaleIdleSeconds)
+        }
+        finally { Stop-Contender $p; Remove-Item "$Work/scale-lsyncd-dst" -Recurse -Force -ErrorAction SilentlyContinue }
+    }
 }
 
 # ---- report -------------------------------------------------------------------------------------------------------
