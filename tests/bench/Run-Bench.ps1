@@ -338,7 +338,8 @@ function New-ScaleTree([string] $Root, [int] $Dirs) {
     [IO.File]::WriteAllText("$Root/.complete", '')
 }
 if ('scale' -in $Only) {
-    $need = ($ScaleDirs | Measure-Object -Maximum).Maximum * 2 + 10000
+    # The limit is per user across all its processes (other inotify users on this machine count): leave ample room.
+    $need = ($ScaleDirs | Measure-Object -Maximum).Maximum * 4 + 1000000
     if ([int](Get-Content /proc/sys/fs/inotify/max_user_watches) -lt $need) { try { Set-Content /proc/sys/fs/inotify/max_user_watches $need } catch { Write-Warning "inotify max_user_watches too low for $need" } }
     foreach ($dirs in $ScaleDirs) {
         $tree = "$Work/scale-$dirs"
@@ -361,8 +362,11 @@ Start-MirrorWatch '$Work/scale-warm' -Backend $b | Stop-MirrorWatch
 `$heap1 = [GC]::GetTotalMemory(`$true); `$rss1 = Rss
 `$kernel = 0
 foreach (`$f in Get-ChildItem /proc/self/fdinfo) { try { foreach (`$l in [IO.File]::ReadLines(`$f.FullName)) { if (`$l.StartsWith('inotify wd:') -or (`$l.StartsWith('fanotify ') -and -not `$l.StartsWith('fanotify flags'))) { `$kernel++ } } } catch { } }
+# A moment for the runtime's background JIT and GC after the start-up, then the idle CPU.
+Start-Sleep -Seconds 5
 `$t0 = Ticks; Start-Sleep -Seconds $ScaleIdleSeconds; `$cpu = (Ticks) - `$t0
-"SCALE `$ms `$(`$rss1 - `$rss0) `$(`$heap1 - `$heap0) `$kernel `$cpu `$(`$w.Backend)"
+`$fault = if (`$w.LastError) { ' LastError' } else { '' }
+"SCALE `$ms `$(`$rss1 - `$rss0) `$(`$heap1 - `$heap0) `$kernel `$cpu `$(`$w.Backend)`$fault"
 `$w | Stop-MirrorWatch
 "@
             $out = & (Get-Command pwsh).Source -NoProfile -Command $child 2>&1
@@ -370,8 +374,8 @@ foreach (`$f in Get-ChildItem /proc/self/fdinfo) { try { foreach (`$l in [IO.Fil
             if (-not $line) { Write-Warning "scale $b $dirs failed: $($out -join "`n")"; continue }
             $f = "$line" -split ' '
             if ($f[6] -ne $b) { Write-Warning "scale: asked $b, got $($f[6])" }
-            Add-Row "$label: start-up" "RealtimeMirror ($($b.ToLowerInvariant()))" ([Math]::Round([double]$f[1] / 1000, 2)) 's' `
-                ("+{0:N0} MiB RSS (+{1:N0} MiB managed), {2:N0} kernel watches/marks, idle {3:N2} % CPU over {4} s" -f ([long]$f[2] / 1024), ([long]$f[3] / 1MB), [long]$f[4], ([double]$f[5] / $ScaleIdleSeconds), $ScaleIdleSeconds)
+            Add-Row "${label}: start-up" "RealtimeMirror ($($b.ToLowerInvariant()))" ([Math]::Round([double]$f[1] / 1000, 2)) 's' `
+                ("+{0:N0} MiB RSS (+{1:N0} MiB managed), {2:N0} kernel watches/marks, idle {3:N2} % CPU over {4} s{5}" -f ([long]$f[2] / 1024), ([long]$f[3] / 1MB), [long]$f[4], ([double]$f[5] / $ScaleIdleSeconds), $ScaleIdleSeconds, $(if ($f.Count -gt 7) { '; the watch reported an error (limit?)' } else { '' }))
         }
         # lsyncd's default.rsync to a local directory; timed until its inotify watches cover every directory.
         New-Dirs "$Work/scale-lsyncd-dst"
@@ -381,14 +385,14 @@ foreach (`$f in Get-ChildItem /proc/self/fdinfo) { try { foreach (`$l in [IO.Fil
         $p = Start-Process lsyncd -ArgumentList $conf -PassThru -RedirectStandardError "$Work/lsyncd-scale.err" -RedirectStandardOutput "$Work/lsyncd-scale.out"
         try {
             $watches = 0
-            while ($sw.Elapsed.TotalSeconds -lt 600 -and ($watches = Get-KernelWatches "/proc/$($p.Id)") -lt $dirs + 1) { Start-Sleep -Milliseconds 50 }
+            while ($sw.Elapsed.TotalSeconds -lt 300 -and ($watches = Get-KernelWatches "/proc/$($p.Id)") -lt $dirs + 1) { Start-Sleep -Milliseconds 50 }
             $secs = $sw.Elapsed.TotalSeconds
             $rss = [long]((Get-Content "/proc/$($p.Id)/status" | Where-Object { $_ -like 'VmRSS*' }) -replace '\D', '')
             # Its initial rsync runs in a child; lsyncd's own CPU while nothing changes:
             Start-Sleep -Seconds 5
             $t = { $f = (Get-Content "/proc/$($p.Id)/stat") -replace '^.*\) ', '' -split ' '; [long]$f[11] + [long]$f[12] }
             $t0 = & $t; Start-Sleep -Seconds $ScaleIdleSeconds; $cpu = (& $t) - $t0
-            Add-Row "$label: start-up" 'lsyncd' ([Math]::Round($secs, 2)) 's' ("{0:N0} MiB RSS, {1:N0} kernel watches, idle {2:N2} % CPU over {3} s" -f ($rss / 1024), $watches, ($cpu / $ScaleIdleSeconds), $ScaleIdleSeconds)
+            Add-Row "${label}: start-up" 'lsyncd' ([Math]::Round($secs, 2)) 's' ("{0:N0} MiB RSS, {1:N0} kernel watches, idle {2:N2} % CPU over {3} s" -f ($rss / 1024), $watches, ($cpu / $ScaleIdleSeconds), $ScaleIdleSeconds)
         }
         finally { Stop-Contender $p; Remove-Item "$Work/scale-lsyncd-dst" -Recurse -Force -ErrorAction SilentlyContinue }
     }
