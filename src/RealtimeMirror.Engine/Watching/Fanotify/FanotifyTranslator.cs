@@ -72,7 +72,8 @@ namespace RealtimeMirror.Engine.Watching.Fanotify
                     RootGone = (m & FAN_MOVE_SELF) != 0 ? "was moved" : "was removed";
                     return;
                 }
-                if ((m & FAN_ATTRIB) != 0) Report(ChangeType.AttributeChanged, dir, true, now);
+                // The root's own attributes are not reported, as with inotify (its parent is outside the tree).
+                if ((m & FAN_ATTRIB) != 0 && dir.Length > 0) Report(ChangeType.AttributeChanged, dir, true, now);
                 return;
             }
             var rel = RelativePath.Combine(dir, Name(e.Dir));
