@@ -331,11 +331,14 @@ function Get-KernelWatches([string] $ProcDir) {
     }
     $n
 }
+# $Dirs directories in all, the root included: 200 top directories and the rest spread below them.
 function New-ScaleTree([string] $Root, [int] $Dirs) {
-    if (Test-Path "$Root/.complete") { return }
-    $perTop = [int][Math]::Ceiling($Dirs / 200)
-    for ($a = 0; $a -lt 200; $a++) { for ($b = 0; $b -lt $perTop -and $a * $perTop + $b -lt $Dirs - 200; $b++) { [IO.Directory]::CreateDirectory("$Root/a$a/b$b") | Out-Null } }
-    [IO.File]::WriteAllText("$Root/.complete", '')
+    $below = $Dirs - 201
+    $perTop = [int][Math]::Ceiling($below / 200)
+    for ($a = 0; $a -lt 200; $a++) {
+        [IO.Directory]::CreateDirectory("$Root/a$a") | Out-Null
+        for ($b = 0; $b -lt $perTop -and $a * $perTop + $b -lt $below; $b++) { [IO.Directory]::CreateDirectory("$Root/a$a/b$b") | Out-Null }
+    }
 }
 if ('scale' -in $Only) {
     # The limit is per user across all its processes (other inotify users on this machine count): leave ample room.
@@ -385,7 +388,7 @@ Start-Sleep -Seconds 5
         $p = Start-Process lsyncd -ArgumentList $conf -PassThru -RedirectStandardError "$Work/lsyncd-scale.err" -RedirectStandardOutput "$Work/lsyncd-scale.out"
         try {
             $watches = 0
-            while ($sw.Elapsed.TotalSeconds -lt 300 -and ($watches = Get-KernelWatches "/proc/$($p.Id)") -lt $dirs + 1) { Start-Sleep -Milliseconds 50 }
+            while ($sw.Elapsed.TotalSeconds -lt 300 -and ($watches = Get-KernelWatches "/proc/$($p.Id)") -lt $dirs) { Start-Sleep -Milliseconds 50 }
             $secs = $sw.Elapsed.TotalSeconds
             $rss = [long]((Get-Content "/proc/$($p.Id)/status" | Where-Object { $_ -like 'VmRSS*' }) -replace '\D', '')
             # Its initial rsync runs in a child; lsyncd's own CPU while nothing changes:
