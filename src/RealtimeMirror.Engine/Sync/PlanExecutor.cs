@@ -74,6 +74,8 @@ namespace RealtimeMirror.Engine.Sync
                 if (_delta != null && NeedsRsync(a)) { toPush.Add(a); continue; }
                 // File contents go last, several at a time (their directories exist by then, as for a push).
                 if (a.Kind == ActionKind.SendFile || a.Kind == ActionKind.CheckContent) { uploads.Add(a); continue; }
+                // A file that may share its inode is sent anew rather than changed: with the other uploads.
+                if (a.Kind == ActionKind.SetMetadata && a.Source?.Kind == EntryKind.File && MayShareInode(a)) { uploads.Add(a); continue; }
                 // What the push or the uploads add to a directory changes its time: set directory metadata after them.
                 if (a.Kind == ActionKind.SetMetadata && a.IsDirectory) { afterPush.Add(a); continue; }
                 Run(a, o, outcome);
@@ -93,10 +95,28 @@ namespace RealtimeMirror.Engine.Sync
             return false;
         }
 
-        /// <summary>What SFTP cannot do but the host's rsync can: make fifos and devices, set a symlink's own time.</summary>
-        private static bool NeedsRsync(PlannedAction a) =>
+        /// <summary>
+        /// What SFTP cannot do but the host's rsync can: make fifos and devices, set a symlink's own time, and give a
+        /// file that may share its inode new metadata without sending its data (rsync builds a new file from the old
+        /// one's blocks and renames it over: no literal data, a new inode).
+        /// </summary>
+        private bool NeedsRsync(PlannedAction a) =>
             a.Kind == ActionKind.MakeSpecial || a.Kind == ActionKind.MakeSymlink ||
-            (a.Kind == ActionKind.SetMetadata && a.Source?.Kind == EntryKind.Symlink);
+            (a.Kind == ActionKind.SetMetadata && a.Source?.Kind == EntryKind.Symlink) ||
+            (a.Source?.Kind == EntryKind.File && (a.Kind == ActionKind.SetMetadata || a.Kind == ActionKind.CheckContent) && MayShareInode(a));
+
+        /// <summary>
+        /// The replica entry may have other names (hard links), perhaps outside the replica (a link to /etc/shadow planted
+        /// by a user of the backup host): setting its owner, mode or time in place would change them all, so it is
+        /// replaced by a new entry instead. Over SFTP, which cannot count links, every regular file counts as shared.
+        /// Directories cannot be hard-linked.
+        /// </summary>
+        private bool MayShareInode(PlannedAction a)
+        {
+            var r = a.Replica;
+            if (r == null || r.Kind == EntryKind.Directory) return false;
+            return r.LinkCount > 1 || (!_replica.SeesLinkCount && r.Kind == EntryKind.File);
+        }
 
         private static bool UseRsync(List<PlannedAction> actions)
         {
@@ -261,15 +281,13 @@ namespace RealtimeMirror.Engine.Sync
                 case ActionKind.SendFile:
                     return Result(existed ? SyncAction.Updated : SyncAction.Copied, _replica.UploadFile(_source.Handle, a.RelativePath, o.Cancel));
                 case ActionKind.CheckContent:
-                    if (_replica.ContentEquals(_source.Handle, a.RelativePath, o.Cancel))
-                    {
-                        _replica.ApplyMetadata(a.Source);
-                        return Result(SyncAction.MetadataOnly);
-                    }
+                    // Content that may be shared is replaced whatever it holds: reading it first would only cost time.
+                    if (!MayShareInode(a) && _replica.ContentEquals(_source.Handle, a.RelativePath, o.Cancel))
+                        return ApplyInPlace(a) ? Result(SyncAction.MetadataOnly) : Result(SyncAction.Updated, Replace(a, o));
                     return Result(SyncAction.Updated, _replica.UploadFile(_source.Handle, a.RelativePath, o.Cancel));
                 case ActionKind.SetMetadata:
-                    _replica.ApplyMetadata(a.Source);
-                    return a.Quiet ? null : Result(SyncAction.MetadataOnly);
+                    if (!MayShareInode(a) && ApplyInPlace(a)) return a.Quiet ? null : Result(SyncAction.MetadataOnly);
+                    return Result(SyncAction.Updated, Replace(a, o));
                 case ActionKind.MakeSymlink:
                     _replica.CreateSymlink(a.Source);
                     return Result(existed ? SyncAction.Updated : SyncAction.Copied);
@@ -286,6 +304,27 @@ namespace RealtimeMirror.Engine.Sync
                     return Result(SyncAction.Renamed);
                 default:
                     throw new ArgumentOutOfRangeException(nameof(a), a.Kind, "unknown action");
+            }
+        }
+
+        /// <summary>Sets the metadata on the replica's entry; false when the replica found it shares its inode (a hard
+        /// link made since the plan looked), which it then leaves untouched.</summary>
+        private bool ApplyInPlace(PlannedAction a)
+        {
+            try { _replica.ApplyMetadata(a.Source); return true; }
+            catch (SharedInodeException) { return false; }
+        }
+
+        /// <summary>A new entry under a temp name, renamed over the shared one: the other names keep their inode as it was.
+        /// Returns the bytes sent.</summary>
+        private long Replace(PlannedAction a, SyncOptions o)
+        {
+            switch (a.Source.Kind)
+            {
+                case EntryKind.File: return _replica.UploadFile(_source.Handle, a.RelativePath, o.Cancel);
+                case EntryKind.Symlink: _replica.CreateSymlink(a.Source); return 0;
+                case EntryKind.Directory: throw new InvalidOperationException($"'{a.RelativePath}': a directory has no hard links to replace.");
+                default: _replica.CreateSpecial(a.Source); return 0;
             }
         }
     }

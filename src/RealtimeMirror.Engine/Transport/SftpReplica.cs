@@ -50,6 +50,8 @@ namespace RealtimeMirror.Engine.Transport
         public bool CanCreateSpecial => false;
         /// <summary>SFTP v3 carries whole seconds.</summary>
         public int TimeResolutionNanos => 1_000_000_000;
+        /// <summary>SFTP v3 attributes carry no link count.</summary>
+        public bool SeesLinkCount => false;
 
         public void Open(CancellationToken cancel)
         {
@@ -209,6 +211,9 @@ namespace RealtimeMirror.Engine.Transport
             // SFTP v3 SETSTAT follows a link at the final name: it would change the link's target. A link keeps
             // whatever owner and time it was created with; its mode means nothing on Linux.
             if (self.IsSymbolicLink || meta.Kind == EntryKind.Symlink) return;
+            // Nor can SFTP v3 say whether a file has other names: a hard link to a file outside the replica would get
+            // the chmod and chown too. A file's metadata is therefore never set in place; the caller sends it anew.
+            if (self.IsRegularFile) throw new SharedInodeException(rel, 0);
             SetAttributes(a => _raw.SetStat(_guard.Remote(rel), a), meta);
         }
 
