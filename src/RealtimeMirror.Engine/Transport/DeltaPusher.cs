@@ -53,7 +53,11 @@ namespace RealtimeMirror.Engine.Transport
                 SshConnector.Connect(ssh, target);
                 // A fixed command: no name of ours is in it.
                 var probe = ssh.RunCommand("rsync --version");
-                var firstLine = (probe.Result ?? "").Split('\n')[0];
+                var firstLine = LoginShellNoise.FirstLine(probe.Result) ?? "";
+                // rsync's own first line starts with its name; anything before it is the shell's, and would be read
+                // as the protocol version of every push.
+                if (firstLine.Length > 0 && !firstLine.StartsWith("rsync ", StringComparison.Ordinal))
+                    throw new TargetUnavailableException(LoginShellNoise.Message(target.Name, target.HostName, "rsync", firstLine)) { IsPermanent = true };
                 int protocol = ParseProtocol(firstLine);
                 if (probe.ExitStatus == 0 && protocol >= RsyncSender.MinProtocol) return new DeltaPusher(target, ssh, canSetOwner);
                 if (target.Rsync == RsyncMode.Always)
