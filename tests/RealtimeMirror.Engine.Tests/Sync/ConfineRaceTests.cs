@@ -32,6 +32,7 @@ namespace RealtimeMirror.Engine.Tests.Sync
             if (change == "chmod") f.Sh("chmod 664 $S/f");
             else f.Sh("touch -d @1700000000 $S/f");
             var before = Stat(Path.Combine(f.Outside, "shadow"));
+            f.Results.Clear();
             f.SyncAll();
 
             Assert.Empty(f.Errors);
