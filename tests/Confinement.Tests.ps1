@@ -23,7 +23,7 @@ AfterAll {
     Remove-MirrorTest
 }
 
-Describe 'A hard link planted in a replica: local, SFTP and rsync targets' {
+Describe 'Confinement: a hard link planted in a replica: local, SFTP and rsync targets' {
     BeforeAll {
         $targets = Register-Trio 'hl'
         # Each victim: same size and mtime as the source file, so only mode and owner would tell them apart.
@@ -73,7 +73,7 @@ Describe 'A hard link planted in a replica: local, SFTP and rsync targets' {
     }
 }
 
-Describe 'A source swapping files and directories for symlinks in a loop: local, SFTP and rsync targets' {
+Describe 'Confinement: a source swapping files and directories for symlinks in a loop: local, SFTP and rsync targets' {
     It 'never puts the bytes a link points at on any replica, in the service or a one-shot sync' {
         $targets = Register-Trio 'sw'
         $src = New-Src 'sw-src'
@@ -109,7 +109,7 @@ Describe 'A source swapping files and directories for symlinks in a loop: local,
     }
 }
 
-Describe 'A backup host whose login shell prints a banner' {
+Describe 'Confinement: a backup host whose login shell prints a banner' {
     BeforeAll {
         # Second sshds with the main one's keys: one greets on every session (SFTP included, through sftp-server),
         # one only on commands (SFTP stays clean, the rsync exec gets the greeting).
