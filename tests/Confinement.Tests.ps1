@@ -47,8 +47,8 @@ Describe 'Confinement: a hard link planted in a replica: local, SFTP and rsync t
             (stat -c '%a %u:%g %h' "$root/$t/f") | Should -Be '664 4321:4321 1'
         }
         # Replaced, never changed in place: the SFTP copy is sent again, rsync rebuilds it from the old blocks.
-        ($r | Where-Object Target -eq 'hl-sftp').Action | Should -Be 'Updated'
-        ($r | Where-Object Target -eq 'hl-rsync').Action | Should -Be 'MetadataOnly'
+        ($r | Where-Object { $_.Target -eq 'hl-sftp' -and $_.RelativePath -eq 'f' }).Action | Should -Be 'Updated'
+        ($r | Where-Object { $_.Target -eq 'hl-rsync' -and $_.RelativePath -eq 'f' }).Action | Should -Be 'MetadataOnly'
     }
 
     It 'the service replaces a name linked while it runs, on a chmod and on a touch' {
