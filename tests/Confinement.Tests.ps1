@@ -46,9 +46,16 @@ Describe 'Confinement: a hard link planted in a replica: local, SFTP and rsync t
             Get-Diff $src "$root/$t" | Should -BeNullOrEmpty
             (stat -c '%a %u:%g %h' "$root/$t/f") | Should -Be '664 4321:4321 1'
         }
-        # Replaced, never changed in place: the SFTP copy is sent again, rsync rebuilds it from the old blocks.
-        ($r | Where-Object { $_.Target -eq 'hl-sftp' -and $_.RelativePath -eq 'f' }).Action | Should -Be 'Updated'
-        ($r | Where-Object { $_.Target -eq 'hl-rsync' -and $_.RelativePath -eq 'f' }).Action | Should -Be 'MetadataOnly'
+        foreach ($t in $targets) { ($r | Where-Object { $_.Target -eq $t -and $_.RelativePath -eq 'f' }).Action | Should -Be 'Updated' }
+        # A chmod alone, no trap: locally set in place; SFTP cannot count links, so it sends the file again, while rsync
+        # rebuilds it from the replica's own blocks (a new inode, no data sent).
+        chmod 640 "$src/f"
+        $r = Sync-MirrorTree -Path $src -Target $targets | Where-Object RelativePath -eq 'f'
+        ($r | Where-Object Target -eq 'hl-local').Action | Should -Be 'MetadataOnly'
+        ($r | Where-Object Target -eq 'hl-sftp').Action | Should -Be 'Updated'
+        ($r | Where-Object Target -eq 'hl-rsync').Action | Should -Be 'MetadataOnly'
+        ($r | Where-Object Target -eq 'hl-rsync').Bytes | Should -Be 0
+        foreach ($t in $targets) { Get-Diff $src "$root/$t" | Should -BeNullOrEmpty }
     }
 
     It 'the service replaces a name linked while it runs, on a chmod and on a touch' {
@@ -70,6 +77,44 @@ Describe 'Confinement: a hard link planted in a replica: local, SFTP and rsync t
             }
         }
         finally { $w | Stop-MirrorWatch }
+    }
+}
+
+Describe 'Confinement: one-shot syncs against swapped and planted symlinks: local, SFTP and rsync targets' {
+    It 'a source directory turned into a link to a victim and back, then a link planted in each replica: nothing outside changes' {
+        $targets = Register-Trio 'os'
+        $src = New-Src 'os-src'
+        $victim = "$root/os-victim"
+        New-Item -ItemType Directory $victim | Out-Null
+        Set-Content "$victim/passwd" 'root:x:0:0'
+        chmod 700 $victim
+        New-Item -ItemType Directory "$src/eve/d" -Force | Out-Null
+        Set-Content "$src/eve/d/x" 'x'
+        Sync-MirrorTree -Path $src -Target $targets -Delete -ErrorVariable err | Out-Null
+        $err | Should -BeNullOrEmpty
+        # The issue's attack: the replica's eve/d becomes a link to the victim, then a directory holding passwd again.
+        Remove-Item -Recurse -Force "$src/eve/d"
+        New-Item -ItemType SymbolicLink -Path "$src/eve/d" -Target $victim | Out-Null
+        Sync-MirrorTree -Path $src -Target $targets -Delete | Out-Null
+        foreach ($t in $targets) { (Get-Item "$root/$t/eve/d").LinkTarget | Should -Be $victim }
+        Remove-Item "$src/eve/d"
+        New-Item -ItemType Directory "$src/eve/d" | Out-Null
+        Set-Content "$src/eve/d/passwd" 'eve::0:0'
+        chmod 777 "$src/eve/d"
+        Sync-MirrorTree -Path $src -Target $targets -Delete -ErrorVariable err | Out-Null
+        $err | Should -BeNullOrEmpty
+        foreach ($t in $targets) { Get-Diff $src "$root/$t" | Should -BeNullOrEmpty }
+        # From the backup host's side: a link planted where the replica has a directory.
+        foreach ($t in $targets) { Remove-Item -Recurse -Force "$root/$t/eve/d"; New-Item -ItemType SymbolicLink -Path "$root/$t/eve/d" -Target $victim | Out-Null }
+        Set-Content "$src/eve/d/passwd" 'eve::1:1'
+        Set-Content "$src/eve/d/new" 'new'
+        Sync-MirrorTree -Path $src -Target $targets -Delete -ErrorAction SilentlyContinue | Out-Null
+        Sync-MirrorTree -Path $src -Target $targets -Delete -ErrorVariable err | Out-Null
+        $err | Should -BeNullOrEmpty
+        foreach ($t in $targets) { Get-Diff $src "$root/$t" | Should -BeNullOrEmpty -Because "$t replaces the planted link with the directory" }
+        Get-Content "$victim/passwd" | Should -Be 'root:x:0:0'
+        @(Get-ChildItem $victim).Count | Should -Be 1
+        (stat -c %a $victim) | Should -Be '700'
     }
 }
 
