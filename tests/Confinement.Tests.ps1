@@ -148,7 +148,7 @@ Describe 'Confinement: a source swapping files and directories for symlinks in a
             New-Item -ItemType SymbolicLink -Path "$src/d" -Target "$root/secretdir" | Out-Null
             try { Wait-Until { @($targets | Where-Object { (Get-ContentDiff $src "$root/$_").Count -eq 0 }).Count -eq 3 } -TimeoutSeconds 30 -Because 'the links on every replica' }
             catch {
-                foreach ($t in $targets) { Write-Host "$t`: $(Get-ContentDiff $src "$root/$t") / $((Get-MirrorWatch -Id $w.Id).Targets | Where-Object Name -eq $t | ForEach-Object { "$($_.State) $($_.LastError)" })" }
+                foreach ($t in $targets) { Write-Host "$t`: $(Get-ContentDiff $src "$root/$t") / $((Get-MirrorWatch -Id $w.Id).Targets | Where-Object Target -eq $t | ForEach-Object { "$($_.State) $($_.LastError)" })" }
                 throw
             }
             foreach ($t in $targets) {
