@@ -275,6 +275,10 @@ namespace RealtimeMirror.Engine.Planning
                     return;
                 }
                 if (kind != null) Add(new PlannedAction(kind.Value, path, s, r));
+                // Only a name that was (or may have been) written or chmodded says anything about the other names of its
+                // inode: forcing them on every compare would replace replica names that share their inode for nothing,
+                // and could break the replica's links apart (see PlanExecutor.MayShareInode).
+                if (kind == null && !force) return;
                 if (_p._links.NeedsSearch(s)) _linksToFind.Add(s);
                 foreach (var other in _p._links.OtherNames(s))
                     if (!_entriesDone.Contains(other)) { ForceContent.Add(other); _extraEntries.Enqueue(other); }
