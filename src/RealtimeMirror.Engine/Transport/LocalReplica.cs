@@ -54,6 +54,16 @@ namespace RealtimeMirror.Engine.Transport
         public long UploadFile(DirectoryHandle source, string relativePath, CancellationToken cancel)
         {
             using var input = source.OpenRead(relativePath, out var meta);
+            // The metadata of the descriptor we read, not of an earlier listing: what lands matches what was read.
+            return WriteFile(relativePath, input, meta, cancel);
+        }
+
+        /// <summary>
+        /// Writes <paramref name="input"/> to a temp name beside <paramref name="relativePath"/>, gives it
+        /// <paramref name="meta"/> and renames it over: the one way a file lands here (uploads, restored versions).
+        /// </summary>
+        public long WriteFile(string relativePath, Stream input, FileMeta meta, CancellationToken cancel)
+        {
             var output = Root.CreateTemp(relativePath, out var temp);
             try
             {
@@ -69,7 +79,6 @@ namespace RealtimeMirror.Engine.Transport
                         sent += n;
                     }
                     output.Flush();
-                    // The metadata of the descriptor we read, not of an earlier listing: what lands matches what was read.
                     DirectoryHandle.SetMetadata(output.SafeFileHandle, meta, _preserveOwner);
                 }
                 Root.Rename(temp, relativePath);
@@ -81,6 +90,8 @@ namespace RealtimeMirror.Engine.Transport
                 throw;
             }
         }
+
+        public Stream OpenRead(string relativePath, out FileMeta meta) => Root.OpenRead(relativePath, out meta);
 
         public bool ContentEquals(DirectoryHandle source, string relativePath, CancellationToken cancel)
         {

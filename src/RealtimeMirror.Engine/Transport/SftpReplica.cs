@@ -20,7 +20,7 @@ namespace RealtimeMirror.Engine.Transport
     /// under a temp name, get their attributes through the open handle, and are renamed over the final name with
     /// posix-rename, so readers never see half a file and a link at the final name is replaced, not followed.
     /// </summary>
-    public sealed class SftpReplica : IReplica
+    public sealed partial class SftpReplica : IReplica
     {
         private readonly MirrorTarget _target;
         // One limit for this connection, shared by the uploads running on it at once.

@@ -246,6 +246,7 @@ namespace RealtimeMirror.Cmdlets
                     continue;
                 }
                 SyncOne(target.ForSubdirectory(subdirectory), source, hints, exclude, errorTarget, DeletesFor(target, treeSync));
+                if (!IsWhatIf && string.IsNullOrEmpty(subdirectory)) SourcePathMemory.Remember(Store, target.Name, new[] { root }); // where versions restore to
             }
         }
 
@@ -330,6 +331,7 @@ namespace RealtimeMirror.Cmdlets
         {
             HaltThreshold = Engine.Sync.HaltThreshold.Parse(target.HaltThreshold ?? Engine.Sync.HaltThreshold.DefaultText),
             AllowMassDelete = Force,
+            KeepVersions = Engine.Versions.VersionPolicy.For(target),
             Delete = delete,
             Exclude = exclude,
             IncludeSkipped = IncludeSkipped,
