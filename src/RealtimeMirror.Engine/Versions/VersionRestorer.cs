@@ -54,7 +54,7 @@ namespace RealtimeMirror.Engine.Versions
                     break;
             }
             return new SyncResult(replica.TargetName, rel, SyncAction.Restored, false, bytes, bytes, 0, replica.TransportName,
-                version.VersionPath, RelativePath.ToFull(destinationRoot, rel), clock.Elapsed);
+                null, RelativePath.ToFull(destinationRoot, rel), clock.Elapsed);
         }
     }
 }

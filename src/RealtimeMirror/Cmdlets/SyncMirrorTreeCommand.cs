@@ -295,6 +295,7 @@ namespace RealtimeMirror.Cmdlets
             try
             {
                 session.Sync(source, hints, Options(exclude, activity, delete, target));
+                VersionRetention.PruneAfterSync(this, session, target, IsWhatIf);
             }
             catch (OperationCanceledException) { throw new PipelineStoppedException(); }
             catch (SourceRootMissingException e)
