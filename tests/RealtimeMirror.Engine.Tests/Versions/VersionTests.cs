@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Threading;
+using RealtimeMirror.Engine.Paths;
 using RealtimeMirror.Engine.Planning;
 using RealtimeMirror.Engine.Results;
 using RealtimeMirror.Engine.Sync;
@@ -166,23 +167,24 @@ namespace RealtimeMirror.Engine.Tests.Versions
 
         private void OddNames(Via via)
         {
-            Sh("mkdir -p \"$S/r\\xe9p\"; printf latin > \"$S/r\\xe9p/caf\\xe9.txt\"; printf nl > \"$S/new\nline\"; ln -s 'caf\\xe9.txt' \"$S/r\\xe9p/link\"");
+            // A Latin-1 directory and file name (not UTF-8), a name with a newline, and a link whose target is Latin-1.
+            Sh("mkdir -p \"$S\"/$'r\\xe9p'; printf latin > \"$S\"/$'r\\xe9p/caf\\xe9.txt'; printf nl > \"$S\"/$'new\\nline'; ln -s $'caf\\xe9.txt' \"$S\"/$'r\\xe9p/link'");
             var target = TargetFor(via);
             var s = Open(target);
             SyncAll(s, target);
-            Sh("printf 'latin two' > \"$S/r\\xe9p/caf\\xe9.txt\"; rm \"$S/new\nline\" \"$S/r\\xe9p/link\"");
+            Sh("printf 'latin two' > \"$S\"/$'r\\xe9p/caf\\xe9.txt'; rm \"$S\"/$'new\\nline' \"$S\"/$'r\\xe9p/link'");
             SyncAll(s, target);
             Assert.Empty(_errors);
             AssertMirrored();
             var stamp = OnlyStamp();
-            Assert.Equal("latin", Sh($"cat \"$R/.rtm-versions/{stamp}/r\\xe9p/caf\\xe9.txt\""));
+            Assert.Equal("latin", Sh($"cat \"$R/.rtm-versions/{stamp}\"/$'r\\xe9p/caf\\xe9.txt'"));
             var versions = VersionCatalog.List(s.Session.Replica).ToList();
             Assert.Equal(3, versions.Count);
             var restoreTo = Path.Combine(_top, "restored");
             foreach (var v in versions) Assert.Equal(SyncAction.Restored, VersionRestorer.Restore(s.Session.Replica, v, restoreTo, CancellationToken.None).Action);
-            Assert.Equal("latin", Sh("cat \"$T/restored/r\\xe9p/caf\\xe9.txt\""));
-            Assert.Equal("nl", Sh("cat \"$T/restored/new\nline\""));
-            Assert.Equal("caf\\xe9.txt", Sh("readlink \"$T/restored/r\\xe9p/link\" | od -An -c | tr -d ' \\n' | sed 's/351/\\\\xe9/'").Replace("351", "\\xe9"));
+            Assert.Equal("latin", Sh("cat \"$T/restored\"/$'r\\xe9p/caf\\xe9.txt'"));
+            Assert.Equal("nl", Sh("cat \"$T/restored\"/$'new\\nline'"));
+            Assert.Equal("b'caf\\xe9.txt'", Sh("python3 -c 'import os,sys; print(os.readlink(os.fsencode(sys.argv[1])))' \"$T/restored\"/$'r\\xe9p/link'"));
         }
 
         // ---- the reserved area ----
