@@ -53,6 +53,7 @@ namespace RealtimeMirror.Engine.Sync
             foreach (var (path, why) in plan.Skipped) o.OnWarning(path, why);
             var actions = plan.Actions;
             _keeper = o.KeepVersions != null && !o.DryRun ? new Versions.VersionKeeper(_replica) : null;
+            SetReplaceHook(actions);
             if (o.DryRun)
             {
                 foreach (var a in actions) if (!a.Quiet) o.ShouldProcess(a);
@@ -127,7 +128,7 @@ namespace RealtimeMirror.Engine.Sync
                 // The rsync session failed (a server error, a protocol disagreement): say so, and still deliver the
                 // batch one entry at a time over the replica's own transport, so one bad push never blocks a target.
                 o.OnError("", e);
-                if (_keeper != null) _keeper = new Versions.VersionKeeper(_replica); // never over what the push kept already
+                if (_keeper != null) { _keeper = new Versions.VersionKeeper(_replica); SetReplaceHook(actions); } // never over what the push kept
                 foreach (var a in actions) Run(a, o, outcome);
                 return;
             }
@@ -252,6 +253,22 @@ namespace RealtimeMirror.Engine.Sync
         private static bool IsPathRace(Exception e) =>
             e is PosixException p && (p.Errno == 20 /* ENOTDIR */ || p.Errno == 40 /* ELOOP */ || p.Errno == 2 /* ENOENT */);
 
+        // The replica keeps the file an upload replaces itself, right before its final rename (see IReplaceAside).
+        private bool _hooked;
+
+        private void SetReplaceHook(List<PlannedAction> actions)
+        {
+            _hooked = false;
+            if (!(_replica is Versions.IReplaceAside aside)) return;
+            var keeper = _keeper;
+            if (keeper == null) { aside.BeforeReplace = null; return; }
+            // Only what the plan saw on the replica: a new file costs no probe for an old one.
+            var replaced = new HashSet<string>(actions.Where(a => a.Replica != null && (a.Kind == ActionKind.SendFile || a.Kind == ActionKind.CheckContent))
+                .Select(a => a.RelativePath), StringComparer.Ordinal);
+            aside.BeforeReplace = rel => { if (replaced.Contains(rel)) keeper.MoveAside(rel); };
+            _hooked = true;
+        }
+
         /// <summary>With versions kept: moves the replica's entry into this plan's versions stamp. False when none is kept.</summary>
         private bool KeepAside(string relativePath) => _keeper != null && _keeper.MoveAside(relativePath);
 
@@ -267,7 +284,7 @@ namespace RealtimeMirror.Engine.Sync
                     _replica.CreateDirectory(a.RelativePath, a.Source);
                     return Result(SyncAction.Copied);
                 case ActionKind.SendFile:
-                    if (existed) KeepAside(a.RelativePath);
+                    if (existed && !_hooked) KeepAside(a.RelativePath);
                     return Result(existed ? SyncAction.Updated : SyncAction.Copied, _replica.UploadFile(_source.Handle, a.RelativePath, o.Cancel));
                 case ActionKind.CheckContent:
                     if (_replica.ContentEquals(_source.Handle, a.RelativePath, o.Cancel))
@@ -275,7 +292,7 @@ namespace RealtimeMirror.Engine.Sync
                         _replica.ApplyMetadata(a.Source);
                         return Result(SyncAction.MetadataOnly);
                     }
-                    KeepAside(a.RelativePath);
+                    if (!_hooked) KeepAside(a.RelativePath);
                     return Result(SyncAction.Updated, _replica.UploadFile(_source.Handle, a.RelativePath, o.Cancel));
                 case ActionKind.SetMetadata:
                     _replica.ApplyMetadata(a.Source);

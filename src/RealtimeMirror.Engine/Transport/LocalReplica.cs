@@ -13,7 +13,7 @@ namespace RealtimeMirror.Engine.Transport
     /// operation goes through that held <see cref="DirectoryHandle"/>, so a symlink swapped into the replica tree
     /// can make an operation fail but never redirect it outside the root.
     /// </summary>
-    public sealed class LocalReplica : IReplica
+    public sealed partial class LocalReplica : IReplica
     {
         private readonly string _rootPath;
         private readonly bool _preserveOwner;
@@ -81,6 +81,7 @@ namespace RealtimeMirror.Engine.Transport
                     output.Flush();
                     DirectoryHandle.SetMetadata(output.SafeFileHandle, meta, _preserveOwner);
                 }
+                BeforeReplace?.Invoke(relativePath); // versions: the old file moves aside now, not before the transfer
                 Root.Rename(temp, relativePath);
                 return sent;
             }

@@ -5,8 +5,10 @@ using RealtimeMirror.Engine.Platform;
 
 namespace RealtimeMirror.Engine.Transport
 {
-    public sealed partial class SftpReplica
+    public sealed partial class SftpReplica : Versions.IReplaceAside
     {
+        public System.Action<string> BeforeReplace { get; set; }
+
         public Stream OpenRead(string relativePath, out FileMeta meta)
         {
             var rel = RelativePath.Normalize(relativePath);

@@ -172,6 +172,7 @@ namespace RealtimeMirror.Engine.Transport
                 var h = handle;
                 handle = null;
                 _raw.Close(h);
+                BeforeReplace?.Invoke(rel); // versions: the old file moves aside now, not before the transfer
                 Guard.CheckWrite(rel);
                 _raw.PosixRename(_guard.Remote(temp), _guard.Remote(rel));
                 return sent;
