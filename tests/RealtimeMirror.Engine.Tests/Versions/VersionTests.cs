@@ -187,6 +187,32 @@ namespace RealtimeMirror.Engine.Tests.Versions
             Assert.Equal("b'caf\\xe9.txt'", Sh("python3 -c 'import os,sys; print(os.readlink(os.fsencode(sys.argv[1])))' \"$T/restored\"/$'r\\xe9p/link'"));
         }
 
+        [Fact] public void Local_upload_moves_the_old_file_aside_only_once_the_new_one_is_complete() => AsideAtTheRename(Via.Local);
+        [SshFact] public void Sftp_upload_moves_the_old_file_aside_only_once_the_new_one_is_complete() => AsideAtTheRename(Via.Sftp);
+
+        private void AsideAtTheRename(Via via)
+        {
+            Sh("printf old > $S/a.txt");
+            var target = TargetFor(via);
+            var s = Open(target);
+            SyncAll(s, target);
+            Sh("head -c 1000000 /dev/zero | tr '\\0' n > $S/a.txt");
+            var seen = new List<string>();
+            var aside = (IReplaceAside)s.Session.Replica;
+            var keeper = new VersionKeeper(s.Session.Replica);
+            aside.BeforeReplace = rel =>
+            {
+                // Called with the new content complete under its temp name, the old one still in place.
+                seen.Add(rel + "=" + File.ReadAllText(Path.Combine(Dst, rel)) + ";" + Sh("find $R -name '.a.txt.rtm-*' -size 1000000c | wc -l"));
+                keeper.MoveAside(rel);
+            };
+            using (var source = RealtimeMirror.Engine.Platform.DirectoryHandle.Open(Src)) s.Session.Replica.UploadFile(source, "a.txt", CancellationToken.None);
+            aside.BeforeReplace = null;
+            Assert.Equal(new[] { "a.txt=old;1" }, seen);
+            Assert.Equal("old", File.ReadAllText(Path.Combine(Dst, VersionArea.PathFor(keeper.Stamp, "a.txt"))));
+            Assert.Equal(1000000, new FileInfo(Path.Combine(Dst, "a.txt")).Length);
+        }
+
         // ---- the reserved area ----
 
         [Fact] public void Local_reserved_area_is_never_mirrored_compared_nor_deleted() => Reserved(Via.Local);
