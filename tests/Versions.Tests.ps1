@@ -86,6 +86,31 @@ Describe 'Versions kept by the service' {
         Assert-MirroredOutsideVersions $src $dst
     }
 
+    It 'keeps the versions of each root in its own replica subdirectory when several roots share a target, and restores to the right root' {
+        $one = "$root/multi/one"; $two = "$root/multi/two"
+        New-Item -ItemType Directory $one, $two -Force | Out-Null
+        [IO.File]::WriteAllText("$one/same.txt", 'from one')
+        [IO.File]::WriteAllText("$two/same.txt", 'from two')
+        # (An emptied root would halt the target: each keeps a file.)
+        [IO.File]::WriteAllText("$one/stays.txt", 'stays'); [IO.File]::WriteAllText("$two/stays.txt", 'stays')
+        New-VersionTarget 'multi' 'Sftp' "$root/multi-replica"
+        $w = Start-MirrorWatch $one, $two -Target multi -InitialSync -SettleMilliseconds 50
+        try {
+            Wait-Until { (Get-MirrorWatch -Id $w.Id).Targets[0].State -eq 'Idle' -and (Test-Path "$root/multi-replica/two/same.txt") } -Because 'the initial sync'
+            Remove-Item "$one/same.txt", "$two/same.txt"
+            Wait-Until { -not (Test-Path "$root/multi-replica/one/same.txt") -and -not (Test-Path "$root/multi-replica/two/same.txt") } -Because 'the deletes'
+            $v = @(Get-MirrorVersion -Target multi | Sort-Object Subdirectory)
+            @($v.Subdirectory) | Should -Be @('one', 'two')
+            @($v.Path) | Should -Be @('same.txt', 'same.txt')
+            Test-Path "$root/multi-replica/.rtm-versions" | Should -BeFalse   # each root's own area, inside its subdirectory
+            $v | Restore-MirrorVersion | Out-Null
+            [IO.File]::ReadAllText("$one/same.txt") | Should -Be 'from one'
+            [IO.File]::ReadAllText("$two/same.txt") | Should -Be 'from two'
+            Wait-Until { (Test-Path "$root/multi-replica/one/same.txt") -and (Test-Path "$root/multi-replica/two/same.txt") } -Because 'the restored files mirrored again'
+        }
+        finally { $w | Stop-MirrorWatch }
+    }
+
     It 'prunes versions past a short retention in the background' {
         $src = "$root/prune-age"
         New-Item -ItemType Directory $src | Out-Null
