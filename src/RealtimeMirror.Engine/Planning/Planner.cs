@@ -34,7 +34,7 @@ namespace RealtimeMirror.Engine.Planning
             _canCreateSpecial = replica.CanCreateSpecial || (viaRsync && replica.CanSetOwner);
             _source = source;
             _replica = replica;
-            _exclude = exclude ?? GlobFilter.None;
+            _exclude = Versions.VersionArea.Reserve(exclude); // never mirrored, compared or deleted, whoever plans
             _links = links ?? new HardLinkIndex();
             _comparer = new EntryComparer(replica.CanSetOwner, replica.TimeResolutionNanos, linkTimes: viaRsync || replica.TransportName == "Local");
         }

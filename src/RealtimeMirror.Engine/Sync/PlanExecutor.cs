@@ -36,6 +36,8 @@ namespace RealtimeMirror.Engine.Sync
         private readonly SourceRoot _source;
         private readonly IReplica _replica;
         private readonly DeltaPusher _delta;
+        // Where this plan's deleted and overwritten entries go when the target keeps versions (one stamp per plan).
+        private Versions.VersionKeeper _keeper;
 
         public PlanExecutor(SourceRoot source, IReplica replica, DeltaPusher delta)
         {
@@ -50,6 +52,8 @@ namespace RealtimeMirror.Engine.Sync
             foreach (var (path, error) in plan.Errors) o.OnError(path, error);
             foreach (var (path, why) in plan.Skipped) o.OnWarning(path, why);
             var actions = plan.Actions;
+            _keeper = o.KeepVersions != null && !o.DryRun ? new Versions.VersionKeeper(_replica) : null;
+            SetReplaceHook(actions);
             if (o.DryRun)
             {
                 foreach (var a in actions) if (!a.Quiet) o.ShouldProcess(a);
@@ -137,13 +141,14 @@ namespace RealtimeMirror.Engine.Sync
             try
             {
                 outcomeOfPush = _delta.Push(_source.Handle, actions.Select(a => a.Source).ToList(), ignoreTimes: true, ioError: ioError,
-                    r => o.OnResult(r), (path, e) => { o.OnError(path, e); outcome.Failed.Add(path); }, o.Cancel);
+                    r => o.OnResult(r), (path, e) => { o.OnError(path, e); outcome.Failed.Add(path); }, o.Cancel, _keeper?.StampDirectory);
             }
             catch (Exception e) when (!ReplicaFailure.IsConnectionLost(e) && !(e is OperationCanceledException))
             {
                 // The rsync session failed (a server error, a protocol disagreement): say so, and still deliver the
                 // batch one entry at a time over the replica's own transport, so one bad push never blocks a target.
                 o.OnError("", e);
+                if (_keeper != null) { _keeper = new Versions.VersionKeeper(_replica); SetReplaceHook(actions); } // never over what the push kept
                 foreach (var a in actions) Run(a, o, outcome);
                 return;
             }
@@ -206,6 +211,7 @@ namespace RealtimeMirror.Engine.Sync
             var clock = Stopwatch.StartNew();
             try
             {
+                if (follower.Replica != null) KeepAside(follower.RelativePath);
                 _replica.CreateHardLink(leader.RelativePath, follower.RelativePath);
                 o.OnResult(new SyncResult(_replica.TargetName, follower.RelativePath, follower.Replica != null ? SyncAction.Updated : SyncAction.Copied,
                     false, 0, 0, 0, _replica.TransportName, null, RelativePath.ToFull(_source.Path, follower.RelativePath), clock.Elapsed));
@@ -267,6 +273,25 @@ namespace RealtimeMirror.Engine.Sync
         private static bool IsPathRace(Exception e) =>
             e is PosixException p && (p.Errno == 20 /* ENOTDIR */ || p.Errno == 40 /* ELOOP */ || p.Errno == 2 /* ENOENT */);
 
+        // The replica keeps the file an upload replaces itself, right before its final rename (see IReplaceAside).
+        private bool _hooked;
+
+        private void SetReplaceHook(List<PlannedAction> actions)
+        {
+            _hooked = false;
+            if (!(_replica is Versions.IReplaceAside aside)) return;
+            var keeper = _keeper;
+            if (keeper == null) { aside.BeforeReplace = null; return; }
+            // Only what the plan saw on the replica: a new file costs no probe for an old one.
+            var replaced = new HashSet<string>(actions.Where(a => a.Replica != null && (a.Kind == ActionKind.SendFile || a.Kind == ActionKind.CheckContent))
+                .Select(a => a.RelativePath), StringComparer.Ordinal);
+            aside.BeforeReplace = rel => { if (replaced.Contains(rel)) keeper.MoveAside(rel); };
+            _hooked = true;
+        }
+
+        /// <summary>With versions kept: moves the replica's entry into this plan's versions stamp. False when none is kept.</summary>
+        private bool KeepAside(string relativePath) => _keeper != null && _keeper.MoveAside(relativePath);
+
         private SyncResult RunOne(PlannedAction a, SyncOptions o, Stopwatch clock)
         {
             SyncResult Result(SyncAction action, long bytes = 0) =>
@@ -279,27 +304,32 @@ namespace RealtimeMirror.Engine.Sync
                     _replica.CreateDirectory(a.RelativePath, a.Source);
                     return Result(SyncAction.Copied);
                 case ActionKind.SendFile:
+                    if (existed && !_hooked) KeepAside(a.RelativePath);
                     return Result(existed ? SyncAction.Updated : SyncAction.Copied, _replica.UploadFile(_source.Handle, a.RelativePath, o.Cancel));
                 case ActionKind.CheckContent:
                     // Content that may be shared is replaced whatever it holds: reading it first would only cost time.
                     if (!MayShareInode(a) && _replica.ContentEquals(_source.Handle, a.RelativePath, o.Cancel))
                         return ApplyInPlace(a) ? Result(SyncAction.MetadataOnly) : Result(SyncAction.Updated, Replace(a, o));
+                    if (!_hooked) KeepAside(a.RelativePath);
                     return Result(SyncAction.Updated, _replica.UploadFile(_source.Handle, a.RelativePath, o.Cancel));
                 case ActionKind.SetMetadata:
                     if (!MayShareInode(a) && ApplyInPlace(a)) return a.Quiet ? null : Result(SyncAction.MetadataOnly);
                     return Result(SyncAction.Updated, Replace(a, o));
                 case ActionKind.MakeSymlink:
+                    if (existed) KeepAside(a.RelativePath);
                     _replica.CreateSymlink(a.Source);
                     return Result(existed ? SyncAction.Updated : SyncAction.Copied);
                 case ActionKind.MakeSpecial:
-                    if (existed) _replica.Delete(a.RelativePath);
+                    if (existed && !KeepAside(a.RelativePath)) _replica.Delete(a.RelativePath);
                     _replica.CreateSpecial(a.Source);
                     _replica.ApplyMetadata(a.Source);
                     return Result(existed ? SyncAction.Updated : SyncAction.Copied);
                 case ActionKind.Delete:
-                    _replica.Delete(a.RelativePath);
+                    // Our own temp names (quiet) are never worth keeping.
+                    if (a.Quiet || !KeepAside(a.RelativePath)) _replica.Delete(a.RelativePath);
                     return a.Quiet ? null : Result(SyncAction.Deleted);
                 case ActionKind.Rename:
+                    KeepAside(a.RelativePath); // an entry the rename replaces
                     _replica.Rename(a.OldRelativePath, a.RelativePath);
                     return Result(SyncAction.Renamed);
                 default:

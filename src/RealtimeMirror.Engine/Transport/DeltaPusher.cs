@@ -87,17 +87,20 @@ namespace RealtimeMirror.Engine.Transport
         /// </summary>
         /// <param name="ignoreTimes">The receiver compares content even when size and mtime match (a same-second rewrite).</param>
         /// <param name="ioError">The listing behind these entries had errors (told to the receiver as rsync's io_error).</param>
+        /// <param name="backupDir">Replica-relative directory the receiver moves every file it replaces into (rsync's
+        /// --backup --backup-dir): the plan's versions stamp when the target keeps versions; null: none.</param>
         public RsyncPushOutcome Push(DirectoryHandle source, IReadOnlyList<FileMeta> entries, bool ignoreTimes, bool ioError,
-            Action<SyncResult> onFileResult, Action<string, Exception> onError, CancellationToken cancel) =>
-            Push(new DirectoryHandleSource(source), entries, ignoreTimes, ioError, onFileResult, onError, cancel);
+            Action<SyncResult> onFileResult, Action<string, Exception> onError, CancellationToken cancel, string backupDir = null) =>
+            Push(new DirectoryHandleSource(source), entries, ignoreTimes, ioError, onFileResult, onError, cancel, backupDir);
 
         /// <summary>The same over any source reader (tests use a stand-in).</summary>
         internal RsyncPushOutcome Push(IRsyncSource source, IReadOnlyList<FileMeta> entries, bool ignoreTimes, bool ioError,
-            Action<SyncResult> onFileResult, Action<string, Exception> onError, CancellationToken cancel)
+            Action<SyncResult> onFileResult, Action<string, Exception> onError, CancellationToken cancel, string backupDir = null)
         {
             var orphans = new List<string>();
             var list = WithParents(source, entries, orphans);
             var options = OptionsFor(list, ignoreTimes);
+            options.BackupDir = backupDir;
             var remoteRoot = string.IsNullOrEmpty(_target.RemotePath) ? "." : _target.RemotePath;
             RsyncPushOutcome outcome;
             if (Service.Logging.MirrorTrace.Enabled)

@@ -81,5 +81,9 @@ namespace RealtimeMirror.Engine.Transport
 
         /// <summary>Renames within the replica, replacing a non-directory destination.</summary>
         void Rename(string fromRelativePath, string toRelativePath);
+
+        /// <summary>Opens a regular file of the replica for reading, without following a link at any component
+        /// (restoring a kept version). <paramref name="meta"/>: its metadata. NotRegularFileException for anything else.</summary>
+        System.IO.Stream OpenRead(string relativePath, out FileMeta meta);
     }
 }

@@ -20,7 +20,7 @@ namespace RealtimeMirror.Engine.Transport
     /// under a temp name, get their attributes through the open handle, and are renamed over the final name with
     /// posix-rename, so readers never see half a file and a link at the final name is replaced, not followed.
     /// </summary>
-    public sealed class SftpReplica : IReplica
+    public sealed partial class SftpReplica : IReplica
     {
         private readonly MirrorTarget _target;
         // One limit for this connection, shared by the uploads running on it at once.
@@ -174,6 +174,7 @@ namespace RealtimeMirror.Engine.Transport
                 var h = handle;
                 handle = null;
                 _raw.Close(h);
+                BeforeReplace?.Invoke(rel); // versions: the old file moves aside now, not before the transfer
                 Guard.CheckWrite(rel);
                 _raw.PosixRename(_guard.Remote(temp), _guard.Remote(rel));
                 return sent;
