@@ -149,6 +149,7 @@ namespace RealtimeMirror.Engine.Service
                 _deleteMode = _options.DeleteMode ?? _target.DeleteMode ?? DeleteMode.Always;
                 _halt = Sync.HaltThreshold.Parse(_target.HaltThreshold ?? Sync.HaltThreshold.DefaultText);
                 _allowMassDelete = _options.AllowMassDelete;
+                _versions = Versions.VersionPolicy.For(_target);
                 if (!Connect(cancel)) return;
                 if (!_options.InitialSync) { StartupDone = true; Status.State = TargetState.Idle; }
                 if (_options.InitialSync)
@@ -163,6 +164,7 @@ namespace RealtimeMirror.Engine.Service
                 {
                     Status.State = _initialPending ? TargetState.InitialSync : TargetState.Syncing;
                     ApplyBatch(batch, cancel);
+                    PruneVersionsIfDue(cancel);
                     if (_initialPending)
                     {
                         _initialPending = false;
@@ -337,6 +339,7 @@ namespace RealtimeMirror.Engine.Service
             Cancel = cancel,
             HaltThreshold = _halt,
             AllowMassDelete = _allowMassDelete,
+            KeepVersions = _versions,
             OnResult = r =>
             {
                 Status.BytesSent += r.Bytes;

@@ -33,6 +33,9 @@ namespace RealtimeMirror.Engine.Transport.Rsync
         /// <summary>The capability letters sent after "-e." (protocol 30+). Tests drop 'v' (and 'f', 'C') to meet the server as
         /// rsync 3.0/3.1 would: byte flags, implied MD5, io_error by message.</summary>
         internal string Capabilities { get; set; } = "LfxCv";
+        /// <summary>--backup --backup-dir=DIR: the receiver moves each file it replaces there (relative to the destination
+        /// root; letters, digits and . _ - / only). Null: no backups.</summary>
+        public string BackupDir { get; set; }
         /// <summary>Patterns the receiver must not delete (our excludes), sent as the filter list.</summary>
         public IReadOnlyList<string> ProtectFromDelete { get; set; } = Array.Empty<string>();
     }
