@@ -162,7 +162,7 @@ namespace RealtimeMirror.Engine.Service
                 while (TryTake(out var batch, cancel))
                 {
                     Status.State = _initialPending ? TargetState.InitialSync : TargetState.Syncing;
-                    ApplyBatch(batch, cancel);
+                    if (!ApplyBatch(batch, cancel)) return;
                     if (_initialPending)
                     {
                         _initialPending = false;
@@ -187,7 +187,8 @@ namespace RealtimeMirror.Engine.Service
             }
         }
 
-        private void ApplyBatch(List<(string Root, List<SyncHint> Hints)> batch, CancellationToken cancel)
+        /// <summary>Applies one batch, reconnecting as often as it takes. False when the target was refused for good.</summary>
+        private bool ApplyBatch(List<(string Root, List<SyncHint> Hints)> batch, CancellationToken cancel)
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             while (true)
@@ -228,7 +229,7 @@ namespace RealtimeMirror.Engine.Service
                         Status.VerifyCount++;
                         Status.LastVerify = Status.LastSync;
                     }
-                    return;
+                    return true;
                 }
                 catch (OperationCanceledException) when (cancel.IsCancellationRequested)
                 {
@@ -258,15 +259,23 @@ namespace RealtimeMirror.Engine.Service
                 catch (Exception ex)
                 {
                     // Lost connection, or anything unexpected: the batch goes back, the session is rebuilt, we try again.
+                    // The target is Retrying from this moment (LastError says why) until a connection is up again: an
+                    // admin sees an unreachable host within the I/O timeout, not after a reconnect attempt timed out too.
                     Report("", ex);
                     lock (_gate) { _queue.Restore(); UpdateQueueStatus(); }
                     DropSession();
+                    Status.State = TargetState.Retrying;
                     if (!ReplicaFailure.IsConnectionLost(ex))
                     {
-                        Status.State = TargetState.Retrying;
-                        if (cancel.WaitHandle.WaitOne(_backoff.Next())) throw new OperationCanceledException(cancel);
+                        var delay = _backoff.Next();
+                        Status.NextRetry = DateTime.UtcNow + delay;
+                        if (cancel.WaitHandle.WaitOne(delay)) throw new OperationCanceledException(cancel);
                     }
-                    if (!Connect(cancel)) throw new OperationCanceledException(cancel);
+                    if (!Connect(cancel))
+                    {
+                        if (cancel.IsCancellationRequested) throw new OperationCanceledException(cancel);
+                        return false;
+                    }
                     Status.State = _initialPending ? TargetState.InitialSync : TargetState.Syncing;
                     lock (_gate) batch = _queue.Take(_options.MaxBatch);
                 }
@@ -301,7 +310,8 @@ namespace RealtimeMirror.Engine.Service
             {
                 try
                 {
-                    Status.State = TargetState.Connecting;
+                    // Retrying stays Retrying through reconnect attempts: the state says the host is unreachable until it is not.
+                    if (Status.State != TargetState.Retrying) Status.State = TargetState.Connecting;
                     foreach (var root in _options.Roots)
                         if (!_sessions.ContainsKey(root)) _sessions[root] = TargetSession.Open(_target.ForSubdirectory(_subdirectories[root]), false, cancel);
                     _backoff.Reset();
@@ -314,7 +324,7 @@ namespace RealtimeMirror.Engine.Service
                     Status.State = TargetState.Failed; // wrong key or host key: retrying cannot help
                     return false;
                 }
-                catch (OperationCanceledException) { return false; }
+                catch (OperationCanceledException) when (cancel.IsCancellationRequested) { return false; }
                 catch (Exception e)
                 {
                     Report("", e);
