@@ -15,7 +15,8 @@ namespace RealtimeMirror.Engine.Service
     /// target never holds up the others. Every batch goes through the one planner (TargetSession.Sync). A lost
     /// connection puts the batch back and reconnects with backoff; per-entry failures go to a retry set that is
     /// hinted again with backoff, so a replica whose disk was full or whose directory was locked catches up without
-    /// a restart. Every exception is caught and reported: this thread never dies silently.
+    /// a restart. Every exception is caught and reported: this thread never dies silently, and an exception from the
+    /// loop itself turns the target Retrying and starts it over (batch kept, fresh connection) instead of ending it.
     /// </summary>
     internal sealed partial class TargetWorker : IDisposable
     {
@@ -144,46 +145,77 @@ namespace RealtimeMirror.Engine.Service
             using var trace = Logging.MirrorTrace.Use(TraceSink());
             try
             {
-                // Read here, not in the constructor: a missing exclude file is reported as this target's failure.
-                _exclude = TargetSettings.ExcludeFor(_target, _options.Exclude.Patterns);
-                _deleteMode = _options.DeleteMode ?? _target.DeleteMode ?? DeleteMode.Always;
-                _halt = Sync.HaltThreshold.Parse(_target.HaltThreshold ?? Sync.HaltThreshold.DefaultText);
-                _allowMassDelete = _options.AllowMassDelete;
-                if (!Connect(cancel)) return;
-                if (!_options.InitialSync) { StartupDone = true; Status.State = TargetState.Idle; }
-                if (_options.InitialSync)
+                try
                 {
-                    // Files written since the last moment this replica was known in sync (before a kill, a stop or a
-                    // reboot) are content-compared: their events were never seen.
-                    lock (_gate)
-                        foreach (var root in _options.Roots) _queue.Add(root, SyncHint.WholeTree(_watermarks[root].Read()), DateTime.UtcNow);
-                    _initialPending = true;
+                    // Read here, not in the constructor: a missing exclude file is reported as this target's failure.
+                    _exclude = TargetSettings.ExcludeFor(_target, _options.Exclude.Patterns);
+                    _deleteMode = _options.DeleteMode ?? _target.DeleteMode ?? DeleteMode.Always;
+                    _halt = Sync.HaltThreshold.Parse(_target.HaltThreshold ?? Sync.HaltThreshold.DefaultText);
+                    _allowMassDelete = _options.AllowMassDelete;
                 }
-                while (TryTake(out var batch, cancel))
+                catch (Exception e)
                 {
-                    Status.State = _initialPending ? TargetState.InitialSync : TargetState.Syncing;
-                    if (!ApplyBatch(batch, cancel)) return;
-                    if (_initialPending)
+                    Report("", e);
+                    Status.State = TargetState.Failed; // a broken setting stays broken until an admin fixes it
+                    return;
+                }
+                bool first = true;
+                while (!cancel.IsCancellationRequested)
+                {
+                    try
                     {
-                        _initialPending = false;
-                        Status.State = TargetState.Idle;
-                        ReturnStartupMemory();
-                        StartupDone = true;
+                        Serve(first, cancel);
+                        return; // stopped, or refused for good
                     }
+                    catch (OperationCanceledException) when (cancel.IsCancellationRequested) { return; }
+                    catch (Exception e)
+                    {
+                        // Nothing in the loop should throw; when something does (a bug, an unforeseen failure), this
+                        // target says so and starts over: Retrying, the batch kept, a fresh connection after a backoff.
+                        Report("", e);
+                        lock (_gate) { _queue.Restore(); UpdateQueueStatus(); }
+                        DropSession();
+                        var delay = _backoff.Next();
+                        Status.State = TargetState.Retrying;
+                        Status.NextRetry = DateTime.UtcNow + delay;
+                        if (cancel.WaitHandle.WaitOne(delay)) return;
+                    }
+                    first = false;
                 }
-            }
-            catch (OperationCanceledException) when (cancel.IsCancellationRequested) { }
-            catch (Exception e)
-            {
-                // Nothing above should throw; if it does, say so instead of vanishing.
-                Report("", e);
-                Status.State = TargetState.Failed;
             }
             finally
             {
                 DropSession();
                 foreach (var s in _sources.Values) s.Dispose();
                 Status.State = Status.State == TargetState.Failed ? TargetState.Failed : TargetState.Stopped;
+            }
+        }
+
+        /// <summary>Connects, queues the initial sync the first time, then applies batches until stopped or refused for good.</summary>
+        private void Serve(bool first, CancellationToken cancel)
+        {
+            if (!Connect(cancel)) return;
+            if (first && _options.InitialSync)
+            {
+                // Files written since the last moment this replica was known in sync (before a kill, a stop or a
+                // reboot) are content-compared: their events were never seen.
+                lock (_gate)
+                    foreach (var root in _options.Roots) _queue.Add(root, SyncHint.WholeTree(_watermarks[root].Read()), DateTime.UtcNow);
+                _initialPending = true;
+            }
+            if (!_initialPending) { StartupDone = true; Status.State = TargetState.Idle; }
+            while (TryTake(out var batch, cancel))
+            {
+                _options.BeforeBatchForTests?.Invoke(_target.Name); // outside the batch's own error handling
+                Status.State = _initialPending ? TargetState.InitialSync : TargetState.Syncing;
+                if (!ApplyBatch(batch, cancel)) return;
+                if (_initialPending)
+                {
+                    _initialPending = false;
+                    Status.State = TargetState.Idle;
+                    ReturnStartupMemory();
+                    StartupDone = true;
+                }
             }
         }
 
