@@ -213,6 +213,28 @@ Describe 'Per-entry failures heal without a restart' {
         }
     }
 
+    It 'compares by content a root restored over rsync while it was gone, though sizes and mtimes are the old ones' {
+        $src = New-Src 'restored-src'
+        $old = [datetime]::new(2021, 5, 1, 0, 0, 0, [DateTimeKind]::Utc)
+        Set-Content -NoNewline -Path "$src/f.txt" -Value 'aaaa'
+        [IO.File]::SetLastWriteTimeUtc("$src/f.txt", $old)
+        Register-TestSshTarget -Name restored -RemotePath "$root/restored-replica" -Extra @{ Rsync = 'Always' } | Out-Null
+        $w = Start-MirrorWatch $src -Target restored -InitialSync -SettleMilliseconds 50
+        try {
+            Wait-Until { (Test-Path "$root/restored-replica/f.txt") -and (Get-State $w).State -eq 'Idle' } -Because 'the initial sync'
+            Remove-Item -Recurse -Force $src
+            Wait-Until { (Get-State $w).RetrySetSize -gt 0 } -Because 'the missing root waiting for a retry'
+            # Restored as a backup tool would: the same name, size and mtime, other content.
+            New-Item -ItemType Directory $src | Out-Null
+            Set-Content -NoNewline -Path "$src/f.txt" -Value 'bbbb'
+            [IO.File]::SetLastWriteTimeUtc("$src/f.txt", $old)
+            Wait-Until { (Get-Content -Raw "$root/restored-replica/f.txt") -eq 'bbbb' } -TimeoutSeconds 30 -Because 'the restored content'
+            Wait-Until { (Get-State $w).RetrySetSize -eq 0 } -Because 'an empty retry set'
+            Assert-TreesEqual $src "$root/restored-replica" -NoDirectoryTimes
+        }
+        finally { $w | Stop-MirrorWatch }
+    }
+
     It 'completes the initial sync when sshd is killed in the middle and comes back' {
         $src = New-Src 'killed-src'
         foreach ($d in 1..20) {

@@ -24,7 +24,8 @@ namespace RealtimeMirror.Engine.Service
         private readonly ServiceOptions _options;
         private readonly object _gate = new object();
         private readonly HintQueue _queue;
-        private readonly Dictionary<(string Root, string Path), DateTime> _retry = new Dictionary<(string, string), DateTime>();
+        // Failed entries: when to try again (backoff), and since when the change behind it waits (its first report).
+        private readonly Dictionary<(string Root, string Path), (DateTime Due, DateTime Since)> _retry = new Dictionary<(string, string), (DateTime, DateTime)>();
         private readonly Thread _thread;
         private readonly CancellationTokenSource _stop = new CancellationTokenSource();
         private readonly Backoff _backoff;
@@ -86,7 +87,7 @@ namespace RealtimeMirror.Engine.Service
             Status.QueueLength = _queue.Count + _queue.InFlight;
             Status.RetrySetSize = _retry.Count;
             var oldest = _queue.OldestSince;
-            foreach (var t in _retry.Values) if (oldest == null || t < oldest) oldest = t;
+            foreach (var r in _retry.Values) if (oldest == null || r.Since < oldest) oldest = r.Since;
             Status.OldestPending = oldest;
         }
 
@@ -121,8 +122,15 @@ namespace RealtimeMirror.Engine.Service
             var next = DateTime.MaxValue;
             foreach (var r in _retry.ToList())
             {
-                if (r.Value <= now) { _queue.Add(r.Key.Root, new SyncHint(r.Key.Path, subtree: true, contentChanged: true), now); _retry.Remove(r.Key); }
-                else if (r.Value < next) next = r.Value;
+                if (r.Value.Due <= now)
+                {
+                    // Queued as old as its first report (lag, watermark), and content-compared for everything changed since
+                    // then: a file below a failed directory may have been rewritten same-size while it waited.
+                    var since = r.Value.Since;
+                    _queue.Add(r.Key.Root, new SyncHint(r.Key.Path, subtree: true, contentChanged: true, changedSince: SyncHint.ChangedSinceFor(since)), since);
+                    _retry.Remove(r.Key);
+                }
+                else if (r.Value.Due < next) next = r.Value.Due;
             }
             return next == DateTime.MaxValue ? Timeout.InfiniteTimeSpan : next - now;
         }
@@ -244,10 +252,17 @@ namespace RealtimeMirror.Engine.Service
                     }
                     lock (_gate)
                     {
-                        _queue.Complete();
-                        var due = DateTime.UtcNow + (failed.Count > 0 ? _retryBackoff.Next() : TimeSpan.Zero);
+                        var now = DateTime.UtcNow;
+                        var due = now + (failed.Count > 0 ? _retryBackoff.Next() : TimeSpan.Zero);
                         if (failed.Count == 0) _retryBackoff.Reset();
-                        foreach (var f in failed) _retry[f] = due;
+                        var sinceOf = failed.Count > 0 ? _queue.InFlightSinces() : null;
+                        foreach (var f in failed)
+                        {
+                            var since = sinceOf(f.Item1, f.Item2) ?? _queue.OldestSince ?? now;
+                            if (_retry.TryGetValue(f, out var earlier) && earlier.Since < since) since = earlier.Since;
+                            _retry[f] = (due, since);
+                        }
+                        _queue.Complete();
                         UpdateQueueStatus();
                         AdvanceWatermarks();
                     }
