@@ -78,6 +78,7 @@ namespace RealtimeMirror.Engine.Transport.Rsync
                 }
 
                 var list = BuildList(source, entries, wholeTree, protocol);
+                if (_options.ConfirmEachFile) input.ExpectConfirmations(list.Count);
                 FileListWriter.Write(output, list, _options, ioError, protocol, varintFlags, safeFlist);
                 output.Flush();
 
@@ -103,6 +104,8 @@ namespace RealtimeMirror.Engine.Transport.Rsync
             RsyncPushOutcome outcome, ReplanList replan, int protocol, RsyncChecksum checksum, List<FileMeta> list, ZstdTokens tokens)
         {
             var encoder = new DeltaEncoder(output, checksum, cancel, tokens);
+            // With confirmations, a file is reported once the receiver says it is in place: held until the goodbye.
+            var held = _options.ConfirmEachFile ? new Dictionary<int, RsyncFileReport>() : null;
             input.BeforeWait = output.Flush;
             int phase = 0, maxPhase = protocol >= 29 ? 2 : 1;
             while (true)
@@ -137,11 +140,31 @@ namespace RealtimeMirror.Engine.Transport.Rsync
                 if (!report.Redo) outcome.FilesRequested++;
                 outcome.LiteralBytes += report.LiteralBytes;
                 outcome.MatchedBytes += report.MatchedBytes;
-                onFile?.Invoke(report);
+                if (held == null) onFile?.Invoke(report);
+                else if (!report.Redo) held[ndx] = report;
             }
             output.WriteNdx(NdxDone, protocol);
             output.Flush();
             ReadGoodbye(input, output, protocol, list.Count);
+            if (held != null) ReportConfirmed(list, held, input, replan, onFile, outcome);
+        }
+
+        /// <summary>
+        /// After the goodbye every confirmation is in (messages and data share one ordered stream): each sent file the
+        /// receiver confirmed is reported; every listed regular file it did not confirm, and that is not re-planned
+        /// anyway, is Unconfirmed (the caller retries it). A confirmed file that was not sent was already up to date.
+        /// </summary>
+        private static void ReportConfirmed(List<FileMeta> list, Dictionary<int, RsyncFileReport> held, ServerInput input, ReplanList replan,
+            Action<RsyncFileReport> onFile, RsyncPushOutcome outcome)
+        {
+            var unconfirmed = new List<string>();
+            for (int ndx = 0; ndx < list.Count; ndx++)
+            {
+                if (list[ndx].Kind != EntryKind.File || replan.Contains(list[ndx].RelativePath)) continue;
+                if (!input.IsConfirmed(ndx)) { unconfirmed.Add(list[ndx].RelativePath); continue; }
+                if (held.TryGetValue(ndx, out var report)) onFile?.Invoke(report);
+            }
+            outcome.Unconfirmed = unconfirmed;
         }
 
         /// <summary>
@@ -318,6 +341,7 @@ namespace RealtimeMirror.Engine.Transport.Rsync
                 _items.Add(r);
             }
             public IReadOnlyList<RsyncReplan> Items => _items;
+            public bool Contains(string path) => _byPath.ContainsKey(path);
         }
     }
 
