@@ -169,8 +169,8 @@ namespace RealtimeMirror.Engine.Transport.Rsync
 
         /// <summary>
         /// What follows the version exchange before the seed: from 30 on the server's compat flags (refused if it wants
-        /// incremental recursion, which we never ask for) and, with varint flags, the checksum lists (ours out, theirs
-        /// in; rsync's server takes its own first choice among ours, so we take the same). Then the seed.
+        /// incremental recursion, which we never ask for) and, with varint flags, the checksum and compression choices
+        /// (<see cref="Negotiate"/>). Then the seed.
         /// </summary>
         private (RsyncChecksum Sum, bool VarintFlags, bool SafeFlist) Setup(ServerInput input, ServerOutput output, int protocol, out bool zstd)
         {
@@ -190,30 +190,48 @@ namespace RealtimeMirror.Engine.Transport.Rsync
             RsyncChecksumKind kind = RsyncChecksumKind.Md5;
             if (varintFlags)
             {
-                var ourList = string.Join(" ", RsyncChecksum.Supported.Select(s => s.Name));
-                output.WriteVString(System.Text.Encoding.ASCII.GetBytes(ourList));
-                output.Flush();
-                var theirs = System.Text.Encoding.ASCII.GetString(input.ReadRawVString(1024, "checksum list")).Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                var pick = theirs.Select(n => RsyncChecksum.Supported.FirstOrDefault(s => s.Name == n)).FirstOrDefault(s => s.Name != null);
-                if (pick.Name == null)
-                    throw new NotSupportedException($"The rsync on {ServerName} offers no checksum we know ({string.Join(" ", theirs)}); we have {ourList}.");
-                kind = pick.Kind;
-                if (_options.Compress)
-                {
-                    // "none" too, so a server without zstd settles on plain tokens rather than failing.
-                    output.WriteVString(System.Text.Encoding.ASCII.GetBytes("zstd none"));
-                    output.Flush();
-                    var offered = System.Text.Encoding.ASCII.GetString(input.ReadRawVString(1024, "compression list")).Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                    zstd = offered.FirstOrDefault(n => n == "zstd" || n == "none") == "zstd";
-                    if (!offered.Contains("zstd") && !offered.Contains("none"))
-                        throw new NotSupportedException($"The rsync on {ServerName} offers no compression we know ({string.Join(" ", offered)}).");
-                }
+                var (checksumName, compression) = Negotiate(input, output);
+                kind = RsyncChecksum.Supported.First(c => c.Name == checksumName).Kind;
+                zstd = compression == "zstd";
             }
             else if (_options.Compress)
                 throw new NotSupportedException($"The rsync on {ServerName} (protocol {protocol}) would compress with zlib, which this sender does not speak: push without compression.");
             int seed = input.ReadRawInt();
             return (new RsyncChecksum(kind, seed, properSeed), varintFlags, safeFlist);
         }
+
+        /// <summary>Compression names this sender speaks: zstd tokens, or plain ones.</summary>
+        private static readonly string[] Compressions = { "zstd", "none" };
+
+        /// <summary>
+        /// rsync's string negotiation (compat.c): the server sends its checksum list (and, with -z, its compression list)
+        /// strongest first without waiting, then reads ours. We read first and answer with the names we speak in the
+        /// server's own order. Which side's ranking a given rsync honours has changed between releases (up to 3.4 the
+        /// server takes the first of the client's list it knows; from 3.5 each side takes its own best that the peer
+        /// lists); with one shared order every release lands on the same name, the server's first choice that we speak.
+        /// </summary>
+        private (string Checksum, string Compression) Negotiate(ServerInput input, ServerOutput output)
+        {
+            var theirSums = ReadNameList(input, "checksum list");
+            var theirCompressions = _options.Compress ? ReadNameList(input, "compression list") : null;
+            var sums = theirSums.Where(n => RsyncChecksum.Supported.Any(c => c.Name == n)).Distinct().ToList();
+            if (sums.Count == 0)
+                throw new NotSupportedException($"The rsync on {ServerName} offers no checksum we know ({string.Join(" ", theirSums)}); we have {string.Join(" ", RsyncChecksum.Supported.Select(c => c.Name))}.");
+            List<string> compressions = null;
+            if (theirCompressions != null)
+            {
+                compressions = theirCompressions.Where(Compressions.Contains).Distinct().ToList();
+                if (compressions.Count == 0)
+                    throw new NotSupportedException($"The rsync on {ServerName} offers no compression we know ({string.Join(" ", theirCompressions)}); we have {string.Join(" ", Compressions)}.");
+            }
+            output.WriteVString(System.Text.Encoding.ASCII.GetBytes(string.Join(" ", sums)));
+            if (compressions != null) output.WriteVString(System.Text.Encoding.ASCII.GetBytes(string.Join(" ", compressions)));
+            output.Flush();
+            return (sums[0], compressions?[0] ?? "none");
+        }
+
+        private static string[] ReadNameList(ServerInput input, string what) =>
+            System.Text.Encoding.ASCII.GetString(input.ReadRawVString(1024, what)).Split(' ', StringSplitOptions.RemoveEmptyEntries);
 
         /// <summary>
         /// The next request: an index and (from 29) its item flags, with the basis type and name they may carry.
