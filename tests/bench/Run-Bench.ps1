@@ -9,6 +9,8 @@
               RealtimeMirror vs lsyncd vs one `rsync -a` of the same tree (the practical limit).
     bigfile : a -BigFileBytes file: touch, append 1 MiB, insert 1 KiB in the middle; loopback bytes and time,
               Sync-MirrorTree vs `rsync -a`.
+    compress: a compressible text tree (-CompressFiles files of -CompressFileBytes log-like text) sent to an empty
+              replica; loopback bytes and time, Sync-MirrorTree -Compress vs `rsync -az` (and `rsync -a` for scale).
     idle    : CPU and memory while watching -IdleDirs directories with no changes: RealtimeMirror vs lsyncd vs inotifywait.
     All traffic goes to the throwaway sshd on 127.0.0.1. Results: printed, and written to tests/bench/results/latest.md.
 #>
@@ -28,8 +30,11 @@ param(
     [int] $BurstWarmup = 0,
     # Burst and big-file steps run this many times; the table shows the median (min-max in the note).
     [int] $Repeat = 3,
-    [ValidateSet('latency', 'burst', 'bigfile', 'idle')]
-    [string[]] $Only = @('latency', 'burst', 'bigfile', 'idle')
+    # The compress step's tree: this many text files of about this size each.
+    [int] $CompressFiles = 200,
+    [int] $CompressFileBytes = 256KB,
+    [ValidateSet('latency', 'burst', 'bigfile', 'compress', 'idle')]
+    [string[]] $Only = @('latency', 'burst', 'bigfile', 'compress', 'idle')
 )
 $ErrorActionPreference = 'Stop'
 $Repo = (Resolve-Path "$PSScriptRoot/../..").ProviderPath
@@ -264,6 +269,52 @@ if ('bigfile' -in $Only) {
         }
         if ((Get-FileHash $big).Hash -ne (Get-FileHash "$dstR/big.bin").Hash) { Write-Warning "RealtimeMirror replica differs after '$step'." }
     }
+}
+
+# ---- compress -------------------------------------------------------------------------------------------------------
+# A tree of log-like text (what -Compress is for: rsync -z in the classic script), sent whole to an empty replica.
+if ('compress' -in $Only) {
+    $src = "$Work/compress-src"
+    New-Dirs "$src/a", "$src/b"
+    $rand = [Random]::new(7)
+    $words = 'GET', 'POST', '/index.html', '/api/v1/items', '200', '404', 'user=alice', 'user=bob', 'latency_ms=', 'session', 'cache=hit', 'cache=miss'
+    for ($i = 0; $i -lt $CompressFiles; $i++) {
+        $sb = [Text.StringBuilder]::new()
+        while ($sb.Length -lt $CompressFileBytes) {
+            [void]$sb.Append("2026-11-$('{0:D2}' -f (1 + $i % 28))T10:$('{0:D2}' -f ($sb.Length % 60)):00Z ")
+            for ($w = 0; $w -lt 6; $w++) { [void]$sb.Append($words[$rand.Next($words.Count)]).Append($rand.Next(1000)).Append(' ') }
+            [void]$sb.Append("`n")
+        }
+        [IO.File]::WriteAllText("$src/$(if ($i % 2) { 'a' } else { 'b' })/log$i.txt", $sb.ToString())
+    }
+    $treeMiB = ((Get-ChildItem $src -Recurse -File | Measure-Object Length -Sum).Sum / 1MB)
+    $dstR = "$Work/compress-dst-rtm"; $dstZ = "$Work/compress-dst-rsync-z"; $dstA = "$Work/compress-dst-rsync"
+    Register-MirrorTarget -Name comprtm -HostName $env:RTM_SSH_HOST -Port $env:RTM_SSH_PORT -User $env:RTM_SSH_USER -KeyFile $env:RTM_SSH_KEY `
+        -KnownHostsFile $env:RTM_SSH_KNOWN_HOSTS -RemotePath $dstR -Compress -Force | Out-Null
+    $contenders = [ordered]@{
+        'RealtimeMirror -Compress' = @($dstR, { Sync-MirrorTree -Path $src -Target comprtm | Out-Null })
+        'rsync -az'                = @($dstZ, { rsync -az -e $SshCmd "$src/" "${Remote}:$dstZ/" })
+        'rsync -a'                 = @($dstA, { rsync -a -e $SshCmd "$src/" "${Remote}:$dstA/" })
+    }
+    $wire = @{}; $secs = @{}
+    for ($rep = 0; $rep -lt $Repeat; $rep++) {
+        $order = @($contenders.Keys); if ($rep % 2) { [array]::Reverse($order) }
+        foreach ($name in $order) {
+            $dst = $contenders[$name][0]
+            Remove-Item $dst -Recurse -Force -ErrorAction SilentlyContinue; New-Dirs $dst  # an empty replica each time
+            $before = Get-LoopbackBytes; $sw = [Diagnostics.Stopwatch]::StartNew()
+            & $contenders[$name][1]
+            $t = $sw.Elapsed.TotalSeconds; $bytes = (Get-LoopbackBytes) - $before
+            if (-not $wire[$name]) { $wire[$name] = [Collections.Generic.List[double]]::new(); $secs[$name] = [Collections.Generic.List[double]]::new() }
+            $wire[$name].Add($bytes / 1MB); $secs[$name].Add($t)
+        }
+    }
+    foreach ($name in $contenders.Keys) {
+        $note = "{0:N2} s (range {1} s), tree {2:N1} MiB" -f (Get-Median $secs[$name]), (Format-Range $secs[$name]), $treeMiB
+        Add-Row "compressible text tree ($CompressFiles files)" $name ([Math]::Round((Get-Median $wire[$name]), 3)) 'MiB on wire' $note
+    }
+    $sig = { param($Dir) Get-ChildItem $Dir -Recurse -File | ForEach-Object { "$($_.FullName.Substring($Dir.Length)) $((Get-FileHash $_.FullName).Hash)" } | Sort-Object }
+    if (Compare-Object @(& $sig $src) @(& $sig $dstR)) { Write-Warning 'RealtimeMirror replica differs after the compress step.' }
 }
 
 # ---- idle ---------------------------------------------------------------------------------------------------------
