@@ -38,7 +38,8 @@ param(
 )
 $ErrorActionPreference = 'Stop'
 $Repo = (Resolve-Path "$PSScriptRoot/../..").ProviderPath
-$Work = '/tmp/rtm-bench'
+# Per run: two benches on one machine (several checkouts) must not delete each other's trees.
+$Work = "/tmp/rtm-bench-$PID"
 Remove-Item $Work -Recurse -Force -ErrorAction SilentlyContinue
 New-Item -ItemType Directory $Work | Out-Null
 
@@ -377,3 +378,6 @@ $header = "Run $(Get-Date -Format 'yyyy-MM-dd HH:mm') UTC on $(nproc) cores, $me
 "$header`n`n$md" | Set-Content "$PSScriptRoot/results/latest.md"
 Write-Host "`n$header`n"
 Write-Host $md.ToString()
+
+# The trees are big (a 1 GiB file, 20,000 directories): nothing of this run stays behind.
+Remove-Item $Work -Recurse -Force -ErrorAction SilentlyContinue
