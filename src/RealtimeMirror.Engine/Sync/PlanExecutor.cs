@@ -93,10 +93,15 @@ namespace RealtimeMirror.Engine.Sync
             return false;
         }
 
-        /// <summary>What SFTP cannot do but the host's rsync can: make fifos and devices, set a symlink's own time.</summary>
+        /// <summary>
+        /// What SFTP cannot do but the host's rsync can: make fifos and devices, set a symlink's own time, set a file's
+        /// time before 1970 or after 2106 (SFTP v3 would clamp it).
+        /// </summary>
         private static bool NeedsRsync(PlannedAction a) =>
             a.Kind == ActionKind.MakeSpecial || a.Kind == ActionKind.MakeSymlink ||
-            (a.Kind == ActionKind.SetMetadata && a.Source?.Kind == EntryKind.Symlink);
+            (a.Kind == ActionKind.SetMetadata && a.Source?.Kind == EntryKind.Symlink) ||
+            ((a.Kind == ActionKind.SetMetadata || a.Kind == ActionKind.CheckContent) && a.Source?.Kind == EntryKind.File &&
+             !EntryComparer.Fits32Bit(a.Source.MTime));
 
         private static bool UseRsync(List<PlannedAction> actions)
         {
