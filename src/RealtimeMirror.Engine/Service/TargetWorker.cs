@@ -160,6 +160,7 @@ namespace RealtimeMirror.Engine.Service
                     _deleteMode = _options.DeleteMode ?? _target.DeleteMode ?? DeleteMode.Always;
                     _halt = Sync.HaltThreshold.Parse(_target.HaltThreshold ?? Sync.HaltThreshold.DefaultText);
                     _allowMassDelete = _options.AllowMassDelete;
+                    _versions = Versions.VersionPolicy.For(_target);
                 }
                 catch (Exception e)
                 {
@@ -217,6 +218,7 @@ namespace RealtimeMirror.Engine.Service
                 _options.BeforeBatchForTests?.Invoke(_target.Name); // outside the batch's own error handling
                 Status.State = _initialPending ? TargetState.InitialSync : TargetState.Syncing;
                 if (!ApplyBatch(batch, cancel)) return;
+                PruneVersionsIfDue(cancel);
                 if (_initialPending)
                 {
                     _initialPending = false;
@@ -394,6 +396,7 @@ namespace RealtimeMirror.Engine.Service
             Cancel = cancel,
             HaltThreshold = _halt,
             AllowMassDelete = _allowMassDelete,
+            KeepVersions = _versions,
             OnResult = r =>
             {
                 Status.BytesSent += r.Bytes;

@@ -56,7 +56,11 @@ namespace RealtimeMirror.Engine.Transport
                 SshConnector.Connect(ssh, target);
                 // A fixed command: no name of ours is in it.
                 var probe = ssh.RunCommand("rsync --version");
-                var firstLine = (probe.Result ?? "").Split('\n')[0];
+                var firstLine = LoginShellNoise.FirstLine(probe.Result) ?? "";
+                // rsync's own first line starts with its name; anything before it is the shell's, and would be read
+                // as the protocol version of every push.
+                if (firstLine.Length > 0 && !firstLine.StartsWith("rsync ", StringComparison.Ordinal))
+                    throw new TargetUnavailableException(LoginShellNoise.Message(target.Name, target.HostName, "rsync", firstLine)) { IsPermanent = true };
                 int protocol = ParseProtocol(firstLine);
                 if (probe.ExitStatus == 0 && protocol >= RsyncSender.MinProtocol) return new DeltaPusher(target, ssh, canSetOwner, ConfirmsFiles(firstLine));
                 if (target.Rsync == RsyncMode.Always)
@@ -93,17 +97,20 @@ namespace RealtimeMirror.Engine.Transport
         /// </summary>
         /// <param name="ignoreTimes">The receiver compares content even when size and mtime match (a same-second rewrite).</param>
         /// <param name="ioError">The listing behind these entries had errors (told to the receiver as rsync's io_error).</param>
+        /// <param name="backupDir">Replica-relative directory the receiver moves every file it replaces into (rsync's
+        /// --backup --backup-dir): the plan's versions stamp when the target keeps versions; null: none.</param>
         public RsyncPushOutcome Push(DirectoryHandle source, IReadOnlyList<FileMeta> entries, bool ignoreTimes, bool ioError,
-            Action<SyncResult> onFileResult, Action<string, Exception> onError, CancellationToken cancel) =>
-            Push(new DirectoryHandleSource(source), entries, ignoreTimes, ioError, onFileResult, onError, cancel);
+            Action<SyncResult> onFileResult, Action<string, Exception> onError, CancellationToken cancel, string backupDir = null) =>
+            Push(new DirectoryHandleSource(source), entries, ignoreTimes, ioError, onFileResult, onError, cancel, backupDir);
 
         /// <summary>The same over any source reader (tests use a stand-in).</summary>
         internal RsyncPushOutcome Push(IRsyncSource source, IReadOnlyList<FileMeta> entries, bool ignoreTimes, bool ioError,
-            Action<SyncResult> onFileResult, Action<string, Exception> onError, CancellationToken cancel)
+            Action<SyncResult> onFileResult, Action<string, Exception> onError, CancellationToken cancel, string backupDir = null)
         {
             var orphans = new List<string>();
             var list = WithParents(source, entries, orphans);
             var options = OptionsFor(list, ignoreTimes);
+            options.BackupDir = backupDir;
             var remoteRoot = string.IsNullOrEmpty(_target.RemotePath) ? "." : _target.RemotePath;
             RsyncPushOutcome outcome;
             if (Service.Logging.MirrorTrace.Enabled)

@@ -104,6 +104,20 @@ namespace RealtimeMirror.Cmdlets
         [ValidateHaltThreshold]
         public string HaltThreshold { get; set; }
 
+        /// <summary>Saved setting: every replica file the mirror deletes or overwrites is first moved into .rtm-versions/STAMP/PATH on the replica.</summary>
+        [Parameter]
+        public SwitchParameter KeepVersions { get; set; }
+
+        /// <summary>Saved setting: how long kept versions stay ('30d', '12h', '90m', '45s', '2w' or a TimeSpan); 30 days when neither this nor -VersionCount is given.</summary>
+        [Parameter]
+        [ValidateVersionRetention]
+        public string VersionRetention { get; set; }
+
+        /// <summary>Saved setting: at most this many versions of one path are kept (the newest).</summary>
+        [Parameter]
+        [ValidateRange(1, int.MaxValue)]
+        public int VersionCount { get; set; }
+
         /// <summary>Replace a target of the same name.</summary>
         [Parameter]
         public SwitchParameter Force { get; set; }
@@ -120,6 +134,10 @@ namespace RealtimeMirror.Cmdlets
                 BandwidthLimit = BandwidthLimit,
                 HaltThreshold = string.IsNullOrWhiteSpace(HaltThreshold) ? null : HaltThreshold.Trim(),
                 Exclude = Exclude is { Length: > 0 } ? Exclude : null,
+                // A retention or a count alone means versions are wanted.
+                KeepVersions = KeepVersions || !string.IsNullOrWhiteSpace(VersionRetention) || MyInvocation.BoundParameters.ContainsKey(nameof(VersionCount)),
+                VersionRetention = string.IsNullOrWhiteSpace(VersionRetention) ? null : VersionRetention.Trim(),
+                VersionCount = MyInvocation.BoundParameters.ContainsKey(nameof(VersionCount)) ? VersionCount : (int?)null,
                 // Unset settings stay null in the file, so the command's own defaults keep applying to them.
                 DeleteMode = MyInvocation.BoundParameters.ContainsKey(nameof(DeleteMode)) ? DeleteMode : (DeleteMode?)null,
                 SettleMilliseconds = MyInvocation.BoundParameters.ContainsKey(nameof(SettleMilliseconds)) ? SettleMilliseconds : (int?)null,
@@ -168,6 +186,7 @@ namespace RealtimeMirror.Cmdlets
                     "TargetExists", ErrorCategory.ResourceExists, Name));
                 return;
             }
+            target.SourcePaths = existing?.SourcePaths; // learned by the syncs, not a setting: a replaced target keeps it
             if (!ShouldProcess($"{Name} -> {target.Location}", existing != null ? "Replace mirror target" : "Register mirror target")) return;
 
             if (target.Kind == TargetKind.Ssh && !NoConnect)

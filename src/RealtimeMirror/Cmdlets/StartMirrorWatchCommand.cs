@@ -220,6 +220,7 @@ namespace RealtimeMirror.Cmdlets
                 $"Mirroring {string.Join(", ", _roots)} to {string.Join(", ", targets.Select(t => t.Name))}{(InitialSync ? " after an initial sync" : "")}."));
             ServiceRegistry.Attach(watch, service);
             service.Start();
+            foreach (var t in targets) SourcePathMemory.Remember(Store, t.Name, _roots); // where versions restore to
             if (!Wait)
             {
                 WriteObject(watch);

@@ -182,6 +182,20 @@ namespace RealtimeMirror.Engine.Tests.Rsync
         }
 
         [Fact]
+        public void A_file_chmodded_between_listing_and_sending_is_planned_again()
+        {
+            var f = Path.Combine(_src, "secret");
+            File.WriteAllText(f, "for the owner only");
+            File.SetUnixFileMode(f, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            var listed = PosixTestFs.Walk(_src); // 0644 on the list the receiver gets
+            var (outcome, _) = Push(o => o.PreservePerms = true, entries: listed,
+                beforeRead: rel => File.SetUnixFileMode(f, UnixFileMode.UserRead | UnixFileMode.UserWrite));
+            // The receiver applied the listed 0644; only a new plan gives the replica the 0600 the owner asked for.
+            var r = Assert.Single(outcome.Replan);
+            Assert.Equal(("secret", RsyncReplanReason.Changed), (r.RelativePath, r.Reason));
+        }
+
+        [Fact]
         public void A_login_shell_banner_gives_a_clear_error()
         {
             var options = new RsyncPushOptions();

@@ -39,6 +39,9 @@ namespace RealtimeMirror.Engine.Transport.Rsync
         /// a stock receiver (rsync 3.0 and later) say so; removing is the sender's job, and this sender removes nothing.
         /// </summary>
         public bool ConfirmEachFile { get; set; }
+        /// <summary>--backup --backup-dir=DIR: the receiver moves each file it replaces there (relative to the destination
+        /// root; letters, digits and . _ - / only). Null: no backups.</summary>
+        public string BackupDir { get; set; }
         /// <summary>Patterns the receiver must not delete (our excludes), sent as the filter list.</summary>
         public IReadOnlyList<string> ProtectFromDelete { get; set; } = Array.Empty<string>();
     }

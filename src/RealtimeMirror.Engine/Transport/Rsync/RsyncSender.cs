@@ -343,8 +343,14 @@ namespace RealtimeMirror.Engine.Transport.Rsync
             };
         }
 
+        /// <summary>
+        /// The listed entry carried mode, owner and group to the receiver as well as size and time: a chmod or chown
+        /// between listing and sending (a race with a watcher-less one-shot sync, above all) would otherwise leave the
+        /// replica with the old ones and nothing to say so.
+        /// </summary>
         private static bool SameVersion(FileMeta a, FileMeta b) =>
-            a.Kind == b.Kind && a.Size == b.Size && a.MTime == b.MTime && a.MTimeNanos == b.MTimeNanos;
+            a.Kind == b.Kind && a.Size == b.Size && a.MTime == b.MTime && a.MTimeNanos == b.MTimeNanos &&
+            a.Mode == b.Mode && a.Uid == b.Uid && a.Gid == b.Gid;
 
         /// <summary>Paths to re-plan, each once, in the order met.</summary>
         private sealed class ReplanList
