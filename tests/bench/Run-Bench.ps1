@@ -9,6 +9,8 @@
               RealtimeMirror vs lsyncd vs one `rsync -a` of the same tree (the practical limit).
     bigfile : a -BigFileBytes file: touch, append 1 MiB, insert 1 KiB in the middle; loopback bytes and time,
               Sync-MirrorTree vs `rsync -a`.
+    compress: a compressible text tree (-CompressFiles files of -CompressFileBytes log-like text) sent to an empty
+              replica; loopback bytes and time, Sync-MirrorTree -Compress vs `rsync -az` (and `rsync -a` for scale).
     idle    : CPU and memory while watching -IdleDirs directories with no changes: RealtimeMirror vs lsyncd vs inotifywait.
     scale   : watching -ScaleDirs directories (each count) with each backend: start-up time, memory of the process,
               kernel watches/marks held, idle CPU; vs lsyncd (its inotify watches set up). -Backends picks the backends.
@@ -35,12 +37,16 @@ param(
     [string[]] $Backends = @('Fanotify', 'Inotify'),
     [int[]] $ScaleDirs = @(20000, 200000),
     [int] $ScaleIdleSeconds = 10,
-    [ValidateSet('latency', 'burst', 'bigfile', 'idle', 'scale')]
-    [string[]] $Only = @('latency', 'burst', 'bigfile', 'idle', 'scale')
+    # The compress step's tree: this many text files of about this size each.
+    [int] $CompressFiles = 200,
+    [int] $CompressFileBytes = 256KB,
+    [ValidateSet('latency', 'burst', 'bigfile', 'compress', 'idle', 'scale')]
+    [string[]] $Only = @('latency', 'burst', 'bigfile', 'compress', 'idle', 'scale')
 )
 $ErrorActionPreference = 'Stop'
 $Repo = (Resolve-Path "$PSScriptRoot/../..").ProviderPath
-$Work = '/tmp/rtm-bench'
+# Per run: two benches on one machine (several checkouts) must not delete each other's trees.
+$Work = "/tmp/rtm-bench-$PID"
 Remove-Item $Work -Recurse -Force -ErrorAction SilentlyContinue
 New-Item -ItemType Directory $Work | Out-Null
 
@@ -276,6 +282,52 @@ if ('bigfile' -in $Only) {
     }
 }
 
+# ---- compress -------------------------------------------------------------------------------------------------------
+# A tree of log-like text (what -Compress is for: rsync -z in the classic script), sent whole to an empty replica.
+if ('compress' -in $Only) {
+    $src = "$Work/compress-src"
+    New-Dirs "$src/a", "$src/b"
+    $rand = [Random]::new(7)
+    $words = 'GET', 'POST', '/index.html', '/api/v1/items', '200', '404', 'user=alice', 'user=bob', 'latency_ms=', 'session', 'cache=hit', 'cache=miss'
+    for ($i = 0; $i -lt $CompressFiles; $i++) {
+        $sb = [Text.StringBuilder]::new()
+        while ($sb.Length -lt $CompressFileBytes) {
+            [void]$sb.Append("2026-11-$('{0:D2}' -f (1 + $i % 28))T10:$('{0:D2}' -f ($sb.Length % 60)):00Z ")
+            for ($w = 0; $w -lt 6; $w++) { [void]$sb.Append($words[$rand.Next($words.Count)]).Append($rand.Next(1000)).Append(' ') }
+            [void]$sb.Append("`n")
+        }
+        [IO.File]::WriteAllText("$src/$(if ($i % 2) { 'a' } else { 'b' })/log$i.txt", $sb.ToString())
+    }
+    $treeMiB = ((Get-ChildItem $src -Recurse -File | Measure-Object Length -Sum).Sum / 1MB)
+    $dstR = "$Work/compress-dst-rtm"; $dstZ = "$Work/compress-dst-rsync-z"; $dstA = "$Work/compress-dst-rsync"
+    Register-MirrorTarget -Name comprtm -HostName $env:RTM_SSH_HOST -Port $env:RTM_SSH_PORT -User $env:RTM_SSH_USER -KeyFile $env:RTM_SSH_KEY `
+        -KnownHostsFile $env:RTM_SSH_KNOWN_HOSTS -RemotePath $dstR -Compress -Force | Out-Null
+    $contenders = [ordered]@{
+        'RealtimeMirror -Compress' = @($dstR, { Sync-MirrorTree -Path $src -Target comprtm | Out-Null })
+        'rsync -az'                = @($dstZ, { rsync -az -e $SshCmd "$src/" "${Remote}:$dstZ/" })
+        'rsync -a'                 = @($dstA, { rsync -a -e $SshCmd "$src/" "${Remote}:$dstA/" })
+    }
+    $wire = @{}; $secs = @{}
+    for ($rep = 0; $rep -lt $Repeat; $rep++) {
+        $order = @($contenders.Keys); if ($rep % 2) { [array]::Reverse($order) }
+        foreach ($name in $order) {
+            $dst = $contenders[$name][0]
+            Remove-Item $dst -Recurse -Force -ErrorAction SilentlyContinue; New-Dirs $dst  # an empty replica each time
+            $before = Get-LoopbackBytes; $sw = [Diagnostics.Stopwatch]::StartNew()
+            & $contenders[$name][1]
+            $t = $sw.Elapsed.TotalSeconds; $bytes = (Get-LoopbackBytes) - $before
+            if (-not $wire[$name]) { $wire[$name] = [Collections.Generic.List[double]]::new(); $secs[$name] = [Collections.Generic.List[double]]::new() }
+            $wire[$name].Add($bytes / 1MB); $secs[$name].Add($t)
+        }
+    }
+    foreach ($name in $contenders.Keys) {
+        $note = "{0:N2} s (range {1} s), tree {2:N1} MiB" -f (Get-Median $secs[$name]), (Format-Range $secs[$name]), $treeMiB
+        Add-Row "compressible text tree ($CompressFiles files)" $name ([Math]::Round((Get-Median $wire[$name]), 3)) 'MiB on wire' $note
+    }
+    $sig = { param($Dir) Get-ChildItem $Dir -Recurse -File | ForEach-Object { "$($_.FullName.Substring($Dir.Length)) $((Get-FileHash $_.FullName).Hash)" } | Sort-Object }
+    if (Compare-Object @(& $sig $src) @(& $sig $dstR)) { Write-Warning 'RealtimeMirror replica differs after the compress step.' }
+}
+
 # ---- idle ---------------------------------------------------------------------------------------------------------
 # A process and all its descendants: the pwsh dotnet-tool launcher runs the real runtime as a child process.
 function Get-TreePids([int] $Root) {
@@ -418,3 +470,6 @@ $header = "Run $(Get-Date -Format 'yyyy-MM-dd HH:mm') UTC on $(nproc) cores, $me
 "$header`n`n$md" | Set-Content "$PSScriptRoot/results/latest.md"
 Write-Host "`n$header`n"
 Write-Host $md.ToString()
+
+# The trees are big (a 1 GiB file, 20,000 directories): nothing of this run stays behind.
+Remove-Item $Work -Recurse -Force -ErrorAction SilentlyContinue

@@ -36,7 +36,8 @@ namespace RealtimeMirror.Engine.Planning
             _replica = replica;
             _exclude = Versions.VersionArea.Reserve(exclude); // never mirrored, compared or deleted, whoever plans
             _links = links ?? new HardLinkIndex();
-            _comparer = new EntryComparer(replica.CanSetOwner, replica.TimeResolutionNanos, linkTimes: viaRsync || replica.TransportName == "Local");
+            _comparer = new EntryComparer(replica.CanSetOwner, replica.TimeResolutionNanos, linkTimes: viaRsync || replica.TransportName == "Local",
+                times32Bit: replica.TimesAre32Bit);
         }
 
         /// <summary>

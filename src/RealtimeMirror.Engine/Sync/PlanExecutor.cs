@@ -100,14 +100,16 @@ namespace RealtimeMirror.Engine.Sync
         }
 
         /// <summary>
-        /// What SFTP cannot do but the host's rsync can: make fifos and devices, set a symlink's own time, and give a
+        /// What SFTP cannot do but the host's rsync can: make fifos and devices, set a symlink's own time, give a
         /// file that may share its inode new metadata without sending its data (rsync builds a new file from the old
-        /// one's blocks and renames it over: no literal data, a new inode).
+        /// one's blocks and renames it over: no literal data, a new inode), and set a file's time before 1970 or after
+        /// 2106 (SFTP v3 would clamp it).
         /// </summary>
         private bool NeedsRsync(PlannedAction a) =>
             a.Kind == ActionKind.MakeSpecial || a.Kind == ActionKind.MakeSymlink ||
             (a.Kind == ActionKind.SetMetadata && a.Source?.Kind == EntryKind.Symlink) ||
-            (a.Source?.Kind == EntryKind.File && (a.Kind == ActionKind.SetMetadata || a.Kind == ActionKind.CheckContent) && MayShareInode(a));
+            (a.Source?.Kind == EntryKind.File && (a.Kind == ActionKind.SetMetadata || a.Kind == ActionKind.CheckContent) &&
+             (MayShareInode(a) || !EntryComparer.Fits32Bit(a.Source.MTime)));
 
         /// <summary>
         /// The replica entry may have other names (hard links), perhaps outside the replica (a link to /etc/shadow planted

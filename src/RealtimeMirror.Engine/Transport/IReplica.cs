@@ -27,6 +27,12 @@ namespace RealtimeMirror.Engine.Transport
         /// <summary>The finest mtime step this transport can set, in nanoseconds: 1 locally, 1,000,000,000 over SFTP v3.</summary>
         int TimeResolutionNanos { get; }
 
+        /// <summary>
+        /// Times read and set here are unsigned 32-bit seconds (SFTP v3): a replica time outside 1970-2106 reads back as
+        /// its low 32 bits, and one set here is clamped to that range.
+        /// </summary>
+        bool TimesAre32Bit { get; }
+
         /// <summary>Connects (if remote) and makes sure the root directory exists.</summary>
         void Open(CancellationToken cancel);
 

@@ -32,6 +32,7 @@ namespace RealtimeMirror.Engine.Transport
         /// <summary>mknod of a device needs CAP_MKNOD; fifos would work unprivileged, but one rule is easier to explain.</summary>
         public bool CanCreateSpecial => Posix.IsRoot;
         public int TimeResolutionNanos => 1;
+        public bool TimesAre32Bit => false;
         public bool SeesLinkCount => true;
 
         private DirectoryHandle Root => _root ?? throw new InvalidOperationException($"Replica '{TargetName}' is not open: call Open first.");

@@ -50,6 +50,8 @@ namespace RealtimeMirror.Engine.Transport
         public bool CanCreateSpecial => false;
         /// <summary>SFTP v3 carries whole seconds.</summary>
         public int TimeResolutionNanos => 1_000_000_000;
+        /// <summary>SFTP v3 attributes hold unsigned 32-bit seconds.</summary>
+        public bool TimesAre32Bit => true;
         /// <summary>SFTP v3 attributes carry no link count.</summary>
         public bool SeesLinkCount => false;
 

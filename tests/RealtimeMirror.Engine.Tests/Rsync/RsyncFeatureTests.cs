@@ -261,6 +261,20 @@ namespace RealtimeMirror.Engine.Tests.Rsync
             return ms;
         }
 
+        [Theory]
+        [InlineData("md5 xxh3 md4", "md5 xxh3 md4")]                    // a server that ranks md5 first: answered in its order
+        [InlineData("sha1 xxh128 xxh3 xxh64 md5 md4", "xxh128 xxh3 xxh64 md5 md4")] // a name we lack is left out
+        public void Checksum_choices_are_answered_in_the_servers_order(string offered, string answered)
+        {
+            File.WriteAllText(Path.Combine(_src, "a"), "a");
+            var sent = new MemoryStream();
+            var sender = new RsyncSender(FakeServer31(new byte[] { 0x80, 0x80 }, offered, new byte[0]), sent, new RsyncPushOptions());
+            Assert.ThrowsAny<Exception>(() => sender.Push(new TestSource(_src), PosixTestFs.Walk(_src), false, 0, null, default));
+            var bytes = sent.ToArray();
+            Assert.Equal(31, BitConverter.ToInt32(bytes, 0));
+            Assert.Equal(answered, Encoding.ASCII.GetString(bytes, 5, bytes[4]));
+        }
+
         private static byte[] Ints(params int[] v) => v.SelectMany(BitConverter.GetBytes).ToArray();
 
         public static IEnumerable<object[]> Hostile31 => new[]

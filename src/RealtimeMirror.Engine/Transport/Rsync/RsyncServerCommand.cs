@@ -34,6 +34,8 @@ namespace RealtimeMirror.Engine.Transport.Rsync
             var args = new List<string> { "rsync", "--server", flags.ToString() };
             if (o.PreserveOwner || o.PreserveGroup) args.Add("--numeric-ids"); // same ids on both sides; no name lists on the wire
             if (o.Delete) args.Add("--delete");
+            // Makes the receiver confirm each file it wrote (MSG_SUCCESS); the removing it asks of the sender is never done.
+            if (o.ConfirmEachFile) args.Add("--remove-source-files");
             if (o.BackupDir != null)
             {
                 // Only our stamp paths: nothing here needs quoting, nor could be read as an option or leave the root.
