@@ -37,6 +37,10 @@ namespace RealtimeMirror.Engine.Planning
         /// <summary>Housekeeping the user did not ask about (a directory's time after its contents changed): no result, no prompt.</summary>
         public bool Quiet { get; }
 
+        /// <summary>For a content check: owner, mode and time already match, so only the content can need a change.
+        /// An entry that may share its inode can then still be read first: equal content means nothing is written.</summary>
+        public bool MetadataMatches { get; set; }
+
         public bool IsDirectory => (Source ?? Replica)?.Kind == EntryKind.Directory;
 
         public override string ToString() => OldRelativePath == null ? $"{Kind} {RelativePath}" : $"{Kind} {OldRelativePath} -> {RelativePath}";

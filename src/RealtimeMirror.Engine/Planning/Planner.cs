@@ -275,7 +275,11 @@ namespace RealtimeMirror.Engine.Planning
                     if (subtree || r == null) Children(path, replicaExists: r != null);
                     return;
                 }
-                if (kind != null) Add(new PlannedAction(kind.Value, path, s, r));
+                if (kind != null)
+                    Add(new PlannedAction(kind.Value, path, s, r)
+                    {
+                        MetadataMatches = kind == ActionKind.CheckContent && r != null && !_p._comparer.MetadataDiffers(s, r),
+                    });
                 // Only a name that was (or may have been) written or chmodded says anything about the other names of its
                 // inode: forcing them on every compare would replace replica names that share their inode for nothing,
                 // and could break the replica's links apart (see PlanExecutor.MayShareInode).

@@ -309,11 +309,18 @@ namespace RealtimeMirror.Engine.Sync
                     if (existed && !_hooked) KeepAside(a.RelativePath);
                     return Result(existed ? SyncAction.Updated : SyncAction.Copied, _replica.UploadFile(_source.Handle, a.RelativePath, o.Cancel));
                 case ActionKind.CheckContent:
-                    // Content that may be shared is replaced whatever it holds: reading it first would only cost time.
-                    if (!MayShareInode(a) && _replica.ContentEquals(_source.Handle, a.RelativePath, o.Cancel))
+                {
+                    // Content that may be shared is never changed in place. Reading it first pays only when nothing else
+                    // differs (a rename or a link count moved ctime): then equal content means nothing to write at all.
+                    bool shared = MayShareInode(a);
+                    if ((!shared || a.MetadataMatches) && _replica.ContentEquals(_source.Handle, a.RelativePath, o.Cancel))
+                    {
+                        if (shared) return null;
                         return ApplyInPlace(a) ? Result(SyncAction.MetadataOnly) : Result(SyncAction.Updated, Replace(a, o));
+                    }
                     if (!_hooked) KeepAside(a.RelativePath);
                     return Result(SyncAction.Updated, _replica.UploadFile(_source.Handle, a.RelativePath, o.Cancel));
+                }
                 case ActionKind.SetMetadata:
                     if (!MayShareInode(a) && ApplyInPlace(a)) return a.Quiet ? null : Result(SyncAction.MetadataOnly);
                     return Result(SyncAction.Updated, Replace(a, o));
