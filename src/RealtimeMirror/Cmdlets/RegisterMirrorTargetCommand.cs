@@ -48,7 +48,10 @@ namespace RealtimeMirror.Cmdlets
         public SwitchParameter AcceptNewHostKey { get; set; }
 
         [Parameter(ParameterSetName = "Ssh", ValueFromPipelineByPropertyName = true)]
-        public RsyncMode Rsync { get; set; } = RsyncMode.Auto;
+        public RsyncMode Rsync { get => (RsyncMode)_rsync; set => _rsync = (int)value; }
+        // Int-backed: a field of an engine enum would make loading this cmdlet type load the engine before the module's
+        // load context is hooked up (see EngineLoadContext); the property keeps the engine's enum for binding and Tab.
+        private int _rsync = (int)RsyncMode.Auto;
 
         /// <summary>Save without connecting (the host is down now, or keys are not in place yet).</summary>
         [Parameter(ParameterSetName = "Ssh")]
@@ -87,7 +90,8 @@ namespace RealtimeMirror.Cmdlets
 
         /// <summary>Saved setting: when extraneous replica entries are deleted (Always, Never, Startup, Running).</summary>
         [Parameter]
-        public DeleteMode DeleteMode { get; set; }
+        public DeleteMode DeleteMode { get => (DeleteMode)_deleteMode; set => _deleteMode = (int)value; }
+        private int _deleteMode;
 
         /// <summary>Saved setting: the watch's settle time when the service mirrors to this target.</summary>
         [Parameter]

@@ -47,7 +47,10 @@ namespace RealtimeMirror.Cmdlets
 
         /// <summary>The OS interface that reports changes: Auto (inotify on Linux, FileSystemWatcher elsewhere), Inotify or Portable.</summary>
         [Parameter]
-        public WatchBackend Backend { get; set; } = WatchBackend.Auto;
+        public WatchBackend Backend { get => (WatchBackend)_backend; set => _backend = (int)value; }
+        // Int-backed: a field of an engine enum would make loading this cmdlet type load the engine before the module's
+        // load context is hooked up (see EngineLoadContext); the property keeps the engine's enum for binding and Tab.
+        private int _backend = (int)WatchBackend.Auto;
 
         /// <summary>Mirror every change to these targets in the background (service mode).</summary>
         [Parameter]
@@ -86,7 +89,8 @@ namespace RealtimeMirror.Cmdlets
 
         /// <summary>Service mode: overrides each target's saved delete mode (Always, Never, Startup, Running).</summary>
         [Parameter]
-        public DeleteMode DeleteMode { get; set; }
+        public DeleteMode DeleteMode { get => (DeleteMode)_deleteMode; set => _deleteMode = (int)value; }
+        private int _deleteMode;
 
         /// <summary>Service mode: overrides each target's saved SSH keepalive interval.</summary>
         [Parameter]

@@ -74,7 +74,10 @@ namespace RealtimeMirror.Cmdlets
         /// Startup); piped events are changes seen running (they delete under Always and Running).
         /// </summary>
         [Parameter]
-        public DeleteMode DeleteMode { get; set; }
+        public DeleteMode DeleteMode { get => (DeleteMode)_deleteMode; set => _deleteMode = (int)value; }
+        // Int-backed: a field of an engine enum would make loading this cmdlet type load the engine before the module's
+        // load context is hooked up (see EngineLoadContext); the property keeps the engine's enum for binding and Tab.
+        private int _deleteMode;
 
         /// <summary>Overrides the target's saved SSH keepalive interval for this run.</summary>
         [Parameter]
