@@ -183,7 +183,7 @@ function Invoke-Package {
     Copy-Item "$Root/LICENSE" $dest
     Copy-Item "$Root/bin" (Join-Path $dest 'bin') -Recurse
     Copy-Item "$Root/en-US" (Join-Path $dest 'en-US') -Recurse
-    Get-ChildItem "$dest/bin" -Filter *.pdb | Remove-Item
+    Get-ChildItem "$dest/bin" -Filter *.pdb -Recurse | Remove-Item
     Write-Host "Package: $dest"
 }
 

@@ -74,7 +74,7 @@ namespace RealtimeMirror.Engine.Service
             lock (_gate)
             {
                 foreach (var h in SyncHint.FromEvent(e))
-                    _queue.Add(e.WatchRoot, h, e.TimeStamp);
+                    _queue.Add(e.WatchRoot, h, e.TimeStampUtc);
                 UpdateQueueStatus();
                 Monitor.Pulse(_gate);
             }
@@ -86,7 +86,7 @@ namespace RealtimeMirror.Engine.Service
             Status.RetrySetSize = _retry.Count;
             var oldest = _queue.OldestSince;
             foreach (var t in _retry.Values) if (oldest == null || t < oldest) oldest = t;
-            Status.OldestPending = oldest;
+            Status.OldestPendingUtc = oldest;
         }
 
         /// <summary>Waits for hints (or retries that fell due) and takes a batch into flight.</summary>
@@ -219,14 +219,14 @@ namespace RealtimeMirror.Engine.Service
                         AdvanceWatermarks();
                     }
                     Status.Applied += batch.Sum(b => b.Hints.Count);
-                    Status.LastSync = DateTime.UtcNow;
+                    Status.LastSyncUtc = DateTime.UtcNow;
                     _allowMassDelete = false;
                     TraceBatch(batch, failed.Count, started);
                     if (_verifyQueued && batch.Any(b => b.Hints.Any(h => h.Path.Length == 0 && h.Subtree)))
                     {
                         _verifyQueued = false;
                         Status.VerifyCount++;
-                        Status.LastVerify = Status.LastSync;
+                        Status.LastVerifyUtc = Status.LastSyncUtc;
                     }
                     return;
                 }
@@ -305,7 +305,7 @@ namespace RealtimeMirror.Engine.Service
                     foreach (var root in _options.Roots)
                         if (!_sessions.ContainsKey(root)) _sessions[root] = TargetSession.Open(_target.ForSubdirectory(_subdirectories[root]), false, cancel);
                     _backoff.Reset();
-                    Status.NextRetry = null;
+                    Status.NextRetryUtc = null;
                     return true;
                 }
                 catch (TargetUnavailableException e) when (e.IsPermanent)
@@ -320,7 +320,7 @@ namespace RealtimeMirror.Engine.Service
                     Report("", e);
                     var delay = _backoff.Next();
                     Status.State = TargetState.Retrying;
-                    Status.NextRetry = DateTime.UtcNow + delay;
+                    Status.NextRetryUtc = DateTime.UtcNow + delay;
                     if (cancel.WaitHandle.WaitOne(delay)) return false;
                 }
             }
@@ -351,7 +351,7 @@ namespace RealtimeMirror.Engine.Service
         {
             Status.Errors++;
             Status.LastError = e.Message;
-            Status.LastErrorTime = DateTime.UtcNow;
+            Status.LastErrorTimeUtc = DateTime.UtcNow;
             try { _options.OnError(_target.Name, relativePath, e); } catch (Exception) { /* a reporter must not kill the worker */ }
         }
 
