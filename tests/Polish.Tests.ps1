@@ -247,3 +247,60 @@ Describe 'Sync-MirrorTree -Path wildcards and -LiteralPath' {
         $err[0].FullyQualifiedErrorId | Should -BeLike 'SourceNotFound*'
     }
 }
+
+Describe 'Target round trip: Get-MirrorTarget | Register-MirrorTarget' {
+    BeforeAll {
+        Set-Content "$root/rt.exclude" '*.bak'
+        $settings = @{
+            Exclude = '*.tmp', 'cache/'; ExcludeFile = "$root/rt.exclude"; DeleteMode = 'Startup'; SettleMilliseconds = 250
+            MaxDelayMilliseconds = 4000; KeepAliveSeconds = 7; IoTimeoutSeconds = 33; Compress = $true; BandwidthLimit = 512
+            HaltThreshold = '25%'; NoOwner = $true
+        }
+        Register-MirrorTarget -Name rt-local -Path "$root/r-rt" @settings -Force | Out-Null
+        Register-TestSshTarget -Name rt-ssh -RemotePath "$root/r-rt-ssh" -Extra (@{ Rsync = 'Never'; Port = [int]$env:RTM_SSH_PORT; Force = $true } + $settings) | Out-Null
+        # What the target file holds for a target, less what a new registration changes.
+        function Get-SavedTarget([string] $Name) {
+            $t = (Get-Content $env:REALTIMEMIRROR_CONFIG -Raw | ConvertFrom-Json) | Where-Object Name -eq $Name
+            $t.PSObject.Properties.Remove('Name'); $t.PSObject.Properties.Remove('Registered')
+            $t | ConvertTo-Json -Compress
+        }
+    }
+
+    It 'recreates a <Kind> target with every setting, from <Via>' -ForEach @(
+        @{ Kind = 'local'; Via = 'the live object' }, @{ Kind = 'ssh'; Via = 'the live object' }
+        @{ Kind = 'local'; Via = 'ConvertTo-Json | ConvertFrom-Json' }, @{ Kind = 'ssh'; Via = 'ConvertTo-Json | ConvertFrom-Json' }
+        @{ Kind = 'local'; Via = 'Export-Clixml | Import-Clixml' }, @{ Kind = 'ssh'; Via = 'Export-Clixml | Import-Clixml' }
+    ) {
+        $source = Get-MirrorTarget "rt-$Kind"
+        $object = switch ($Via) {
+            'the live object' { $source }
+            'ConvertTo-Json | ConvertFrom-Json' { $source | ConvertTo-Json | ConvertFrom-Json }
+            'Export-Clixml | Import-Clixml' { $source | Export-Clixml "$root/rt.xml"; Import-Clixml "$root/rt.xml" }
+        }
+        $copy = $object | Register-MirrorTarget -Name "rt-$Kind-copy" -Force
+        $copy.Name | Should -Be "rt-$Kind-copy"
+        $copy.Location | Should -Be $source.Location
+        Get-SavedTarget "rt-$Kind-copy" | Should -Be (Get-SavedTarget "rt-$Kind")
+        $copy.Registered | Should -BeGreaterThan $source.Registered
+    }
+
+    It 'lets command-line settings override the copied ones, and keeps the object''s own name without -Name' {
+        $copy = Get-MirrorTarget rt-local | Register-MirrorTarget -Name rt-override -DeleteMode Never -Exclude '*.log' -Force
+        $copy.DeleteMode | Should -Be 'Never'
+        $copy.Exclude | Should -Be @('*.log')
+        $copy.SettleMilliseconds | Should -Be 250
+        $err = $null
+        Get-MirrorTarget rt-local | Register-MirrorTarget -ErrorVariable err -ErrorAction SilentlyContinue | Out-Null
+        $err[0].FullyQualifiedErrorId | Should -Be 'TargetExists,RealtimeMirror.Cmdlets.RegisterMirrorTargetCommand'
+        $err[0].TargetObject | Should -Be 'rt-local'
+        (Get-MirrorTarget rt-local | Register-MirrorTarget -Force).Name | Should -Be 'rt-local'
+    }
+
+    It 'refuses an object that is not a target, naming it' {
+        $err = $null
+        [pscustomobject]@{ Name = 'nothing' } | Register-MirrorTarget -ErrorVariable err -ErrorAction SilentlyContinue | Out-Null
+        $err[0].FullyQualifiedErrorId | Should -Be 'InvalidTargetObject,RealtimeMirror.Cmdlets.RegisterMirrorTargetCommand'
+        $err[0].Exception.Message | Should -BeLike '*not a mirror target*Path*'
+        Get-MirrorTarget nothing -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+}
