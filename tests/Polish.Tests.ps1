@@ -304,3 +304,52 @@ Describe 'Target round trip: Get-MirrorTarget | Register-MirrorTarget' {
         Get-MirrorTarget nothing -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
     }
 }
+
+Describe 'Format views' {
+    It 'has a table and a list view for <_>' -ForEach @(
+        'RealtimeMirror.Engine.Events.MirrorEvent', 'RealtimeMirror.Engine.Results.SyncResult', 'RealtimeMirror.Engine.Targets.MirrorTarget',
+        'RealtimeMirror.Engine.Watching.MirrorWatch', 'RealtimeMirror.Cmdlets.MirrorWatchInfo', 'RealtimeMirror.Engine.Service.TargetStatus'
+    ) {
+        $controls = (Get-FormatData -TypeName $_).FormatViewDefinition.Control | ForEach-Object { $_.GetType().Name }
+        $controls | Should -Contain 'TableControl'
+        $controls | Should -Contain 'ListControl'
+    }
+
+    It 'covers every type a command declares as its output' {
+        $declared = Get-Command -Module RealtimeMirror | ForEach-Object { $_.OutputType.Type } | Where-Object { $_ -and $_ -ne [string] } |
+            ForEach-Object FullName | Sort-Object -Unique
+        $declared | Should -Not -BeNullOrEmpty
+        foreach ($t in $declared) { Get-FormatData -TypeName $t | Should -Not -BeNullOrEmpty -Because "$t is a declared output type" }
+    }
+
+    It 'shows a watch from Start-MirrorWatch as a table of its paths, not type names' {
+        New-Item -ItemType Directory "$root/view-src" -Force | Out-Null
+        $w = Start-MirrorWatch -Path "$root/view-src"
+        try {
+            $table = $w | Out-String -Width 250
+            $table | Should -Match "Id\s+State\s+Backend\s+Events\s+Started\s+Path"
+            $table | Should -Match ([regex]::Escape("$root/view-src"))
+            $table | Should -Not -Match 'RealtimeMirror\.'
+            ($w | Format-List | Out-String) | Should -Match "Paths\s+: .*view-src"
+        }
+        finally { Stop-MirrorWatch -Id $w.Id -Confirm:$false }
+    }
+}
+
+Describe 'The README''s main command' {
+    It 'closes the target''s table so the results print as a table, not as lists' {
+        $readme = Get-Content "$RepoRoot/README.md" -Raw
+        $readme | Should -Match 'Register-MirrorTarget -Name backup [^;]*-Force \| Format-Table; Start-MirrorWatch /srv/data -Target backup -InitialSync -Wait'
+        # The same shape against a local replica, through Out-Default as `pwsh -Command` prints it.
+        New-Item -ItemType Directory "$root/readme-src" -Force | Out-Null
+        Set-Content "$root/readme-src/a.txt" 'a'; Set-Content "$root/readme-src/b.txt" 'b'
+        $exe = [Environment]::ProcessPath
+        $launch = if ((Split-Path -Leaf $exe) -like 'dotnet*') { @($exe, (Join-Path $PSHOME 'pwsh.dll')) } else { @($exe) }
+        $command = "`$PSStyle.OutputRendering = 'PlainText'; Import-Module '$RepoRoot/RealtimeMirror.psd1'; Register-MirrorTarget -Name readme -Path '$root/readme-replica' -Force | Format-Table; Sync-MirrorTree -Path '$root/readme-src' -Target readme"
+        $out = (& $launch[0] @($launch | Select-Object -Skip 1) -NoProfile -NonInteractive -Command $command) -join "`n"
+        $out | Should -Match 'Name\s+Kind\s+Rsync\s+Location'
+        $out | Should -Match 'Target\s+Action\s+Bytes\s+Matched\s+Via\s+RelativePath'
+        $out | Should -Match 'readme\s+Copied\s+2\s+0\s+Local\s+a\.txt'
+        $out | Should -Not -Match 'RelativePath\s+:'
+    }
+}
