@@ -213,12 +213,12 @@ namespace RealtimeMirror.Cmdlets
                 MaxQueuedEvents = MaxQueuedEvents,
                 // Worker threads only hand objects over; the pipeline thread writes them (below).
                 OnResult = r => { if (Wait) Hand(output, r); },
-                OnError = (target, rel, e) => { if (Wait) Hand(output, new ErrorRecord(e, "MirrorSyncFailed", ErrorCategory.WriteError, $"{target}:{rel}")); },
+                OnError = (target, rel, e) => { if (Wait) Hand(output, SyncMirrorTreeCommand.EntryFailed(target, rel, e)); },
                 // Null unless -Verbose: then the engine builds no trace lines at all.
                 OnVerbose = verbose ? (target, line) => { if (Wait) Hand(output, new VerboseLine($"{target}: {line}")); } : null,
                 Log = log,
                 VerifyInterval = VerifyInterval,
-                OnStatusError = e => { if (Wait) Hand(output, new ErrorRecord(e, "MirrorStatusNotPublished", ErrorCategory.WriteError, null)); },
+                OnStatusError = e => { if (Wait) Hand(output, new ErrorRecord(e, "MirrorStatusNotPublished", ErrorCategory.WriteError, watch)); },
             });
             log?.Write(new Engine.Service.Logging.LogRecord(Engine.Service.Logging.MirrorLogLevel.Info, null, null, "Started",
                 $"Mirroring {string.Join(", ", _roots)} to {string.Join(", ", targets.Select(t => t.Name))}{(InitialSync ? " after an initial sync" : "")}."));
