@@ -124,7 +124,7 @@ Describe 'Target names: wildcards, invalid patterns and an unreadable target fil
 }
 
 Describe 'Times in local time' {
-    It 'shows Registered, Started and the target status times in local time, keeping UTC in *Utc' {
+    It 'shows Registered, Started, event and target status times in local time, keeping UTC in *Utc' {
         Register-MirrorTarget -Name timed -Path "$root/r-timed" -Force | Out-Null
         New-Item -ItemType Directory "$root/timed-src" -Force | Out-Null
         $saved = $env:TZ
@@ -135,8 +135,22 @@ Describe 'Times in local time' {
 `$list = `$t | Format-List | Out-String
 `$w = Start-MirrorWatch -Path '$root/timed-src'
 `$i = Get-MirrorWatch -Id `$w.Id
+Set-Content '$root/timed-src/new.txt' 'x'
+`$e = Get-MirrorEvent -Watch `$w -Timeout 5 | Select-Object -First 1
 Stop-MirrorWatch -Id `$w.Id -Confirm:`$false
+`$svc = Start-MirrorWatch -Path '$root/timed-src' -Target timed -InitialSync
+`$deadline = [datetime]::UtcNow.AddSeconds(30)
+while (-not (Get-MirrorWatch -Id `$svc.Id).Targets[0].LastSync -and [datetime]::UtcNow -lt `$deadline) { Start-Sleep -Milliseconds 100 }
+`$s = (Get-MirrorWatch -Id `$svc.Id).Targets[0]
+Stop-MirrorWatch -Id `$svc.Id -Confirm:`$false
 @{
+    RegisteredKind = `$t.Registered.Kind.ToString(); RegisteredUtcKind = `$t.RegisteredUtc.Kind.ToString()
+    RegisteredMatches = `$t.Registered -eq `$t.RegisteredUtc.ToLocalTime()
+    EventKind = `$e.TimeStamp.Kind.ToString(); EventMatches = `$e.TimeStamp -eq `$e.TimeStampUtc.ToLocalTime()
+    EventUtcRecent = ([datetime]::UtcNow - `$e.TimeStampUtc).TotalMinutes -lt 5
+    WatchStartedKind = `$w.Started.Kind.ToString(); WatchStartedMatches = `$w.Started -eq `$w.StartedUtc.ToLocalTime()
+    LastSyncKind = `$s.LastSync.Kind.ToString(); LastSyncMatches = `$s.LastSync -eq `$s.LastSyncUtc.ToLocalTime()
+    LastSyncUtcRecent = ([datetime]::UtcNow - `$s.LastSyncUtc).TotalMinutes -lt 5
     Offset = [TimeZoneInfo]::Local.BaseUtcOffset.TotalMinutes
     ListShowsLocal = `$list -match [regex]::Escape(`$t.Registered.ToLocalTime().ToString())
     StartedKind = `$i.Started.Kind.ToString(); StartedUtcKind = `$i.StartedUtc.Kind.ToString()
@@ -152,6 +166,10 @@ Stop-MirrorWatch -Id `$w.Id -Confirm:`$false
         $r.StartedUtcKind | Should -Be 'Utc'
         $r.StartedMatches | Should -BeTrue
         $r.StartedUtcRecent | Should -BeTrue
+        $r.RegisteredKind | Should -Be 'Local'; $r.RegisteredUtcKind | Should -Be 'Utc'; $r.RegisteredMatches | Should -BeTrue
+        $r.EventKind | Should -Be 'Local'; $r.EventMatches | Should -BeTrue; $r.EventUtcRecent | Should -BeTrue
+        $r.WatchStartedKind | Should -Be 'Local'; $r.WatchStartedMatches | Should -BeTrue
+        $r.LastSyncKind | Should -Be 'Local'; $r.LastSyncMatches | Should -BeTrue; $r.LastSyncUtcRecent | Should -BeTrue
     }
 }
 
