@@ -3,7 +3,8 @@
 .SYNOPSIS
     Builds, tests, documents, packages and benchmarks RealtimeMirror.
 .DESCRIPTION
-    Build   : compiles the module into ./bin, so `Import-Module ./RealtimeMirror.psd1` works from the repo root.
+    Build   : compiles the module into a fresh ./bin (the cmdlet assembly; the engine and its libraries in bin/deps),
+              so `Import-Module ./RealtimeMirror.psd1` works from the repo root.
     Test    : Build, then the xunit engine tests and the Pester end-to-end tests (against a loopback sshd and
               the real rsync); ends with one line "N passed, N failed".
     Docs    : turns docs/*.md (PlatyPS schema) into en-US/RealtimeMirror.dll-Help.xml (MAML), with PlatyPS when
