@@ -88,6 +88,16 @@ Describe 'A source directory that cannot be listed: local, SFTP and rsync target
                 default { Register-TestSshTarget -Name $Name -RemotePath "$root/$Name-replica" -Extra @{ Rsync = $(if ($Kind -eq 'rsync') { 'Always' } else { 'Never' }) } | Out-Null; "$root/$Name-replica" }
             }
         }
+        # A source with locked/f1..f5.txt mirrored once to a fresh target of that kind; returns the source and replica.
+        function New-MirroredLockedTree([string] $Name, [string] $Kind, [switch] $WithGoneFile) {
+            $src = New-Src $Name
+            $replica = Register-Kind $Name $Kind
+            New-Item -ItemType Directory "$src/locked" | Out-Null
+            1..5 | ForEach-Object { Set-Content "$src/locked/f$_.txt" $_ }
+            if ($WithGoneFile) { Set-Content "$src/gone.txt" 'x' }
+            Sync-MirrorTree -Path $src -Target $Name | Out-Null
+            $src, $replica
+        }
     }
 
     It 'a one-shot -Delete sync keeps its replica copy (no deletes below it) and says so: <Kind>' -TestCases @(
@@ -95,12 +105,7 @@ Describe 'A source directory that cannot be listed: local, SFTP and rsync target
     ) {
         param($Kind)
         $name = "unlistable-$Kind"
-        $src = New-Src $name
-        $replica = Register-Kind $name $Kind
-        New-Item -ItemType Directory "$src/locked" | Out-Null
-        1..5 | ForEach-Object { Set-Content "$src/locked/f$_.txt" $_ }
-        Set-Content "$src/gone.txt" 'x'
-        Sync-MirrorTree -Path $src -Target $name | Out-Null
+        $src, $replica = New-MirroredLockedTree $name $Kind -WithGoneFile
         Remove-Item "$src/gone.txt"
         chmod 000 "$src/locked"
         try {
@@ -123,11 +128,7 @@ Describe 'A source directory that cannot be listed: local, SFTP and rsync target
     ) {
         param($Kind)
         $name = "unlistable-svc-$Kind"
-        $src = New-Src $name
-        $replica = Register-Kind $name $Kind
-        New-Item -ItemType Directory "$src/locked" | Out-Null
-        1..5 | ForEach-Object { Set-Content "$src/locked/f$_.txt" $_ }
-        Sync-MirrorTree -Path $src -Target $name | Out-Null
+        $src, $replica = New-MirroredLockedTree $name $Kind
         chmod 000 "$src/locked"
         try {
             # The service's initial sync (a whole-tree compare with deletes) in a child without the capabilities.
