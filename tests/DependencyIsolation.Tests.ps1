@@ -105,6 +105,15 @@ Describe 'Dependency isolation: what the module loads where' {
         Test-Path "$RepoRoot/bin/deps/Renci.SshNet.dll" | Should -BeTrue
     }
 
+    It 'keeps errno across the load context: a fresh session''s first sync to an existing local replica root works' {
+        # The engine's first mkdir of an existing root must see EEXIST, not the ENOENT the context's own loading left.
+        New-Item -ItemType Directory "$root/errno-replica" -Force | Out-Null
+        Register-MirrorTarget -Name errno-local -Path "$root/errno-replica" -Force | Out-Null
+        $r = Invoke-ChildPwsh "@{ R = @(Sync-MirrorTree -Path '$root/src' -Target errno-local -ErrorAction Stop | ForEach-Object { `$_.Action.ToString() + ' ' + `$_.RelativePath }) }"
+        @($r.R) | Should -Contain 'Copied a.txt'
+        Assert-TreesEqual "$root/src" "$root/errno-replica"
+    }
+
     It 'names the engine''s types in scripts as before (type accelerators)' {
         [RealtimeMirror.Engine.Targets.DeleteMode]::Never | Should -Be 'Never'
         Register-MirrorTarget -Name isolated-local -Path "$root/replica-local" -DeleteMode ([RealtimeMirror.Engine.Targets.DeleteMode]::Never) -Force | Out-Null

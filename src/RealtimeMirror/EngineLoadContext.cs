@@ -16,9 +16,9 @@ namespace RealtimeMirror
     /// the default context; it reaches the engine through <see cref="ResolveEngine"/>.
     /// <para>
     /// Shared-framework assemblies (System.*, Microsoft.NETCore.App) are left to the default context when the running
-    /// runtime's copy is at least the version asked for, so there is one System.Runtime and P/Invoke's last-error value
-    /// (Marshal.GetLastPInvokeError, per thread) means the same on both sides. No native library is redirected: the
-    /// engine's DllImport("libc") resolves as it would in the default context.
+    /// runtime's copy is at least the version asked for, so there is one System.Runtime. The engine's P/Invoke errno
+    /// (Marshal.GetLastPInvokeError) is kept intact across this context's own loading (see <see cref="Load"/>), and its
+    /// DllImport("libc") is answered with the C library the process already has.
     /// </para>
     /// </summary>
     internal sealed class EngineLoadContext : AssemblyLoadContext
@@ -87,14 +87,13 @@ namespace RealtimeMirror
 
         private IntPtr LoadLibC(string unmanagedDllName)
         {
-            if (unmanagedDllName == "libc" && (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()))
+            if (unmanagedDllName == "libc" && OperatingSystem.IsLinux())
             {
                 lock (Gate)
                 {
                     if (_libc == IntPtr.Zero)
                     {
-                        var name = OperatingSystem.IsLinux() ? "libc.so.6" : "/usr/lib/libSystem.dylib";
-                        if (NativeLibrary.TryLoad(name, out var handle)) _libc = handle;
+                        if (NativeLibrary.TryLoad("libc.so.6", out var handle)) _libc = handle;
                     }
                     if (_libc != IntPtr.Zero) return _libc;
                 }
