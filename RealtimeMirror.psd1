@@ -10,7 +10,8 @@
     CmdletsToExport      = @(
         'Register-MirrorTarget', 'Get-MirrorTarget', 'Unregister-MirrorTarget',
         'Sync-MirrorTree',
-        'Start-MirrorWatch', 'Get-MirrorWatch', 'Stop-MirrorWatch', 'Get-MirrorEvent', 'Resume-MirrorTarget'
+        'Start-MirrorWatch', 'Get-MirrorWatch', 'Stop-MirrorWatch', 'Get-MirrorEvent', 'Resume-MirrorTarget',
+        'Get-MirrorVersion', 'Restore-MirrorVersion'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

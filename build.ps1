@@ -13,8 +13,8 @@
     Bench   : Build, then tests/bench/Run-Bench.ps1 (RealtimeMirror vs lsyncd vs rsync). Not part of Test.
     Fuzz    : Build, then the differential fuzzer (tests/fuzz) for -Seeds (default 1,2,3) x -Operations (default 300)
               against local, rsync and SFTP replicas; exit 1 if any replica did not converge.
-    Soak    : Fuzz with many seeds (default 20) x 10,000 operations, each killing the service (SIGKILL) and restarting
-              the fuzzer's sshd mid-churn.
+    Soak    : the long engine tests ([SoakFact]: a 5 GiB sparse file through rsync), then Fuzz with many seeds
+              (default 20) x 10,000 operations, each killing the service (SIGKILL) and restarting the fuzzer's sshd mid-churn.
     Run from Windows PowerShell or without pwsh: it installs the PowerShell dotnet tool and re-runs itself there.
 #>
 [CmdletBinding()]
@@ -84,6 +84,17 @@ function Get-PesterModulePath {
         $psd1 = Get-ChildItem "$packages/pester/*/tools/Pester.psd1" | Sort-Object FullName -Descending | Select-Object -First 1
     }
     $psd1.FullName
+}
+
+# The engine tests marked [SoakFact] (too long for Test): run with RTM_SOAK=1; exit 1 if any fails.
+function Invoke-BigRsync {
+    $env:RTM_SOAK = '1'
+    try {
+        dotnet test "$Root/tests/RealtimeMirror.Engine.Tests/RealtimeMirror.Engine.Tests.csproj" -c $Configuration --nologo `
+            --filter 'FullyQualifiedName~A_touched_5_GiB_sparse_file' | Out-Host
+        if ($LASTEXITCODE -ne 0) { Write-Host 'Soak: the long engine tests failed.'; exit 1 }
+    }
+    finally { Remove-Item env:RTM_SOAK }
 }
 
 # ---- Differential fuzzer (tests/fuzz) -------------------------------------------------------------------------
@@ -195,5 +206,5 @@ switch ($Task) {
     'Package' { Invoke-Package }
     'Bench' { Invoke-Build; & "$Root/tests/bench/Run-Bench.ps1" }
     'Fuzz' { Invoke-Fuzz $(if ($Seeds) { $Seeds } else { 1, 2, 3 }) $(if ($Operations) { $Operations } else { 300 }) }
-    'Soak' { Invoke-Fuzz $(if ($Seeds) { $Seeds } else { 1001..1020 }) $(if ($Operations) { $Operations } else { 10000 }) @('--kill', '--restart-sshd', '--settle-timeout', '120', '--sshd-port', '2234') }
+    'Soak' { Invoke-Build; Invoke-BigRsync; Invoke-Fuzz $(if ($Seeds) { $Seeds } else { 1001..1020 }) $(if ($Operations) { $Operations } else { 10000 }) @('--kill', '--restart-sshd', '--settle-timeout', '120', '--sshd-port', '2234') }
 }

@@ -30,3 +30,12 @@ Describe 'Differential fuzzer: replicas converge after seeded churn' -Tag Fuzz {
         else { throw "fuzzer seed $Seed exited $code`n$($out -join "`n")" }
     }
 }
+
+Describe 'Differential fuzzer: attacks from the backup host' -Tag Fuzz {
+    # Hard links from replica names to files beside the replicas, then chmod/chown of the source: the traps must keep
+    # their mode, owner, mtime and content, and lose the planted name (the mirror replaces it, never changes it).
+    It 'seed 606: 40 replica-hardlink attacks on local + rsync + sftp replicas change no trap' {
+        $out = dotnet $script:FuzzDll --seed 606 --ops 40 --only replica-hardlink --targets local,rsync,sftp --settle-timeout 30 --max-diffs 15 --repo $script:Repo 2>&1
+        if ($LASTEXITCODE -ne 0) { throw "fuzzer seed 606 exited $LASTEXITCODE`n$($out -join "`n")" }
+    }
+}

@@ -213,6 +213,65 @@ Describe 'Per-entry failures heal without a restart' {
         }
     }
 
+    It 'reports over rsync only the files the receiver confirmed: a file it could not write is an error with its path, retried until it arrives' {
+        $src = New-Src 'confirm-src'
+        New-Item -ItemType Directory "$src/open", "$src/locked" | Out-Null
+        Register-TestSshTarget -Name confirm -RemotePath "$root/confirm-replica" -Extra @{ Rsync = 'Always' } | Out-Null
+        Sync-MirrorTree -Path $src -Target confirm | Out-Null
+        $out = bash -c "chattr +i '$root/confirm-replica/locked' 2>&1"
+        if ($LASTEXITCODE) { Set-ItResult -Skipped -Because "chattr +i is not supported here ($out)"; return }
+        try {
+            # Ten files: one rsync push. Two land in the locked directory, which the receiver cannot write.
+            1..8 | ForEach-Object { Set-Content "$src/open/o$_.txt" "open $_" }
+            1..2 | ForEach-Object { Set-Content "$src/locked/l$_.txt" "locked $_" }
+            $results = Sync-MirrorTree -Path $src -Target confirm -ErrorVariable errs -ErrorAction SilentlyContinue
+            $copied = @($results | Where-Object { $_.Action -eq 'Copied' -and $_.RelativePath -like '*.txt' } | ForEach-Object RelativePath | Sort-Object)
+            $copied | Should -Be @(1..8 | ForEach-Object { "open/o$_.txt" })
+            @($results | Where-Object RelativePath -like 'locked/*') | Should -BeNullOrEmpty
+            # (The locked directory's own time cannot be set either: that is its own error.)
+            $fileErrors = @($errs | Where-Object { "$($_.TargetObject)" -like 'locked/*' } | Sort-Object { $_.TargetObject })
+            @($fileErrors | ForEach-Object TargetObject) | Should -Be @('locked/l1.txt', 'locked/l2.txt')
+            $fileErrors[0].Exception.Message | Should -Match 'did not confirm'
+            $fileErrors[0].FullyQualifiedErrorId | Should -BeLike 'SyncEntryFailed*'
+            @($errs | Where-Object { "$($_.TargetObject)" -eq '' }) | Should -BeNullOrEmpty  # no whole-tree failure
+            # The service puts each unconfirmed file in its retry set and delivers it once the directory is unlocked.
+            Set-Content "$src/locked/l3.txt" 'locked 3'
+            1..8 | ForEach-Object { Set-Content "$src/open/o$_.txt" "open again $_" }
+            $w = Start-MirrorWatch $src -Target confirm -InitialSync -SettleMilliseconds 50
+            try {
+                Wait-Until { (Get-State $w).RetrySetSize -ge 3 } -TimeoutSeconds 30 -Because 'the three unconfirmed files in the retry set'
+                (Get-Content "$root/confirm-replica/open/o8.txt") | Should -Be 'open again 8'
+                bash -c "chattr -i '$root/confirm-replica/locked'"
+                Wait-Until { @(Get-ChildItem "$root/confirm-replica/locked").Count -eq 3 -and (Get-State $w).RetrySetSize -eq 0 } -TimeoutSeconds 90 -Because 'the retried files'
+                Assert-TreesEqual $src "$root/confirm-replica" -NoDirectoryTimes
+            }
+            finally { $w | Stop-MirrorWatch }
+        }
+        finally { bash -c "chattr -i '$root/confirm-replica/locked' 2>/dev/null; true" }
+    }
+
+    It 'compares by content a root restored over rsync while it was gone, though sizes and mtimes are the old ones' {
+        $src = New-Src 'restored-src'
+        $old = [datetime]::new(2021, 5, 1, 0, 0, 0, [DateTimeKind]::Utc)
+        Set-Content -NoNewline -Path "$src/f.txt" -Value 'aaaa'
+        [IO.File]::SetLastWriteTimeUtc("$src/f.txt", $old)
+        Register-TestSshTarget -Name restored -RemotePath "$root/restored-replica" -Extra @{ Rsync = 'Always' } | Out-Null
+        $w = Start-MirrorWatch $src -Target restored -InitialSync -SettleMilliseconds 50
+        try {
+            Wait-Until { (Test-Path "$root/restored-replica/f.txt") -and (Get-State $w).State -eq 'Idle' } -Because 'the initial sync'
+            Remove-Item -Recurse -Force $src
+            Wait-Until { (Get-State $w).RetrySetSize -gt 0 } -Because 'the missing root waiting for a retry'
+            # Restored as a backup tool would: the same name, size and mtime, other content.
+            New-Item -ItemType Directory $src | Out-Null
+            Set-Content -NoNewline -Path "$src/f.txt" -Value 'bbbb'
+            [IO.File]::SetLastWriteTimeUtc("$src/f.txt", $old)
+            Wait-Until { (Get-Content -Raw "$root/restored-replica/f.txt") -eq 'bbbb' } -TimeoutSeconds 30 -Because 'the restored content'
+            Wait-Until { (Get-State $w).RetrySetSize -eq 0 } -Because 'an empty retry set'
+            Assert-TreesEqual $src "$root/restored-replica" -NoDirectoryTimes
+        }
+        finally { $w | Stop-MirrorWatch }
+    }
+
     It 'completes the initial sync when sshd is killed in the middle and comes back' {
         $src = New-Src 'killed-src'
         foreach ($d in 1..20) {

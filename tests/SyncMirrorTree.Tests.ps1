@@ -29,12 +29,17 @@ Describe 'Sync-MirrorTree: one-shot tree sync' {
         $all.Count | Should -Be @(Get-TreeSignature $src).Count
     }
 
-    It 'updates only metadata for a touched but unchanged file: no data sent' {
+    It 'updates only metadata for a touched but unchanged file locally (no data sent); over SFTP alone sends it anew' {
         (Get-Item "$src/nested/binary.bin").LastWriteTimeUtc = [datetime]::new(2022, 5, 5, 5, 5, 5, [DateTimeKind]::Utc)
-        $r = Sync-MirrorTree -Path $src -Target ssh
+        $r = Sync-MirrorTree -Path $src -Target local
         $r.Action | Should -Be 'MetadataOnly'
         $r.Bytes | Should -Be 0
+        # SFTP v3 cannot tell whether the replica's file has other hard links, so it is never changed in place.
+        $r = Sync-MirrorTree -Path $src -Target ssh
+        $r.Action | Should -Be 'Updated'
+        $r.Bytes | Should -Be 10240
         Assert-TreesEqual $src "$root/replica-ssh"
+        Assert-TreesEqual $src "$root/replica-local"
     }
 
     It 'sends a changed file and reports the bytes sent' {
@@ -97,6 +102,34 @@ Describe 'Sync-MirrorTree: one-shot tree sync' {
         $r = [pscustomobject]@{ Path = $src; Target = 'local' } | Sync-MirrorTree -Delete
         $r.RelativePath | Should -Contain 'piped.txt'
         Assert-TreesEqual $src "$root/replica-local"
+    }
+}
+
+Describe 'Sync-MirrorTree: times outside what SFTP v3 carries' {
+    It 'keeps 1965, 2107 and nanoseconds exactly over rsync and a second sync changes nothing; over SFTP alone it settles too' {
+        $t = "$root/times-src"
+        New-Item -ItemType Directory $t | Out-Null
+        1..9 | ForEach-Object { Set-Content "$t/f$_.txt" "file $_" }
+        $times = @{
+            'f1.txt' = [datetime]::new(1965, 3, 1, 0, 0, 0, [DateTimeKind]::Utc)
+            'f2.txt' = [datetime]::new(2107, 3, 1, 0, 0, 0, [DateTimeKind]::Utc)
+            'f3.txt' = [datetime]::new(2040, 6, 1, 12, 0, 0, [DateTimeKind]::Utc).AddTicks(1234567)
+        }
+        foreach ($k in $times.Keys) { [IO.File]::SetLastWriteTimeUtc("$t/$k", $times[$k]) }
+        Register-TestSshTarget -Name times-rsync -RemotePath "$root/times-rsync" -Extra @{ Rsync = 'Always' } | Out-Null
+        Sync-MirrorTree -LiteralPath $t -Target times-rsync | Out-Null
+        foreach ($k in $times.Keys) { [IO.File]::GetLastWriteTimeUtc("$root/times-rsync/$k") | Should -Be $times[$k] -Because $k }
+        Sync-MirrorTree -LiteralPath $t -Target times-rsync | Where-Object RelativePath | Should -BeNullOrEmpty
+        foreach ($k in $times.Keys) { [IO.File]::GetLastWriteTimeUtc("$root/times-rsync/$k") | Should -Be $times[$k] -Because "$k after a second sync" }
+        # A time changed alone (same size and content) is set through rsync too, not clamped by SFTP.
+        $earlier = [datetime]::new(1960, 1, 2, 3, 4, 5, [DateTimeKind]::Utc)
+        [IO.File]::SetLastWriteTimeUtc("$t/f4.txt", $earlier)
+        (Sync-MirrorTree -LiteralPath $t -Target times-rsync | Where-Object RelativePath -eq 'f4.txt').Action | Should -Be 'MetadataOnly'
+        [IO.File]::GetLastWriteTimeUtc("$root/times-rsync/f4.txt") | Should -Be $earlier
+        # SFTP alone cannot carry them (clamped to 1970-2106), but the mirror settles instead of resetting them at every sync.
+        Register-TestSshTarget -Name times-sftp -RemotePath "$root/times-sftp" -Extra @{ Rsync = 'Never' } | Out-Null
+        Sync-MirrorTree -LiteralPath $t -Target times-sftp | Out-Null
+        Sync-MirrorTree -LiteralPath $t -Target times-sftp | Where-Object RelativePath | Should -BeNullOrEmpty
     }
 }
 

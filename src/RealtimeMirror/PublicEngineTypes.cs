@@ -4,6 +4,7 @@ using RealtimeMirror.Engine.Planning;
 using RealtimeMirror.Engine.Results;
 using RealtimeMirror.Engine.Service;
 using RealtimeMirror.Engine.Targets;
+using RealtimeMirror.Engine.Versions;
 using RealtimeMirror.Engine.Watching;
 
 namespace RealtimeMirror
@@ -22,6 +23,7 @@ namespace RealtimeMirror
             typeof(MirrorTarget), typeof(TargetKind), typeof(RsyncMode), typeof(DeleteMode),
             typeof(MirrorWatch), typeof(WatchState), typeof(WatchBackend),
             typeof(TargetStatus), typeof(TargetState),
+            typeof(MirrorVersion),
         };
     }
 }

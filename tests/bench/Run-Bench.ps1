@@ -9,7 +9,11 @@
               RealtimeMirror vs lsyncd vs one `rsync -a` of the same tree (the practical limit).
     bigfile : a -BigFileBytes file: touch, append 1 MiB, insert 1 KiB in the middle; loopback bytes and time,
               Sync-MirrorTree vs `rsync -a`.
+    compress: a compressible text tree (-CompressFiles files of -CompressFileBytes log-like text) sent to an empty
+              replica; loopback bytes and time, Sync-MirrorTree -Compress vs `rsync -az` (and `rsync -a` for scale).
     idle    : CPU and memory while watching -IdleDirs directories with no changes: RealtimeMirror vs lsyncd vs inotifywait.
+    scale   : watching -ScaleDirs directories (each count) with each backend: start-up time, memory of the process,
+              kernel watches/marks held, idle CPU; vs lsyncd (its inotify watches set up). -Backends picks the backends.
     All traffic goes to the throwaway sshd on 127.0.0.1. Results: printed, and written to tests/bench/results/latest.md.
 #>
 [CmdletBinding()]
@@ -28,12 +32,21 @@ param(
     [int] $BurstWarmup = 0,
     # Burst and big-file steps run this many times; the table shows the median (min-max in the note).
     [int] $Repeat = 3,
-    [ValidateSet('latency', 'burst', 'bigfile', 'idle')]
-    [string[]] $Only = @('latency', 'burst', 'bigfile', 'idle')
+    # Latency runs once per backend listed (Fanotify needs root with CAP_SYS_ADMIN; it is left out elsewhere).
+    [ValidateSet('Fanotify', 'Inotify', 'Portable')]
+    [string[]] $Backends = @('Fanotify', 'Inotify'),
+    [int[]] $ScaleDirs = @(20000, 200000),
+    [int] $ScaleIdleSeconds = 10,
+    # The compress step's tree: this many text files of about this size each.
+    [int] $CompressFiles = 200,
+    [int] $CompressFileBytes = 256KB,
+    [ValidateSet('latency', 'burst', 'bigfile', 'compress', 'idle', 'scale')]
+    [string[]] $Only = @('latency', 'burst', 'bigfile', 'compress', 'idle', 'scale')
 )
 $ErrorActionPreference = 'Stop'
 $Repo = (Resolve-Path "$PSScriptRoot/../..").ProviderPath
-$Work = '/tmp/rtm-bench'
+# Per run: two benches on one machine (several checkouts) must not delete each other's trees.
+$Work = "/tmp/rtm-bench-$PID"
 Remove-Item $Work -Recurse -Force -ErrorAction SilentlyContinue
 New-Item -ItemType Directory $Work | Out-Null
 
@@ -63,10 +76,10 @@ function Get-LoopbackBytes { [long](((Get-Content /proc/net/dev | Where-Object {
 function New-Dirs([string[]] $Paths) { foreach ($p in $Paths) { New-Item -ItemType Directory $p -Force | Out-Null } }
 
 # ---- contenders, each a background process mirroring $Src to $Dst over the loopback sshd --------------------------
-function Start-RealtimeMirror([string] $Src, [string] $Dst) {
+function Start-RealtimeMirror([string] $Src, [string] $Dst, [string] $Backend = 'Auto') {
     Register-MirrorTarget -Name bench -HostName $env:RTM_SSH_HOST -Port $env:RTM_SSH_PORT -User $env:RTM_SSH_USER -KeyFile $env:RTM_SSH_KEY `
         -KnownHostsFile $env:RTM_SSH_KNOWN_HOSTS -RemotePath $Dst -Force | Out-Null
-    $script = "`$env:REALTIMEMIRROR_CONFIG='$Work/targets.json'; Import-Module '$Repo/RealtimeMirror.psd1'; Start-MirrorWatch '$Src' -Target bench -InitialSync -Wait | Out-Null"
+    $script = "`$env:REALTIMEMIRROR_CONFIG='$Work/targets.json'; Import-Module '$Repo/RealtimeMirror.psd1'; Start-MirrorWatch '$Src' -Target bench -InitialSync -Wait -Backend $Backend | Out-Null"
     Start-Process (Get-Command pwsh).Source -ArgumentList '-NoProfile', '-Command', $script -PassThru -RedirectStandardError "$Work/rtm.err" -RedirectStandardOutput "$Work/rtm.out"
 }
 function Start-Lsyncd([string] $Src, [string] $Dst, [int] $Delay = 0) {
@@ -110,10 +123,11 @@ function Wait-File([string] $Path, [string] $Content, [int] $TimeoutMs = 60000) 
 }
 function Start-Contender([string] $Name, [string] $Src, [string] $Dst, [int] $Delay = 0) {
     New-Dirs $Src, $Dst
-    $p = switch ($Name) {
-        'RealtimeMirror' { Start-RealtimeMirror $Src $Dst }
-        'lsyncd' { Start-Lsyncd $Src $Dst $Delay }
-        'inotifywait+rsync' { Start-InotifyRsync $Src $Dst }
+    $p = switch -Regex ($Name) {
+        '^RealtimeMirror \((\w+)\)$' { Start-RealtimeMirror $Src $Dst $Matches[1] }
+        '^RealtimeMirror$' { Start-RealtimeMirror $Src $Dst }
+        '^lsyncd$' { Start-Lsyncd $Src $Dst $Delay }
+        '^inotifywait\+rsync$' { Start-InotifyRsync $Src $Dst }
     }
     # Ready when a marker written now arrives (start-up scans and initial syncs are over).
     Start-Sleep -Milliseconds 500
@@ -130,8 +144,10 @@ function Get-Percentile([double[]] $Values, [double] $P) {
 function Get-Median([double[]] $Values) { Get-Percentile $Values 50 }
 
 # ---- latency ------------------------------------------------------------------------------------------------------
+$FanotifyWhy = [RealtimeMirror.Engine.Watching.WatcherFactory]::FanotifyUnavailable([string[]] @($Work))
+if ($FanotifyWhy -and 'Fanotify' -in $Backends) { Write-Warning "Fanotify left out: $FanotifyWhy"; $Backends = @($Backends | Where-Object { $_ -ne 'Fanotify' }) }
 if ('latency' -in $Only) {
-    foreach ($c in 'RealtimeMirror', 'lsyncd', 'inotifywait+rsync') {
+    foreach ($c in @($Backends | ForEach-Object { "RealtimeMirror ($($_.ToLowerInvariant()))" }) + 'lsyncd', 'inotifywait+rsync') {
         $tag = ($c -replace '\W', '')
         $src = "$Work/lat-$tag-src"; $dst = "$Work/lat-$tag-dst"
         $p = Start-Contender $c $src $dst
@@ -266,6 +282,52 @@ if ('bigfile' -in $Only) {
     }
 }
 
+# ---- compress -------------------------------------------------------------------------------------------------------
+# A tree of log-like text (what -Compress is for: rsync -z in the classic script), sent whole to an empty replica.
+if ('compress' -in $Only) {
+    $src = "$Work/compress-src"
+    New-Dirs "$src/a", "$src/b"
+    $rand = [Random]::new(7)
+    $words = 'GET', 'POST', '/index.html', '/api/v1/items', '200', '404', 'user=alice', 'user=bob', 'latency_ms=', 'session', 'cache=hit', 'cache=miss'
+    for ($i = 0; $i -lt $CompressFiles; $i++) {
+        $sb = [Text.StringBuilder]::new()
+        while ($sb.Length -lt $CompressFileBytes) {
+            [void]$sb.Append("2026-11-$('{0:D2}' -f (1 + $i % 28))T10:$('{0:D2}' -f ($sb.Length % 60)):00Z ")
+            for ($w = 0; $w -lt 6; $w++) { [void]$sb.Append($words[$rand.Next($words.Count)]).Append($rand.Next(1000)).Append(' ') }
+            [void]$sb.Append("`n")
+        }
+        [IO.File]::WriteAllText("$src/$(if ($i % 2) { 'a' } else { 'b' })/log$i.txt", $sb.ToString())
+    }
+    $treeMiB = ((Get-ChildItem $src -Recurse -File | Measure-Object Length -Sum).Sum / 1MB)
+    $dstR = "$Work/compress-dst-rtm"; $dstZ = "$Work/compress-dst-rsync-z"; $dstA = "$Work/compress-dst-rsync"
+    Register-MirrorTarget -Name comprtm -HostName $env:RTM_SSH_HOST -Port $env:RTM_SSH_PORT -User $env:RTM_SSH_USER -KeyFile $env:RTM_SSH_KEY `
+        -KnownHostsFile $env:RTM_SSH_KNOWN_HOSTS -RemotePath $dstR -Compress -Force | Out-Null
+    $contenders = [ordered]@{
+        'RealtimeMirror -Compress' = @($dstR, { Sync-MirrorTree -Path $src -Target comprtm | Out-Null })
+        'rsync -az'                = @($dstZ, { rsync -az -e $SshCmd "$src/" "${Remote}:$dstZ/" })
+        'rsync -a'                 = @($dstA, { rsync -a -e $SshCmd "$src/" "${Remote}:$dstA/" })
+    }
+    $wire = @{}; $secs = @{}
+    for ($rep = 0; $rep -lt $Repeat; $rep++) {
+        $order = @($contenders.Keys); if ($rep % 2) { [array]::Reverse($order) }
+        foreach ($name in $order) {
+            $dst = $contenders[$name][0]
+            Remove-Item $dst -Recurse -Force -ErrorAction SilentlyContinue; New-Dirs $dst  # an empty replica each time
+            $before = Get-LoopbackBytes; $sw = [Diagnostics.Stopwatch]::StartNew()
+            & $contenders[$name][1]
+            $t = $sw.Elapsed.TotalSeconds; $bytes = (Get-LoopbackBytes) - $before
+            if (-not $wire[$name]) { $wire[$name] = [Collections.Generic.List[double]]::new(); $secs[$name] = [Collections.Generic.List[double]]::new() }
+            $wire[$name].Add($bytes / 1MB); $secs[$name].Add($t)
+        }
+    }
+    foreach ($name in $contenders.Keys) {
+        $note = "{0:N2} s (range {1} s), tree {2:N1} MiB" -f (Get-Median $secs[$name]), (Format-Range $secs[$name]), $treeMiB
+        Add-Row "compressible text tree ($CompressFiles files)" $name ([Math]::Round((Get-Median $wire[$name]), 3)) 'MiB on wire' $note
+    }
+    $sig = { param($Dir) Get-ChildItem $Dir -Recurse -File | ForEach-Object { "$($_.FullName.Substring($Dir.Length)) $((Get-FileHash $_.FullName).Hash)" } | Sort-Object }
+    if (Compare-Object @(& $sig $src) @(& $sig $dstR)) { Write-Warning 'RealtimeMirror replica differs after the compress step.' }
+}
+
 # ---- idle ---------------------------------------------------------------------------------------------------------
 # A process and all its descendants: the pwsh dotnet-tool launcher runs the real runtime as a child process.
 function Get-TreePids([int] $Root) {
@@ -309,6 +371,88 @@ if ('idle' -in $Only) {
     try { Measure-Idle 'inotifywait -m -r' $p } finally { Stop-Contender $p }
 }
 
+# ---- scale --------------------------------------------------------------------------------------------------------
+# Each backend in a fresh pwsh that only watches (no target): how long Start-MirrorWatch takes to cover the tree,
+# what the process grows by, the kernel objects it holds (inotify watches, fanotify marks: /proc/self/fdinfo) and its
+# CPU while nothing changes in the tree (fanotify filters the whole filesystem's events in user space: other
+# activity on it counts here). lsyncd: until its inotify watches cover the tree.
+function Get-KernelWatches([string] $ProcDir) {
+    $n = 0
+    foreach ($f in Get-ChildItem "$ProcDir/fdinfo" -ErrorAction SilentlyContinue) {
+        try { foreach ($l in [IO.File]::ReadLines($f.FullName)) { if ($l.StartsWith('inotify wd:') -or ($l.StartsWith('fanotify ') -and -not $l.StartsWith('fanotify flags'))) { $n++ } } } catch { }
+    }
+    $n
+}
+# $Dirs directories in all, the root included: 200 top directories and the rest spread below them.
+function New-ScaleTree([string] $Root, [int] $Dirs) {
+    $below = $Dirs - 201
+    $perTop = [int][Math]::Ceiling($below / 200)
+    for ($a = 0; $a -lt 200; $a++) {
+        [IO.Directory]::CreateDirectory("$Root/a$a") | Out-Null
+        for ($b = 0; $b -lt $perTop -and $a * $perTop + $b -lt $below; $b++) { [IO.Directory]::CreateDirectory("$Root/a$a/b$b") | Out-Null }
+    }
+}
+if ('scale' -in $Only) {
+    # The limit is per user across all its processes (other inotify users on this machine count): leave ample room.
+    $need = ($ScaleDirs | Measure-Object -Maximum).Maximum * 4 + 1000000
+    if ([int](Get-Content /proc/sys/fs/inotify/max_user_watches) -lt $need) { try { Set-Content /proc/sys/fs/inotify/max_user_watches $need } catch { Write-Warning "inotify max_user_watches too low for $need" } }
+    foreach ($dirs in $ScaleDirs) {
+        $tree = "$Work/scale-$dirs"
+        New-ScaleTree $tree $dirs
+        $label = "watch $('{0:N0}' -f $dirs) dirs"
+        foreach ($b in $Backends) {
+            $child = @"
+`$ErrorActionPreference = 'Stop'
+Import-Module '$Repo/RealtimeMirror.psd1'
+function Rss { [long]((Get-Content /proc/self/status | Where-Object { `$_ -like 'VmRSS*' }) -replace '\D', '') }
+function Ticks { `$f = (Get-Content /proc/self/stat) -replace '^.*\) ', '' -split ' '; [long]`$f[11] + [long]`$f[12] }
+# Warm: the module's code is compiled on a small tree first, so the tree's own cost is what is measured.
+New-Item -ItemType Directory '$Work/scale-warm/x' -Force | Out-Null
+Start-MirrorWatch '$Work/scale-warm' -Backend $b | Stop-MirrorWatch
+[GC]::Collect(); [GC]::WaitForPendingFinalizers(); [GC]::Collect()
+`$rss0 = Rss; `$heap0 = [GC]::GetTotalMemory(`$true)
+`$sw = [Diagnostics.Stopwatch]::StartNew()
+`$w = Start-MirrorWatch '$tree' -Backend $b
+`$ms = `$sw.Elapsed.TotalMilliseconds
+`$heap1 = [GC]::GetTotalMemory(`$true); `$rss1 = Rss
+`$kernel = 0
+foreach (`$f in Get-ChildItem /proc/self/fdinfo) { try { foreach (`$l in [IO.File]::ReadLines(`$f.FullName)) { if (`$l.StartsWith('inotify wd:') -or (`$l.StartsWith('fanotify ') -and -not `$l.StartsWith('fanotify flags'))) { `$kernel++ } } } catch { } }
+# A moment for the runtime's background JIT and GC after the start-up, then the idle CPU.
+Start-Sleep -Seconds 5
+`$t0 = Ticks; Start-Sleep -Seconds $ScaleIdleSeconds; `$cpu = (Ticks) - `$t0
+`$fault = if (`$w.LastError) { ' LastError' } else { '' }
+"SCALE `$ms `$(`$rss1 - `$rss0) `$(`$heap1 - `$heap0) `$kernel `$cpu `$(`$w.Backend)`$fault"
+`$w | Stop-MirrorWatch
+"@
+            $out = & (Get-Command pwsh).Source -NoProfile -Command $child 2>&1
+            $line = @($out | Where-Object { "$_" -like 'SCALE *' })[0]
+            if (-not $line) { Write-Warning "scale $b $dirs failed: $($out -join "`n")"; continue }
+            $f = "$line" -split ' '
+            if ($f[6] -ne $b) { Write-Warning "scale: asked $b, got $($f[6])" }
+            Add-Row "${label}: start-up" "RealtimeMirror ($($b.ToLowerInvariant()))" ([Math]::Round([double]$f[1] / 1000, 2)) 's' `
+                ("+{0:N0} MiB RSS (+{1:N0} MiB managed), {2:N0} kernel watches/marks, idle {3:N2} % CPU over {4} s{5}" -f ([long]$f[2] / 1024), ([long]$f[3] / 1MB), [long]$f[4], ([double]$f[5] / $ScaleIdleSeconds), $ScaleIdleSeconds, $(if ($f.Count -gt 7) { '; the watch reported an error (limit?)' } else { '' }))
+        }
+        # lsyncd's default.rsync to a local directory; timed until its inotify watches cover every directory.
+        New-Dirs "$Work/scale-lsyncd-dst"
+        $conf = "$Work/lsyncd-scale.lua"
+        "settings { nodaemon = true, logfile = `"$Work/lsyncd-scale.log`", insist = true }`nsync { default.rsync, source = `"$tree`", target = `"$Work/scale-lsyncd-dst`", delay = 15 }" | Set-Content $conf
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        $p = Start-Process lsyncd -ArgumentList $conf -PassThru -RedirectStandardError "$Work/lsyncd-scale.err" -RedirectStandardOutput "$Work/lsyncd-scale.out"
+        try {
+            $watches = 0
+            while ($sw.Elapsed.TotalSeconds -lt 300 -and ($watches = Get-KernelWatches "/proc/$($p.Id)") -lt $dirs) { Start-Sleep -Milliseconds 50 }
+            $secs = $sw.Elapsed.TotalSeconds
+            $rss = [long]((Get-Content "/proc/$($p.Id)/status" | Where-Object { $_ -like 'VmRSS*' }) -replace '\D', '')
+            # Its initial rsync runs in a child; lsyncd's own CPU while nothing changes:
+            Start-Sleep -Seconds 5
+            $t = { $f = (Get-Content "/proc/$($p.Id)/stat") -replace '^.*\) ', '' -split ' '; [long]$f[11] + [long]$f[12] }
+            $t0 = & $t; Start-Sleep -Seconds $ScaleIdleSeconds; $cpu = (& $t) - $t0
+            Add-Row "${label}: start-up" 'lsyncd' ([Math]::Round($secs, 2)) 's' ("{0:N0} MiB RSS, {1:N0} kernel watches, idle {2:N2} % CPU over {3} s" -f ($rss / 1024), $watches, ($cpu / $ScaleIdleSeconds), $ScaleIdleSeconds)
+        }
+        finally { Stop-Contender $p; Remove-Item "$Work/scale-lsyncd-dst" -Recurse -Force -ErrorAction SilentlyContinue }
+    }
+}
+
 # ---- report -------------------------------------------------------------------------------------------------------
 $md = [Text.StringBuilder]::new()
 [void]$md.AppendLine("| Measure | Contender | Value | Unit | Note |")
@@ -326,3 +470,6 @@ $header = "Run $(Get-Date -Format 'yyyy-MM-dd HH:mm') UTC on $(nproc) cores, $me
 "$header`n`n$md" | Set-Content "$PSScriptRoot/results/latest.md"
 Write-Host "`n$header`n"
 Write-Host $md.ToString()
+
+# The trees are big (a 1 GiB file, 20,000 directories): nothing of this run stays behind.
+Remove-Item $Work -Recurse -Force -ErrorAction SilentlyContinue

@@ -12,6 +12,9 @@ public sealed class Generator
         "create", "append", "rewrite-same-second", "truncate", "chmod", "chown", "touch", "mkdir", "rmdir-recreate",
         "rename-over", "rename-chain", "dir-rename", "swap", "file-dir-swap", "file-symlink-swap", "symlink", "hardlink",
         "move-out-in", "unpack", "editor-save", "non-utf8", "long-name", "fifo", "delete",
+        // An attack from the backup host's side, not a source edit: only with --only (it has no weight below, so the
+        // mixed stream of every existing seed stays as it was).
+        "replica-hardlink",
     };
 
     // Relative weights in the mixed stream (no --only): everyday edits dominate, heavy ops are rare.
@@ -80,6 +83,7 @@ public sealed class Generator
         "long-name" => LongName(),
         "fifo" => Fifo(),
         "delete" => Delete(),
+        "replica-hardlink" => ReplicaHardlink(),
         _ => throw new ArgumentException($"unknown op class '{cls}'; one of: {string.Join(", ", Classes)}"),
     };
 
@@ -402,6 +406,65 @@ public sealed class Generator
         var off = size == 0 ? 0 : rng.NextInt64(0, size);
         Native.PWrite(A(via), data, off);
         return $"ln {S(a)} {S(b)} (sleep {pause} ms) then write {data.Length} B at {off} through {S(via)} (no truncate){note}";
+    }
+
+    /// <summary>Each replica root and, beside the replicas (same file system, outside every root), a folder for its traps.</summary>
+    public List<(string Kind, string Replica, string TrapDir)> Traps { get; } = new();
+    readonly List<(string Path, uint Perm, uint Uid, uint Gid, long Mtime, string Hash)> planted = new();
+
+    /// <summary>
+    /// A user of the backup host plants, in every replica, a hard link from the replica's copy of a source file to a
+    /// file of its own outside the replica (as it would to /etc/shadow): same size and mtime as the source file, mode
+    /// 0600, other bytes. Then the source file is chmodded (and sometimes chowned): the mirror's metadata-only update
+    /// must replace the replica's name, never chmod/chown the shared inode. <see cref="CheckTraps"/> judges.
+    /// </summary>
+    string ReplicaHardlink()
+    {
+        var p = AnyFile(out var note);
+        if (Native.LStat(A(p)) is not StatInfo st || !st.IsFile) throw new NativeException("lstat", 2, A(p));
+        var done = new List<string>();
+        foreach (var (kind, replica, trapDir) in Traps)
+        {
+            var trap = $"{trapDir}/trap{++counter}";
+            var bytes = new byte[st.Size];
+            Array.Fill(bytes, (byte)'T');
+            Native.WriteFile(Bytes.Raw(trap), bytes);
+            Native.Chmod(Bytes.Raw(trap), Mode.Oc(600));
+            Native.SetTimes(Bytes.Raw(trap), st.MtimeSec, st.MtimeNsec);
+            var name = replica + "/" + p;
+            var temp = replica + "/" + Bytes.Join(Bytes.Parent(p), ".plant" + counter);
+            try
+            {
+                Native.Link(Bytes.Raw(trap), Bytes.Raw(temp));
+                Native.Rename(Bytes.Raw(temp), Bytes.Raw(name));
+                done.Add(kind);
+            }
+            catch (NativeException) { try { Native.Unlink(Bytes.Raw(temp)); } catch (NativeException) { } } // not on that replica yet
+            var t = Native.LStat(Bytes.Raw(trap)).Value;
+            planted.Add((trap, (uint)t.Perm, t.Uid, t.Gid, t.MtimeSec, Convert.ToHexString(Native.HashFile(Bytes.Raw(trap)))));
+        }
+        uint[] modes = { Mode.Oc(644), Mode.Oc(640), Mode.Oc(664), Mode.Oc(755) };
+        var mode = modes[rng.Next(modes.Length)];
+        var chown = rng.Next(2) == 0 ? $" chown {Ids[rng.Next(Ids.Length)]}" : "";
+        if (chown.Length > 0) { var id = uint.Parse(chown.Substring(7)); Native.Lchown(A(p), id, id); }
+        Native.Chmod(A(p), mode);
+        return $"hard links to traps planted at {S(p)} in {string.Join(",", done)}; source{chown} chmod {Oct(mode)}{note}";
+    }
+
+    /// <summary>Every planted trap as it was made: content, mode, owner, mtime, and no name left in a replica.</summary>
+    public List<string> CheckTraps()
+    {
+        var diffs = new List<string>();
+        foreach (var (path, perm, uid, gid, mtime, hash) in planted)
+        {
+            var t = Native.LStat(Bytes.Raw(path));
+            if (t is not StatInfo now) { diffs.Add($"trap {path}: gone"); continue; }
+            var h = Convert.ToHexString(Native.HashFile(Bytes.Raw(path)));
+            if (now.Perm != perm || now.Uid != uid || now.Gid != gid || now.MtimeSec != mtime || h != hash)
+                diffs.Add($"trap {path}: changed through a replica hard link (mode {Oct((uint)now.Perm)} was {Oct(perm)}, owner {now.Uid}:{now.Gid} was {uid}:{gid}, mtime {now.MtimeSec} was {mtime}, content {(h == hash ? "same" : "CHANGED")})");
+            else if (now.Nlink != 1) diffs.Add($"trap {path}: still has {now.Nlink} names (a replica kept the planted link)");
+        }
+        return diffs;
     }
 
     string MoveOutIn()

@@ -121,6 +121,13 @@ public static class Program
 
         Generator.MakeInitialTree(o.Seed, src, o.InitialFiles);
         var gen = new Generator(o.Seed, src, scratch);
+        foreach (var p in profiles)
+        {
+            // Outside replicas/ altogether, so the sentinel check does not see them; judged by gen.CheckTraps.
+            var trapDir = Path.Combine(work, "traps", p.Kind);
+            Directory.CreateDirectory(trapDir);
+            gen.Traps.Add((p.Kind, Path.Combine(replicas, p.Kind), trapDir));
+        }
 
         if (o.ChurnOnly)
         {
@@ -200,6 +207,7 @@ public static class Program
         settle.Stop();
 
         var outsideDiffs = Comparer.CompareExact(outsideBefore, Snapshot.Take(replicas, outsideExcludes));
+        outsideDiffs.AddRange(gen.CheckTraps());
         var exitNote = service.ExitNote();
         service.Dispose();
 

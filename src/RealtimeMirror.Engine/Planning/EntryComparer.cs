@@ -2,20 +2,23 @@ namespace RealtimeMirror.Engine.Planning
 {
     /// <summary>
     /// Decides, for one path present on both sides or one only, which action makes the replica equal. Times are
-    /// compared at the precision the transport can set (whole seconds over SFTP v3 and rsync protocol 27,
-    /// nanoseconds locally); a write the watcher saw is never trusted to the quick check.
+    /// compared at the precision the replica's times are read with (whole seconds over SFTP v3, nanoseconds locally);
+    /// a write the watcher saw is never trusted to the quick check.
     /// </summary>
     public sealed class EntryComparer
     {
         private readonly bool _compareOwner;
         private readonly int _resolution;
         private readonly bool _linkTimes;
+        private readonly bool _times32Bit;
 
         /// <param name="linkTimes">The transport can set a symlink's own mtime (locally, and through rsync; not SFTP v3).</param>
-        public EntryComparer(bool compareOwner, int timeResolutionNanos, bool linkTimes = true)
+        /// <param name="times32Bit">Replica times are read as unsigned 32-bit seconds (SFTP v3; see IReplica.TimesAre32Bit).</param>
+        public EntryComparer(bool compareOwner, int timeResolutionNanos, bool linkTimes = true, bool times32Bit = false)
         {
             _compareOwner = compareOwner;
             _linkTimes = linkTimes;
+            _times32Bit = times32Bit;
             _resolution = timeResolutionNanos <= 0 ? 1 : timeResolutionNanos;
         }
 
@@ -58,10 +61,22 @@ namespace RealtimeMirror.Engine.Planning
         /// <summary>Equal at the transport's precision: the replica's time is the source's, truncated to what it can hold.</summary>
         public bool SameTime(FileMeta source, FileMeta replica)
         {
-            if (source.MTime != replica.MTime) return false;
+            if (source.MTime != replica.MTime && !SameAs32Bit(source.MTime, replica.MTime)) return false;
             if (_resolution >= 1_000_000_000) return true;
             return source.MTimeNanos / _resolution == replica.MTimeNanos / _resolution;
         }
+
+        /// <summary>
+        /// A source time outside 1970-2106 against a replica read over SFTP v3: the replica's true time (set exactly by an
+        /// rsync push) shows as its low 32 bits, and one set over SFTP was clamped to the range. Either is as equal as this
+        /// transport can tell; calling it different would reset the time over SFTP at every sync, and wrongly.
+        /// </summary>
+        private bool SameAs32Bit(long source, long replica) =>
+            _times32Bit && (source < 0 || source > uint.MaxValue) &&
+            (replica == (source & 0xFFFFFFFFL) || replica == System.Math.Clamp(source, 0L, uint.MaxValue));
+
+        /// <summary>True when SFTP v3 can carry this time (1970-2106); other times can only be set through rsync.</summary>
+        public static bool Fits32Bit(long mtime) => mtime >= 0 && mtime <= uint.MaxValue;
 
         private bool ModeOrOwnerDiffers(FileMeta source, FileMeta replica)
         {

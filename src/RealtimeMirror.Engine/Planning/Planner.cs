@@ -34,9 +34,10 @@ namespace RealtimeMirror.Engine.Planning
             _canCreateSpecial = replica.CanCreateSpecial || (viaRsync && replica.CanSetOwner);
             _source = source;
             _replica = replica;
-            _exclude = exclude ?? GlobFilter.None;
+            _exclude = Versions.VersionArea.Reserve(exclude); // never mirrored, compared or deleted, whoever plans
             _links = links ?? new HardLinkIndex();
-            _comparer = new EntryComparer(replica.CanSetOwner, replica.TimeResolutionNanos, linkTimes: viaRsync || replica.TransportName == "Local");
+            _comparer = new EntryComparer(replica.CanSetOwner, replica.TimeResolutionNanos, linkTimes: viaRsync || replica.TransportName == "Local",
+                times32Bit: replica.TimesAre32Bit);
         }
 
         /// <summary>
@@ -275,6 +276,10 @@ namespace RealtimeMirror.Engine.Planning
                     return;
                 }
                 if (kind != null) Add(new PlannedAction(kind.Value, path, s, r));
+                // Only a name that was (or may have been) written or chmodded says anything about the other names of its
+                // inode: forcing them on every compare would replace replica names that share their inode for nothing,
+                // and could break the replica's links apart (see PlanExecutor.MayShareInode).
+                if (kind == null && !force) return;
                 if (_p._links.NeedsSearch(s)) _linksToFind.Add(s);
                 foreach (var other in _p._links.OtherNames(s))
                     if (!_entriesDone.Contains(other)) { ForceContent.Add(other); _extraEntries.Enqueue(other); }
@@ -326,7 +331,9 @@ namespace RealtimeMirror.Engine.Planning
             private void Add(PlannedAction a)
             {
                 Result.Actions.Add(a);
-                if (a.Kind != ActionKind.SetMetadata) _touchedDirs.Add(RelativePath.Parent(a.RelativePath) ?? "");
+                // A non-directory's metadata may be applied by replacing it (when it may share its inode with another
+                // name: see PlanExecutor), which moves its directory's time as any new entry does.
+                if (a.Kind != ActionKind.SetMetadata || !a.IsDirectory) _touchedDirs.Add(RelativePath.Parent(a.RelativePath) ?? "");
             }
 
             private void Error(string path, Exception e) => Result.Errors.Add((path, e));

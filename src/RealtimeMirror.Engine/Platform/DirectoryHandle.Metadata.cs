@@ -67,25 +67,45 @@ namespace RealtimeMirror.Engine.Platform
                 finally { LibC.close(rootFd); }
             }
             using var at = AtOrThrow(rel, "set metadata on");
-            int err = StatX.NoFollow(at.Dir, at.Name, out var st);
-            if (err != 0) throw PosixErrors.For(err, "set metadata on", Display(rel));
-            if (st.Type == Flags.S_IFREG || st.Type == Flags.S_IFDIR)
+            for (int attempt = 0; attempt < 4; attempt++)
             {
-                // A descriptor makes owner, mode and times land on one and the same inode. O_NONBLOCK: should a fifo
-                // have been swapped in meanwhile, the open does not wait for a writer.
+                int err = StatX.NoFollow(at.Dir, at.Name, out var st);
+                if (err != 0) throw PosixErrors.For(err, "set metadata on", Display(rel));
+                RefuseShared(st, rel);
+                if (st.Type != Flags.S_IFREG && st.Type != Flags.S_IFDIR)
+                    return Apply(new NameTarget(at.Dir, at.Name), meta, setOwner, st.Type == Flags.S_IFLNK, Display(rel));
+                // A descriptor makes owner, mode and times land on one and the same inode, the one whose link count was
+                // looked at. O_NONBLOCK: should a fifo have been swapped in meanwhile, the open does not wait for a writer.
                 int fd = LibC.openat(at.Dir, at.Name, Flags.O_RDONLY | Flags.O_NOFOLLOW | Flags.O_NONBLOCK | Flags.O_CLOEXEC, 0);
-                if (fd >= 0)
+                if (fd < 0)
                 {
-                    try
-                    {
-                        if (StatX.OfFd(fd, out var opened) == 0 && opened.Inode == st.Inode && opened.Type == st.Type)
-                            return Apply(new FdTarget(fd), meta, setOwner, false, Display(rel));
-                    }
-                    finally { LibC.close(fd); }
+                    err = Errno.Last;
+                    // Not readable by us (not root, mode 0200 say): the no-follow *at calls, which need no read access.
+                    if (err == Errno.EACCES) return Apply(new NameTarget(at.Dir, at.Name), meta, setOwner, false, Display(rel));
+                    // Replaced meanwhile (ELOOP: a link now; ENXIO: a socket; ENOENT: gone): look again.
+                    if (err == Errno.ELOOP || err == Errno.ENXIO || err == Errno.ENOENT || err == Errno.EINTR) continue;
+                    throw PosixErrors.For(err, "set metadata on", Display(rel));
                 }
-                // Not readable by us (not root), or replaced meanwhile: fall back to the no-follow *at calls below.
+                try
+                {
+                    if (StatX.OfFd(fd, out var opened) != 0 || opened.Inode != st.Inode || opened.Type != st.Type) continue;
+                    RefuseShared(opened, rel);
+                    return Apply(new FdTarget(fd), meta, setOwner, false, Display(rel));
+                }
+                finally { LibC.close(fd); }
             }
-            return Apply(new NameTarget(at.Dir, at.Name), meta, setOwner, st.Type == Flags.S_IFLNK, Display(rel));
+            // Swapped at every look: someone is racing us. Never apply to whatever is there now; the next plan looks again.
+            throw PosixErrors.For(Errno.ENOENT, "set metadata on", Display(rel));
+        }
+
+        /// <summary>
+        /// A non-directory with more than one name shares its inode with another name, perhaps outside the replica (a
+        /// hard link to /etc/shadow planted by a user of the backup host): owner, mode or times set on it would change
+        /// that file too. Such an entry is never changed in place; the caller replaces it with a new one instead.
+        /// </summary>
+        private void RefuseShared(StatX st, string rel)
+        {
+            if (st.Type != Flags.S_IFDIR && st.LinkCount > 1) throw new SharedInodeException(Display(rel), st.LinkCount);
         }
 
         private static bool SetMetadataOnFile(SafeFileHandle file, FileMeta meta, bool setOwner)

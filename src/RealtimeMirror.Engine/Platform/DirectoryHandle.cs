@@ -74,6 +74,7 @@ namespace RealtimeMirror.Engine.Platform
         /// set-uid/set-gid bits are dropped from the mode, as rsync does), mode (not on symlinks), and mtime with
         /// nanoseconds (atime = now) on the entry itself, without following a link: through a descriptor opened with
         /// O_NOFOLLOW (O_PATH where needed) or AT_SYMLINK_NOFOLLOW. Returns false when the owner could not be set.
+        /// A non-directory with other hard links throws <see cref="SharedInodeException"/> and is left as it is.
         /// </summary>
         public bool SetMetadata(string relativePath, FileMeta meta, bool setOwner) => SetMetadataImpl(Normalize(relativePath), meta, setOwner);
 
@@ -129,6 +130,21 @@ namespace RealtimeMirror.Engine.Platform
     {
         public PosixException(int errno, string message) : base(message) { Errno = errno; HResult = errno; }
         public int Errno { get; }
+    }
+
+    /// <summary>
+    /// The replica entry has other hard links (or, where the transport cannot count them, may have): its metadata is
+    /// not set in place, because that would change every name of the inode. The entry is replaced by a new one.
+    /// </summary>
+    public sealed class SharedInodeException : IOException
+    {
+        public SharedInodeException(string path, int linkCount)
+            : base(linkCount > 1
+                ? $"'{path}' has {linkCount} hard links; its metadata is not changed in place (that would change the other names too)."
+                : $"'{path}' may have other hard links (the transport cannot tell); its metadata is not changed in place.")
+        { LinkCount = linkCount; }
+        /// <summary>The link count seen, or 0 where the transport cannot see it.</summary>
+        public int LinkCount { get; }
     }
 
     /// <summary>The entry is a fifo, socket, device or directory where a regular file was expected; it is never opened.</summary>

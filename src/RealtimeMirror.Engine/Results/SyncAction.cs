@@ -14,5 +14,7 @@ namespace RealtimeMirror.Engine.Results
         Skipped,
         /// <summary>Planned only (-WhatIf / declined by -Confirm).</summary>
         WouldChange,
+        /// <summary>A kept version was put back (Restore-MirrorVersion); OldRelativePath names the version.</summary>
+        Restored,
     }
 }

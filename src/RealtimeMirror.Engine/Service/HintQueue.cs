@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using RealtimeMirror.Engine.Planning;
 
 namespace RealtimeMirror.Engine.Service
@@ -55,6 +56,7 @@ namespace RealtimeMirror.Engine.Service
             if (_index.TryGetValue(key, out var node))
             {
                 node.Value.Hint = hint.MergedWith(node.Value.Hint); // the newer rename origin wins
+                if (since < node.Value.Since) node.Value.Since = since; // a retried change is as old as its first report
                 return;
             }
             _index[key] = _order.AddLast(new Entry { Root = root, Hint = hint, Since = since });
@@ -100,6 +102,31 @@ namespace RealtimeMirror.Engine.Service
         }
 
         public void Complete() => _inFlight = new List<Entry>();
+
+        /// <summary>
+        /// For the batch in flight: when the change behind a path was first reported, i.e. the Since of its own hint or
+        /// of a subtree hint above it (the earliest). Null for a path no hint covers. Built once per batch, so a batch
+        /// of thousands of failed files costs a lookup per ancestor each.
+        /// </summary>
+        public Func<string, string, DateTime?> InFlightSinces()
+        {
+            var hints = new Dictionary<(string, string), (DateTime Since, bool Subtree)>();
+            foreach (var e in _inFlight)
+            {
+                var key = (e.Root, e.Hint.Path);
+                hints[key] = hints.TryGetValue(key, out var h)
+                    ? (e.Since < h.Since ? e.Since : h.Since, h.Subtree || e.Hint.Subtree)
+                    : (e.Since, e.Hint.Subtree);
+            }
+            return (root, path) =>
+            {
+                DateTime? since = hints.TryGetValue((root, path), out var own) ? own.Since : (DateTime?)null;
+                foreach (var above in Paths.RelativePath.Ancestors(path).Prepend(""))
+                    if (above != path && hints.TryGetValue((root, above), out var h) && h.Subtree && (since == null || h.Since < since))
+                        since = h.Since;
+                return since;
+            };
+        }
 
         /// <summary>The batch failed as a whole (connection lost): its hints go back to the front of the queue.</summary>
         public void Restore()

@@ -58,11 +58,27 @@ namespace RealtimeMirror.Engine.Service
             {
                 foreach (var e in _watch.GetConsumingEnumerable(_stop.Token))
                 {
-                    foreach (var w in _workers) w.Enqueue(e);
+                    foreach (var w in _workers)
+                    {
+                        // One event that cannot be queued must not end the fan-out (every later change would stop
+                        // reaching the targets): it is reported, and that target compares the tree whole instead.
+                        try { w.Enqueue(e); }
+                        catch (Exception ex) when (!(ex is OperationCanceledException)) { ReportFanOutError(w, e, ex); }
+                    }
                     Interlocked.Increment(ref _fannedOut); // the drain waits until every emitted event got here
                 }
             }
             catch (OperationCanceledException) { }
+        }
+
+        private void ReportFanOutError(TargetWorker w, MirrorEvent e, Exception ex)
+        {
+            try
+            {
+                _options.OnError(w.Status.Target, e.RelativePath ?? "", ex);
+                w.Enqueue(new MirrorEvent(e.WatchRoot, "", ChangeType.Rescan, true, null, DateTime.UtcNow, null, _watch.Id));
+            }
+            catch (Exception) { /* a reporter must not end the fan-out either */ }
         }
 
         /// <summary>Asks every target to compare the whole tree again (after an outage the admin knows of, or on a timer).</summary>

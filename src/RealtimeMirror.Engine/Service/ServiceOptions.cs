@@ -40,5 +40,8 @@ namespace RealtimeMirror.Engine.Service
         public string WatermarkDirectory { get; set; }
         /// <summary>The status file could not be written; called on the publisher's thread.</summary>
         public Action<Exception> OnStatusError { get; set; } = _ => { };
+        /// <summary>Test hook: called with the target's name on its worker thread before each batch; a throw there
+        /// stands for a bug in the worker loop itself.</summary>
+        internal Action<string> BeforeBatchForTests { get; set; }
     }
 }

@@ -15,7 +15,8 @@ namespace RealtimeMirror.Engine.Service
     /// target never holds up the others. Every batch goes through the one planner (TargetSession.Sync). A lost
     /// connection puts the batch back and reconnects with backoff; per-entry failures go to a retry set that is
     /// hinted again with backoff, so a replica whose disk was full or whose directory was locked catches up without
-    /// a restart. Every exception is caught and reported: this thread never dies silently.
+    /// a restart. Every exception is caught and reported: this thread never dies silently, and an exception from the
+    /// loop itself turns the target Retrying and starts it over (batch kept, fresh connection) instead of ending it.
     /// </summary>
     internal sealed partial class TargetWorker : IDisposable
     {
@@ -23,7 +24,8 @@ namespace RealtimeMirror.Engine.Service
         private readonly ServiceOptions _options;
         private readonly object _gate = new object();
         private readonly HintQueue _queue;
-        private readonly Dictionary<(string Root, string Path), DateTime> _retry = new Dictionary<(string, string), DateTime>();
+        // Failed entries: when to try again (backoff), and since when the change behind it waits (its first report).
+        private readonly Dictionary<(string Root, string Path), (DateTime Due, DateTime Since)> _retry = new Dictionary<(string, string), (DateTime, DateTime)>();
         private readonly Thread _thread;
         private readonly CancellationTokenSource _stop = new CancellationTokenSource();
         private readonly Backoff _backoff;
@@ -85,7 +87,7 @@ namespace RealtimeMirror.Engine.Service
             Status.QueueLength = _queue.Count + _queue.InFlight;
             Status.RetrySetSize = _retry.Count;
             var oldest = _queue.OldestSince;
-            foreach (var t in _retry.Values) if (oldest == null || t < oldest) oldest = t;
+            foreach (var r in _retry.Values) if (oldest == null || r.Since < oldest) oldest = r.Since;
             Status.OldestPendingUtc = oldest;
         }
 
@@ -120,8 +122,15 @@ namespace RealtimeMirror.Engine.Service
             var next = DateTime.MaxValue;
             foreach (var r in _retry.ToList())
             {
-                if (r.Value <= now) { _queue.Add(r.Key.Root, new SyncHint(r.Key.Path, subtree: true, contentChanged: true), now); _retry.Remove(r.Key); }
-                else if (r.Value < next) next = r.Value;
+                if (r.Value.Due <= now)
+                {
+                    // Queued as old as its first report (lag, watermark), and content-compared for everything changed since
+                    // then: a file below a failed directory may have been rewritten same-size while it waited.
+                    var since = r.Value.Since;
+                    _queue.Add(r.Key.Root, new SyncHint(r.Key.Path, subtree: true, contentChanged: true, changedSince: SyncHint.ChangedSinceFor(since)), since);
+                    _retry.Remove(r.Key);
+                }
+                else if (r.Value.Due < next) next = r.Value.Due;
             }
             return next == DateTime.MaxValue ? Timeout.InfiniteTimeSpan : next - now;
         }
@@ -144,40 +153,44 @@ namespace RealtimeMirror.Engine.Service
             using var trace = Logging.MirrorTrace.Use(TraceSink());
             try
             {
-                // Read here, not in the constructor: a missing exclude file is reported as this target's failure.
-                _exclude = TargetSettings.ExcludeFor(_target, _options.Exclude.Patterns);
-                _deleteMode = _options.DeleteMode ?? _target.DeleteMode ?? DeleteMode.Always;
-                _halt = Sync.HaltThreshold.Parse(_target.HaltThreshold ?? Sync.HaltThreshold.DefaultText);
-                _allowMassDelete = _options.AllowMassDelete;
-                if (!Connect(cancel)) return;
-                if (!_options.InitialSync) { StartupDone = true; Status.State = TargetState.Idle; }
-                if (_options.InitialSync)
+                try
                 {
-                    // Files written since the last moment this replica was known in sync (before a kill, a stop or a
-                    // reboot) are content-compared: their events were never seen.
-                    lock (_gate)
-                        foreach (var root in _options.Roots) _queue.Add(root, SyncHint.WholeTree(_watermarks[root].Read()), DateTime.UtcNow);
-                    _initialPending = true;
+                    // Read here, not in the constructor: a missing exclude file is reported as this target's failure.
+                    _exclude = TargetSettings.ExcludeFor(_target, _options.Exclude.Patterns);
+                    _deleteMode = _options.DeleteMode ?? _target.DeleteMode ?? DeleteMode.Always;
+                    _halt = Sync.HaltThreshold.Parse(_target.HaltThreshold ?? Sync.HaltThreshold.DefaultText);
+                    _allowMassDelete = _options.AllowMassDelete;
+                    _versions = Versions.VersionPolicy.For(_target);
                 }
-                while (TryTake(out var batch, cancel))
+                catch (Exception e)
                 {
-                    Status.State = _initialPending ? TargetState.InitialSync : TargetState.Syncing;
-                    ApplyBatch(batch, cancel);
-                    if (_initialPending)
+                    Report("", e);
+                    Status.State = TargetState.Failed; // a broken setting stays broken until an admin fixes it
+                    return;
+                }
+                bool first = true;
+                while (!cancel.IsCancellationRequested)
+                {
+                    try
                     {
-                        _initialPending = false;
-                        Status.State = TargetState.Idle;
-                        ReturnStartupMemory();
-                        StartupDone = true;
+                        Serve(first, cancel);
+                        return; // stopped, or refused for good
                     }
+                    catch (OperationCanceledException) when (cancel.IsCancellationRequested) { return; }
+                    catch (Exception e)
+                    {
+                        // Nothing in the loop should throw; when something does (a bug, an unforeseen failure), this
+                        // target says so and starts over: Retrying, the batch kept, a fresh connection after a backoff.
+                        Report("", e);
+                        lock (_gate) { _queue.Restore(); UpdateQueueStatus(); }
+                        DropSession();
+                        var delay = _backoff.Next();
+                        Status.State = TargetState.Retrying;
+                        Status.NextRetryUtc = DateTime.UtcNow + delay;
+                        if (cancel.WaitHandle.WaitOne(delay)) return;
+                    }
+                    first = false;
                 }
-            }
-            catch (OperationCanceledException) when (cancel.IsCancellationRequested) { }
-            catch (Exception e)
-            {
-                // Nothing above should throw; if it does, say so instead of vanishing.
-                Report("", e);
-                Status.State = TargetState.Failed;
             }
             finally
             {
@@ -187,7 +200,37 @@ namespace RealtimeMirror.Engine.Service
             }
         }
 
-        private void ApplyBatch(List<(string Root, List<SyncHint> Hints)> batch, CancellationToken cancel)
+        /// <summary>Connects, queues the initial sync the first time, then applies batches until stopped or refused for good.</summary>
+        private void Serve(bool first, CancellationToken cancel)
+        {
+            if (!Connect(cancel)) return;
+            if (first && _options.InitialSync)
+            {
+                // Files written since the last moment this replica was known in sync (before a kill, a stop or a
+                // reboot) are content-compared: their events were never seen.
+                lock (_gate)
+                    foreach (var root in _options.Roots) _queue.Add(root, SyncHint.WholeTree(_watermarks[root].Read()), DateTime.UtcNow);
+                _initialPending = true;
+            }
+            if (!_initialPending) { StartupDone = true; Status.State = TargetState.Idle; }
+            while (TryTake(out var batch, cancel))
+            {
+                _options.BeforeBatchForTests?.Invoke(_target.Name); // outside the batch's own error handling
+                Status.State = _initialPending ? TargetState.InitialSync : TargetState.Syncing;
+                if (!ApplyBatch(batch, cancel)) return;
+                PruneVersionsIfDue(cancel);
+                if (_initialPending)
+                {
+                    _initialPending = false;
+                    Status.State = TargetState.Idle;
+                    ReturnStartupMemory();
+                    StartupDone = true;
+                }
+            }
+        }
+
+        /// <summary>Applies one batch, reconnecting as often as it takes. False when the target was refused for good.</summary>
+        private bool ApplyBatch(List<(string Root, List<SyncHint> Hints)> batch, CancellationToken cancel)
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             while (true)
@@ -211,10 +254,17 @@ namespace RealtimeMirror.Engine.Service
                     }
                     lock (_gate)
                     {
-                        _queue.Complete();
-                        var due = DateTime.UtcNow + (failed.Count > 0 ? _retryBackoff.Next() : TimeSpan.Zero);
+                        var now = DateTime.UtcNow;
+                        var due = now + (failed.Count > 0 ? _retryBackoff.Next() : TimeSpan.Zero);
                         if (failed.Count == 0) _retryBackoff.Reset();
-                        foreach (var f in failed) _retry[f] = due;
+                        var sinceOf = failed.Count > 0 ? _queue.InFlightSinces() : null;
+                        foreach (var f in failed)
+                        {
+                            var since = sinceOf(f.Item1, f.Item2) ?? _queue.OldestSince ?? now;
+                            if (_retry.TryGetValue(f, out var earlier) && earlier.Since < since) since = earlier.Since;
+                            _retry[f] = (due, since);
+                        }
+                        _queue.Complete();
                         UpdateQueueStatus();
                         AdvanceWatermarks();
                     }
@@ -228,7 +278,7 @@ namespace RealtimeMirror.Engine.Service
                         Status.VerifyCount++;
                         Status.LastVerifyUtc = Status.LastSyncUtc;
                     }
-                    return;
+                    return true;
                 }
                 catch (OperationCanceledException) when (cancel.IsCancellationRequested)
                 {
@@ -258,15 +308,23 @@ namespace RealtimeMirror.Engine.Service
                 catch (Exception ex)
                 {
                     // Lost connection, or anything unexpected: the batch goes back, the session is rebuilt, we try again.
+                    // The target is Retrying from this moment (LastError says why) until a connection is up again: an
+                    // admin sees an unreachable host within the I/O timeout, not after a reconnect attempt timed out too.
                     Report("", ex);
                     lock (_gate) { _queue.Restore(); UpdateQueueStatus(); }
                     DropSession();
+                    Status.State = TargetState.Retrying;
                     if (!ReplicaFailure.IsConnectionLost(ex))
                     {
-                        Status.State = TargetState.Retrying;
-                        if (cancel.WaitHandle.WaitOne(_backoff.Next())) throw new OperationCanceledException(cancel);
+                        var delay = _backoff.Next();
+                        Status.NextRetryUtc = DateTime.UtcNow + delay;
+                        if (cancel.WaitHandle.WaitOne(delay)) throw new OperationCanceledException(cancel);
                     }
-                    if (!Connect(cancel)) throw new OperationCanceledException(cancel);
+                    if (!Connect(cancel))
+                    {
+                        if (cancel.IsCancellationRequested) throw new OperationCanceledException(cancel);
+                        return false;
+                    }
                     Status.State = _initialPending ? TargetState.InitialSync : TargetState.Syncing;
                     lock (_gate) batch = _queue.Take(_options.MaxBatch);
                 }
@@ -301,7 +359,8 @@ namespace RealtimeMirror.Engine.Service
             {
                 try
                 {
-                    Status.State = TargetState.Connecting;
+                    // Retrying stays Retrying through reconnect attempts: the state says the host is unreachable until it is not.
+                    if (Status.State != TargetState.Retrying) Status.State = TargetState.Connecting;
                     foreach (var root in _options.Roots)
                         if (!_sessions.ContainsKey(root)) _sessions[root] = TargetSession.Open(_target.ForSubdirectory(_subdirectories[root]), false, cancel);
                     _backoff.Reset();
@@ -314,7 +373,7 @@ namespace RealtimeMirror.Engine.Service
                     Status.State = TargetState.Failed; // wrong key or host key: retrying cannot help
                     return false;
                 }
-                catch (OperationCanceledException) { return false; }
+                catch (OperationCanceledException) when (cancel.IsCancellationRequested) { return false; }
                 catch (Exception e)
                 {
                     Report("", e);
@@ -337,6 +396,7 @@ namespace RealtimeMirror.Engine.Service
             Cancel = cancel,
             HaltThreshold = _halt,
             AllowMassDelete = _allowMassDelete,
+            KeepVersions = _versions,
             OnResult = r =>
             {
                 Status.BytesSent += r.Bytes;

@@ -36,6 +36,8 @@ namespace RealtimeMirror.Engine.Sync
         private readonly SourceRoot _source;
         private readonly IReplica _replica;
         private readonly DeltaPusher _delta;
+        // Where this plan's deleted and overwritten entries go when the target keeps versions (one stamp per plan).
+        private Versions.VersionKeeper _keeper;
 
         public PlanExecutor(SourceRoot source, IReplica replica, DeltaPusher delta)
         {
@@ -50,6 +52,8 @@ namespace RealtimeMirror.Engine.Sync
             foreach (var (path, error) in plan.Errors) o.OnError(path, error);
             foreach (var (path, why) in plan.Skipped) o.OnWarning(path, why);
             var actions = plan.Actions;
+            _keeper = o.KeepVersions != null && !o.DryRun ? new Versions.VersionKeeper(_replica) : null;
+            SetReplaceHook(actions);
             if (o.DryRun)
             {
                 foreach (var a in actions) if (!a.Quiet) o.ShouldProcess(a);
@@ -74,6 +78,8 @@ namespace RealtimeMirror.Engine.Sync
                 if (_delta != null && NeedsRsync(a)) { toPush.Add(a); continue; }
                 // File contents go last, several at a time (their directories exist by then, as for a push).
                 if (a.Kind == ActionKind.SendFile || a.Kind == ActionKind.CheckContent) { uploads.Add(a); continue; }
+                // A file that may share its inode is sent anew rather than changed: with the other uploads.
+                if (a.Kind == ActionKind.SetMetadata && a.Source?.Kind == EntryKind.File && MayShareInode(a)) { uploads.Add(a); continue; }
                 // What the push or the uploads add to a directory changes its time: set directory metadata after them.
                 if (a.Kind == ActionKind.SetMetadata && a.IsDirectory) { afterPush.Add(a); continue; }
                 Run(a, o, outcome);
@@ -93,10 +99,30 @@ namespace RealtimeMirror.Engine.Sync
             return false;
         }
 
-        /// <summary>What SFTP cannot do but the host's rsync can: make fifos and devices, set a symlink's own time.</summary>
-        private static bool NeedsRsync(PlannedAction a) =>
+        /// <summary>
+        /// What SFTP cannot do but the host's rsync can: make fifos and devices, set a symlink's own time, give a
+        /// file that may share its inode new metadata without sending its data (rsync builds a new file from the old
+        /// one's blocks and renames it over: no literal data, a new inode), and set a file's time before 1970 or after
+        /// 2106 (SFTP v3 would clamp it).
+        /// </summary>
+        private bool NeedsRsync(PlannedAction a) =>
             a.Kind == ActionKind.MakeSpecial || a.Kind == ActionKind.MakeSymlink ||
-            (a.Kind == ActionKind.SetMetadata && a.Source?.Kind == EntryKind.Symlink);
+            (a.Kind == ActionKind.SetMetadata && a.Source?.Kind == EntryKind.Symlink) ||
+            (a.Source?.Kind == EntryKind.File && (a.Kind == ActionKind.SetMetadata || a.Kind == ActionKind.CheckContent) &&
+             (MayShareInode(a) || !EntryComparer.Fits32Bit(a.Source.MTime)));
+
+        /// <summary>
+        /// The replica entry may have other names (hard links), perhaps outside the replica (a link to /etc/shadow planted
+        /// by a user of the backup host): setting its owner, mode or time in place would change them all, so it is
+        /// replaced by a new entry instead. Over SFTP, which cannot count links, every regular file counts as shared.
+        /// Directories cannot be hard-linked.
+        /// </summary>
+        private bool MayShareInode(PlannedAction a)
+        {
+            var r = a.Replica;
+            if (r == null || r.Kind == EntryKind.Directory) return false;
+            return r.LinkCount > 1 || (!_replica.SeesLinkCount && r.Kind == EntryKind.File);
+        }
 
         private static bool UseRsync(List<PlannedAction> actions)
         {
@@ -117,13 +143,14 @@ namespace RealtimeMirror.Engine.Sync
             try
             {
                 outcomeOfPush = _delta.Push(_source.Handle, actions.Select(a => a.Source).ToList(), ignoreTimes: true, ioError: ioError,
-                    r => o.OnResult(r), (path, e) => { o.OnError(path, e); outcome.Failed.Add(path); }, o.Cancel);
+                    r => o.OnResult(r), (path, e) => { o.OnError(path, e); outcome.Failed.Add(path); }, o.Cancel, _keeper?.StampDirectory);
             }
             catch (Exception e) when (!ReplicaFailure.IsConnectionLost(e) && !(e is OperationCanceledException))
             {
                 // The rsync session failed (a server error, a protocol disagreement): say so, and still deliver the
                 // batch one entry at a time over the replica's own transport, so one bad push never blocks a target.
                 o.OnError("", e);
+                if (_keeper != null) { _keeper = new Versions.VersionKeeper(_replica); SetReplaceHook(actions); } // never over what the push kept
                 foreach (var a in actions) Run(a, o, outcome);
                 return;
             }
@@ -186,6 +213,7 @@ namespace RealtimeMirror.Engine.Sync
             var clock = Stopwatch.StartNew();
             try
             {
+                if (follower.Replica != null) KeepAside(follower.RelativePath);
                 _replica.CreateHardLink(leader.RelativePath, follower.RelativePath);
                 o.OnResult(new SyncResult(_replica.TargetName, follower.RelativePath, follower.Replica != null ? SyncAction.Updated : SyncAction.Copied,
                     false, 0, 0, 0, _replica.TransportName, null, RelativePath.ToFull(_source.Path, follower.RelativePath), clock.Elapsed));
@@ -247,6 +275,25 @@ namespace RealtimeMirror.Engine.Sync
         private static bool IsPathRace(Exception e) =>
             e is PosixException p && (p.Errno == 20 /* ENOTDIR */ || p.Errno == 40 /* ELOOP */ || p.Errno == 2 /* ENOENT */);
 
+        // The replica keeps the file an upload replaces itself, right before its final rename (see IReplaceAside).
+        private bool _hooked;
+
+        private void SetReplaceHook(List<PlannedAction> actions)
+        {
+            _hooked = false;
+            if (!(_replica is Versions.IReplaceAside aside)) return;
+            var keeper = _keeper;
+            if (keeper == null) { aside.BeforeReplace = null; return; }
+            // Only what the plan saw on the replica: a new file costs no probe for an old one.
+            var replaced = new HashSet<string>(actions.Where(a => a.Replica != null && (a.Kind == ActionKind.SendFile || a.Kind == ActionKind.CheckContent))
+                .Select(a => a.RelativePath), StringComparer.Ordinal);
+            aside.BeforeReplace = rel => { if (replaced.Contains(rel)) keeper.MoveAside(rel); };
+            _hooked = true;
+        }
+
+        /// <summary>With versions kept: moves the replica's entry into this plan's versions stamp. False when none is kept.</summary>
+        private bool KeepAside(string relativePath) => _keeper != null && _keeper.MoveAside(relativePath);
+
         private SyncResult RunOne(PlannedAction a, SyncOptions o, Stopwatch clock)
         {
             SyncResult Result(SyncAction action, long bytes = 0) =>
@@ -259,33 +306,57 @@ namespace RealtimeMirror.Engine.Sync
                     _replica.CreateDirectory(a.RelativePath, a.Source);
                     return Result(SyncAction.Copied);
                 case ActionKind.SendFile:
+                    if (existed && !_hooked) KeepAside(a.RelativePath);
                     return Result(existed ? SyncAction.Updated : SyncAction.Copied, _replica.UploadFile(_source.Handle, a.RelativePath, o.Cancel));
                 case ActionKind.CheckContent:
-                    if (_replica.ContentEquals(_source.Handle, a.RelativePath, o.Cancel))
-                    {
-                        _replica.ApplyMetadata(a.Source);
-                        return Result(SyncAction.MetadataOnly);
-                    }
+                    // Content that may be shared is replaced whatever it holds: reading it first would only cost time.
+                    if (!MayShareInode(a) && _replica.ContentEquals(_source.Handle, a.RelativePath, o.Cancel))
+                        return ApplyInPlace(a) ? Result(SyncAction.MetadataOnly) : Result(SyncAction.Updated, Replace(a, o));
+                    if (!_hooked) KeepAside(a.RelativePath);
                     return Result(SyncAction.Updated, _replica.UploadFile(_source.Handle, a.RelativePath, o.Cancel));
                 case ActionKind.SetMetadata:
-                    _replica.ApplyMetadata(a.Source);
-                    return a.Quiet ? null : Result(SyncAction.MetadataOnly);
+                    if (!MayShareInode(a) && ApplyInPlace(a)) return a.Quiet ? null : Result(SyncAction.MetadataOnly);
+                    return Result(SyncAction.Updated, Replace(a, o));
                 case ActionKind.MakeSymlink:
+                    if (existed) KeepAside(a.RelativePath);
                     _replica.CreateSymlink(a.Source);
                     return Result(existed ? SyncAction.Updated : SyncAction.Copied);
                 case ActionKind.MakeSpecial:
-                    if (existed) _replica.Delete(a.RelativePath);
+                    if (existed && !KeepAside(a.RelativePath)) _replica.Delete(a.RelativePath);
                     _replica.CreateSpecial(a.Source);
                     _replica.ApplyMetadata(a.Source);
                     return Result(existed ? SyncAction.Updated : SyncAction.Copied);
                 case ActionKind.Delete:
-                    _replica.Delete(a.RelativePath);
+                    // Our own temp names (quiet) are never worth keeping.
+                    if (a.Quiet || !KeepAside(a.RelativePath)) _replica.Delete(a.RelativePath);
                     return a.Quiet ? null : Result(SyncAction.Deleted);
                 case ActionKind.Rename:
+                    KeepAside(a.RelativePath); // an entry the rename replaces
                     _replica.Rename(a.OldRelativePath, a.RelativePath);
                     return Result(SyncAction.Renamed);
                 default:
                     throw new ArgumentOutOfRangeException(nameof(a), a.Kind, "unknown action");
+            }
+        }
+
+        /// <summary>Sets the metadata on the replica's entry; false when the replica found it shares its inode (a hard
+        /// link made since the plan looked), which it then leaves untouched.</summary>
+        private bool ApplyInPlace(PlannedAction a)
+        {
+            try { _replica.ApplyMetadata(a.Source); return true; }
+            catch (SharedInodeException) { return false; }
+        }
+
+        /// <summary>A new entry under a temp name, renamed over the shared one: the other names keep their inode as it was.
+        /// Returns the bytes sent.</summary>
+        private long Replace(PlannedAction a, SyncOptions o)
+        {
+            switch (a.Source.Kind)
+            {
+                case EntryKind.File: return _replica.UploadFile(_source.Handle, a.RelativePath, o.Cancel);
+                case EntryKind.Symlink: _replica.CreateSymlink(a.Source); return 0;
+                case EntryKind.Directory: throw new InvalidOperationException($"'{a.RelativePath}': a directory has no hard links to replace.");
+                default: _replica.CreateSpecial(a.Source); return 0;
             }
         }
     }

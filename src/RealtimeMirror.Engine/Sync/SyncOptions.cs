@@ -32,5 +32,8 @@ namespace RealtimeMirror.Engine.Sync
         public HaltThreshold HaltThreshold { get; set; }
         /// <summary>Execute a plan even past the halt threshold or with an emptied source root (-Force, Resume-MirrorTarget).</summary>
         public bool AllowMassDelete { get; set; }
+        /// <summary>The target keeps versions: every entry a plan deletes or overwrites is first moved into the replica's
+        /// versions area (see Versions/). Null: entries are deleted and overwritten in place.</summary>
+        public Versions.VersionPolicy KeepVersions { get; set; }
     }
 }

@@ -54,7 +54,15 @@ namespace RealtimeMirror.Engine.Sync
         public IReadOnlyList<string> Sync(SourceRoot source, IEnumerable<SyncHint> hints, SyncOptions o)
         {
             var list = hints.ToList();
-            if (source.EnsureCurrent()) list = new List<SyncHint> { SyncHint.WholeTree() }; // a new root directory: compare it whole
+            if (source.EnsureCurrent())
+            {
+                // A new root directory (removed and made again, or another moved in its place): compare it whole, and by
+                // content from the earliest moment the hints know changes may have gone unseen (the retry of the failed
+                // root carries when it went missing; a Rescan when its events were lost). A restored tree can repeat the
+                // old sizes and mtimes with other content. Without such a moment, every file is compared by content.
+                var since = list.Select(h => h.ChangedSince).Aggregate((DateTime?)null, SyncHint.Earliest) ?? DateTime.UnixEpoch;
+                list = new List<SyncHint> { SyncHint.WholeTree(since) };
+            }
             RefuseOverlap(source.Path);
             var planner = new Planner(source.Handle, Replica, o.Exclude, source.Links, o.Delete, viaRsync: Delta != null);
             var executor = new PlanExecutor(source, Replica, Delta);

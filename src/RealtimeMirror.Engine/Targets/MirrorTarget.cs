@@ -68,6 +68,18 @@ namespace RealtimeMirror.Engine.Targets
         /// <summary>How much of the replica one plan may delete or overwrite before it is halted: "50%" or a count; null: 50%.</summary>
         public string HaltThreshold { get; set; }
 
+        /// <summary>Every replica file the mirror deletes or overwrites is first moved into .rtm-versions/STAMP/PATH on the replica.</summary>
+        public bool KeepVersions { get; set; }
+        /// <summary>How long kept versions stay ("30d", "12h", a TimeSpan); null: 30 days unless only a count is set.</summary>
+        public string VersionRetention { get; set; }
+        /// <summary>At most this many versions of one path are kept; null: no count limit.</summary>
+        public int? VersionCount { get; set; }
+        /// <summary>
+        /// The source roots last mirrored to this target (set by the service and one-shot syncs): where a kept version
+        /// restores to, and which replica subdirectory holds each root's versions.
+        /// </summary>
+        public string[] SourcePaths { get; set; }
+
         [Newtonsoft.Json.JsonIgnore]
         public TimeSpan IoTimeout => TimeSpan.FromSeconds(IoTimeoutSeconds > 0 ? IoTimeoutSeconds : 60);
 
@@ -94,6 +106,7 @@ namespace RealtimeMirror.Engine.Targets
         {
             var t = (MirrorTarget)MemberwiseClone();
             t.Exclude = Exclude == null ? null : (string[])Exclude.Clone();
+            t.SourcePaths = SourcePaths == null ? null : (string[])SourcePaths.Clone();
             return t;
         }
 

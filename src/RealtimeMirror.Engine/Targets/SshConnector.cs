@@ -100,6 +100,11 @@ namespace RealtimeMirror.Engine.Targets
             }
             catch (Exception e) when (e is SocketException || e is SshOperationTimeoutException || e is SshConnectionException || e is IOException)
             {
+                // Logged in, yet SFTP did not start: an sftp-server run through a shell that prints a greeting waits
+                // for a packet length that is really text. Name that rather than report a lost connection forever.
+                if (client is SftpClient && client.ConnectionInfo.IsAuthenticated && !cancel.IsCancellationRequested &&
+                    LoginShellNoise.Probe(target) is string noise)
+                    throw new TargetUnavailableException(LoginShellNoise.Message(target.Name, target.HostName, "SFTP", noise), e) { IsPermanent = true };
                 throw new TargetUnavailableException($"Target '{target.Name}': cannot reach {target.HostName}:{target.Port}: {e.Message}", e);
             }
             finally

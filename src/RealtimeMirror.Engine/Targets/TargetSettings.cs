@@ -19,7 +19,8 @@ namespace RealtimeMirror.Engine.Targets
             var patterns = new List<string>(commandLine ?? Array.Empty<string>());
             if (target.Exclude != null) patterns.AddRange(target.Exclude);
             if (!string.IsNullOrEmpty(target.ExcludeFile)) patterns.AddRange(ReadExcludeFile(target.Name, target.ExcludeFile));
-            return patterns.Count == 0 ? GlobFilter.None : new GlobFilter(patterns);
+            patterns.Add(Versions.VersionArea.ExcludePattern); // the versions area is reserved on every target
+            return new GlobFilter(patterns);
         }
 
         /// <summary>

@@ -25,10 +25,13 @@ namespace RealtimeMirror.Engine.Transport
         private readonly SshClient _ssh;
         private readonly bool _owner;
         private readonly BandwidthLimiter _limit;
+        // rsync 3.0 and later confirm each file they put in place when asked (see RsyncPushOptions.ConfirmEachFile).
+        private readonly bool _confirms;
 
-        private DeltaPusher(MirrorTarget target, SshClient ssh, bool owner)
+        private DeltaPusher(MirrorTarget target, SshClient ssh, bool owner, bool confirms)
         {
             _target = target;
+            _confirms = confirms;
             _limit = BandwidthLimiter.For(target.BandwidthLimit);
             _ssh = ssh;
             _owner = owner;
@@ -53,9 +56,13 @@ namespace RealtimeMirror.Engine.Transport
                 SshConnector.Connect(ssh, target);
                 // A fixed command: no name of ours is in it.
                 var probe = ssh.RunCommand("rsync --version");
-                var firstLine = (probe.Result ?? "").Split('\n')[0];
+                var firstLine = LoginShellNoise.FirstLine(probe.Result) ?? "";
+                // rsync's own first line starts with its name; anything before it is the shell's, and would be read
+                // as the protocol version of every push.
+                if (firstLine.Length > 0 && !firstLine.StartsWith("rsync ", StringComparison.Ordinal))
+                    throw new TargetUnavailableException(LoginShellNoise.Message(target.Name, target.HostName, "rsync", firstLine)) { IsPermanent = true };
                 int protocol = ParseProtocol(firstLine);
-                if (probe.ExitStatus == 0 && protocol >= RsyncSender.MinProtocol) return new DeltaPusher(target, ssh, canSetOwner);
+                if (probe.ExitStatus == 0 && protocol >= RsyncSender.MinProtocol) return new DeltaPusher(target, ssh, canSetOwner, ConfirmsFiles(firstLine));
                 if (target.Rsync == RsyncMode.Always)
                     throw new TargetUnavailableException($"Target '{target.Name}': -Rsync Always, but {target.HostName} has no usable rsync ({(firstLine.Length > 0 ? firstLine : probe.Error?.Trim())}).") { IsPermanent = true };
                 ssh.Dispose();
@@ -66,6 +73,13 @@ namespace RealtimeMirror.Engine.Transport
                 ssh.Dispose();
                 throw;
             }
+        }
+
+        /// <summary>"rsync  version 3.2.7  protocol version 31": 3.0 and later confirm files with --remove-source-files.</summary>
+        internal static bool ConfirmsFiles(string versionLine)
+        {
+            var m = System.Text.RegularExpressions.Regex.Match(versionLine, @"version v?(\d+)\.(\d+)");
+            return m.Success && int.Parse(m.Groups[1].Value) >= 3;
         }
 
         private static int ParseProtocol(string versionLine)
@@ -83,17 +97,20 @@ namespace RealtimeMirror.Engine.Transport
         /// </summary>
         /// <param name="ignoreTimes">The receiver compares content even when size and mtime match (a same-second rewrite).</param>
         /// <param name="ioError">The listing behind these entries had errors (told to the receiver as rsync's io_error).</param>
+        /// <param name="backupDir">Replica-relative directory the receiver moves every file it replaces into (rsync's
+        /// --backup --backup-dir): the plan's versions stamp when the target keeps versions; null: none.</param>
         public RsyncPushOutcome Push(DirectoryHandle source, IReadOnlyList<FileMeta> entries, bool ignoreTimes, bool ioError,
-            Action<SyncResult> onFileResult, Action<string, Exception> onError, CancellationToken cancel) =>
-            Push(new DirectoryHandleSource(source), entries, ignoreTimes, ioError, onFileResult, onError, cancel);
+            Action<SyncResult> onFileResult, Action<string, Exception> onError, CancellationToken cancel, string backupDir = null) =>
+            Push(new DirectoryHandleSource(source), entries, ignoreTimes, ioError, onFileResult, onError, cancel, backupDir);
 
         /// <summary>The same over any source reader (tests use a stand-in).</summary>
         internal RsyncPushOutcome Push(IRsyncSource source, IReadOnlyList<FileMeta> entries, bool ignoreTimes, bool ioError,
-            Action<SyncResult> onFileResult, Action<string, Exception> onError, CancellationToken cancel)
+            Action<SyncResult> onFileResult, Action<string, Exception> onError, CancellationToken cancel, string backupDir = null)
         {
             var orphans = new List<string>();
             var list = WithParents(source, entries, orphans);
             var options = OptionsFor(list, ignoreTimes);
+            options.BackupDir = backupDir;
             var remoteRoot = string.IsNullOrEmpty(_target.RemotePath) ? "." : _target.RemotePath;
             RsyncPushOutcome outcome;
             if (Service.Logging.MirrorTrace.Enabled)
@@ -152,7 +169,13 @@ namespace RealtimeMirror.Engine.Transport
             }
             watchdog.Touch(); // the wait for the exit status gets a whole timeout of its own
             int exit = session.WaitForExit();
-            if (exit != 0)
+            // Each file the receiver did not confirm failed on its own (a full disk, a locked directory): that path is
+            // reported with what the server said about it, and goes to the caller's retry set.
+            foreach (var path in outcome.Unconfirmed)
+                onError?.Invoke(path, new IOException($"rsync on {_target.HostName} did not confirm '{path}' as written" +
+                    (exit != 0 ? $" (exit {exit})" : "") + ": " + DescribeFor(path, outcome, session.Errors)));
+            // A failure rsync ties to no file (a directory, a link, the session itself) retries the whole batch's tree.
+            if (exit != 0 && outcome.Unconfirmed.Count == 0)
                 onError?.Invoke("", new IOException($"rsync on {_target.HostName} exited with {exit}: {Describe(outcome, session.Errors)}"));
             return outcome;
         }
@@ -160,6 +183,7 @@ namespace RealtimeMirror.Engine.Transport
         private RsyncPushOptions OptionsFor(IReadOnlyList<FileMeta> list, bool ignoreTimes) => new RsyncPushOptions
         {
             PreserveOwner = _owner,
+            ConfirmEachFile = _confirms,
             PreserveGroup = _owner,
             IgnoreTimes = ignoreTimes,
             Compress = _target.Compress,
@@ -167,6 +191,14 @@ namespace RealtimeMirror.Engine.Transport
             PreserveSpecials = list.Any(FileListWriter.NeedsSpecials),
             PreserveHardLinks = list.Any(e => e.Kind == EntryKind.File && e.LinkCount > 1),
         };
+
+        /// <summary>The server's lines that name <paramref name="path"/>, else all of them.</summary>
+        private static string DescribeFor(string path, RsyncPushOutcome outcome, string stderr)
+        {
+            var about = outcome.ServerMessages.Concat((stderr ?? "").Split('\n'))
+                .Where(l => l.Contains(RelativePath.Name(path), StringComparison.Ordinal)).Select(l => l.Trim()).Distinct().ToList();
+            return about.Count > 0 ? string.Join("; ", about) : Describe(outcome, stderr) is var all && all.Length > 0 ? all : "no reason given";
+        }
 
         private static string Describe(RsyncPushOutcome outcome, string stderr) =>
             string.Join("; ", outcome.ServerMessages.Concat(new[] { stderr?.Trim() }).Where(s => !string.IsNullOrEmpty(s)));

@@ -27,6 +27,12 @@ namespace RealtimeMirror.Engine.Transport
         /// <summary>The finest mtime step this transport can set, in nanoseconds: 1 locally, 1,000,000,000 over SFTP v3.</summary>
         int TimeResolutionNanos { get; }
 
+        /// <summary>
+        /// Times read and set here are unsigned 32-bit seconds (SFTP v3): a replica time outside 1970-2106 reads back as
+        /// its low 32 bits, and one set here is clamped to that range.
+        /// </summary>
+        bool TimesAre32Bit { get; }
+
         /// <summary>Connects (if remote) and makes sure the root directory exists.</summary>
         void Open(CancellationToken cancel);
 
@@ -50,7 +56,17 @@ namespace RealtimeMirror.Engine.Transport
         /// <summary>True when the replica's file holds exactly the source file's bytes (reads, never writes).</summary>
         bool ContentEquals(DirectoryHandle source, string relativePath, CancellationToken cancel);
 
-        /// <summary>Sets owner/group (when CanSetOwner), mode and mtime of the entry itself; a symlink's mode is never set.</summary>
+        /// <summary>
+        /// Whether <see cref="Stat"/> and <see cref="List"/> report each entry's link count (locally; SFTP v3 carries none,
+        /// so there every regular file is taken to have other names).
+        /// </summary>
+        bool SeesLinkCount { get; }
+
+        /// <summary>
+        /// Sets owner/group (when CanSetOwner), mode and mtime of the entry itself; a symlink's mode is never set. An
+        /// entry that shares its inode with another name (a hard link: nlink &gt; 1 where that can be seen, any regular
+        /// file where it cannot) is left untouched and <see cref="SharedInodeException"/> thrown: the caller replaces it.
+        /// </summary>
         void ApplyMetadata(FileMeta meta);
 
         /// <summary>Creates or replaces a symlink (via a temp name and a rename).</summary>
@@ -71,5 +87,9 @@ namespace RealtimeMirror.Engine.Transport
 
         /// <summary>Renames within the replica, replacing a non-directory destination.</summary>
         void Rename(string fromRelativePath, string toRelativePath);
+
+        /// <summary>Opens a regular file of the replica for reading, without following a link at any component
+        /// (restoring a kept version). <paramref name="meta"/>: its metadata. NotRegularFileException for anything else.</summary>
+        System.IO.Stream OpenRead(string relativePath, out FileMeta meta);
     }
 }

@@ -13,7 +13,7 @@ namespace RealtimeMirror.Engine.Transport
     /// operation goes through that held <see cref="DirectoryHandle"/>, so a symlink swapped into the replica tree
     /// can make an operation fail but never redirect it outside the root.
     /// </summary>
-    public sealed class LocalReplica : IReplica
+    public sealed partial class LocalReplica : IReplica
     {
         private readonly string _rootPath;
         private readonly bool _preserveOwner;
@@ -32,6 +32,8 @@ namespace RealtimeMirror.Engine.Transport
         /// <summary>mknod of a device needs CAP_MKNOD; fifos would work unprivileged, but one rule is easier to explain.</summary>
         public bool CanCreateSpecial => Posix.IsRoot;
         public int TimeResolutionNanos => 1;
+        public bool TimesAre32Bit => false;
+        public bool SeesLinkCount => true;
 
         private DirectoryHandle Root => _root ?? throw new InvalidOperationException($"Replica '{TargetName}' is not open: call Open first.");
 
@@ -54,6 +56,16 @@ namespace RealtimeMirror.Engine.Transport
         public long UploadFile(DirectoryHandle source, string relativePath, CancellationToken cancel)
         {
             using var input = source.OpenRead(relativePath, out var meta);
+            // The metadata of the descriptor we read, not of an earlier listing: what lands matches what was read.
+            return WriteFile(relativePath, input, meta, cancel);
+        }
+
+        /// <summary>
+        /// Writes <paramref name="input"/> to a temp name beside <paramref name="relativePath"/>, gives it
+        /// <paramref name="meta"/> and renames it over: the one way a file lands here (uploads, restored versions).
+        /// </summary>
+        public long WriteFile(string relativePath, Stream input, FileMeta meta, CancellationToken cancel)
+        {
             var output = Root.CreateTemp(relativePath, out var temp);
             try
             {
@@ -69,9 +81,9 @@ namespace RealtimeMirror.Engine.Transport
                         sent += n;
                     }
                     output.Flush();
-                    // The metadata of the descriptor we read, not of an earlier listing: what lands matches what was read.
                     DirectoryHandle.SetMetadata(output.SafeFileHandle, meta, _preserveOwner);
                 }
+                BeforeReplace?.Invoke(relativePath); // versions: the old file moves aside now, not before the transfer
                 Root.Rename(temp, relativePath);
                 return sent;
             }
@@ -81,6 +93,8 @@ namespace RealtimeMirror.Engine.Transport
                 throw;
             }
         }
+
+        public Stream OpenRead(string relativePath, out FileMeta meta) => Root.OpenRead(relativePath, out meta);
 
         public bool ContentEquals(DirectoryHandle source, string relativePath, CancellationToken cancel)
         {

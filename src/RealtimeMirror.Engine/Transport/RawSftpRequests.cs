@@ -66,9 +66,19 @@ namespace RealtimeMirror.Engine.Transport
             try { return m.Invoke(session, args); }
             catch (TargetInvocationException e) when (e.InnerException != null)
             {
+                if (e.InnerException is Renci.SshNet.Common.SshOperationTimeoutException) TimedOut();
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerException).Throw();
                 throw;
             }
+        }
+
+        /// <summary>
+        /// A request waited out the I/O timeout: the link is taken as dead, so the socket is shut now. Every later
+        /// request on it (a cleanup, the next entry's lstat) then fails at once instead of waiting the timeout again.
+        /// </summary>
+        public void TimedOut()
+        {
+            try { SshSocketAbort.Abort(_client); } catch (Exception) { /* gone already */ }
         }
 
         public SftpFileAttributes LStat(string path) => (SftpFileAttributes)Invoke(LStatMethod, path);

@@ -32,7 +32,7 @@ namespace RealtimeMirror.Engine.Transport
                 for (int k = 0; ; k++)
                 {
                     cancel.ThrowIfCancellationRequested();
-                    if (inflight.Count == Window) Await(inflight.Dequeue(), timeout, cancel);
+                    if (inflight.Count == Window) Await(raw, inflight.Dequeue(), timeout, cancel);
                     var buf = ring[k % Window] ??= new byte[chunk];
                     int n = ReadFull(input, buf);
                     if (n == 0) break;
@@ -40,7 +40,7 @@ namespace RealtimeMirror.Engine.Transport
                     sent += n;
                     if (n < chunk) break;
                 }
-                while (inflight.Count > 0) Await(inflight.Dequeue(), timeout, cancel);
+                while (inflight.Count > 0) Await(raw, inflight.Dequeue(), timeout, cancel);
                 return sent;
             }
             finally { Observe(inflight); }
@@ -66,14 +66,14 @@ namespace RealtimeMirror.Engine.Transport
                         pending.Enqueue(Task.Run(() => raw.Read(handle, at, ReadChunk)));
                         next += ReadChunk;
                     }
-                    var theirs = Await(pending.Dequeue(), timeout, cancel);
+                    var theirs = Await(raw, pending.Dequeue(), timeout, cancel);
                     if (theirs.Length == 0) return ReadFull(local, mine, 1) == 0;
                     if (ReadFull(local, mine, theirs.Length) != theirs.Length) return false;
                     if (!theirs.AsSpan().SequenceEqual(mine.AsSpan(0, theirs.Length))) return false;
                     offset += (ulong)theirs.Length;
                     if (theirs.Length < ReadChunk)
                     {
-                        while (pending.Count > 0) Await(pending.Dequeue(), timeout, cancel);
+                        while (pending.Count > 0) Await(raw, pending.Dequeue(), timeout, cancel);
                         next = offset;
                     }
                 }
@@ -81,21 +81,26 @@ namespace RealtimeMirror.Engine.Transport
             finally { Observe(pending); }
         }
 
-        private static void Await(Task task, TimeSpan timeout, CancellationToken cancel)
+        private static void Await(RawSftpRequests raw, Task task, TimeSpan timeout, CancellationToken cancel)
         {
             try
             {
-                if (!task.Wait((int)timeout.TotalMilliseconds, cancel)) throw new SshOperationTimeoutException("A request to the replica timed out.");
+                if (!task.Wait((int)timeout.TotalMilliseconds, cancel))
+                {
+                    raw.TimedOut();
+                    throw new SshOperationTimeoutException("A request to the replica timed out.");
+                }
             }
             catch (AggregateException e) when (e.InnerException != null)
             {
+                if (e.InnerException is SshOperationTimeoutException) raw.TimedOut();
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerException).Throw();
             }
         }
 
-        private static T Await<T>(Task<T> task, TimeSpan timeout, CancellationToken cancel)
+        private static T Await<T>(RawSftpRequests raw, Task<T> task, TimeSpan timeout, CancellationToken cancel)
         {
-            Await((Task)task, timeout, cancel);
+            Await(raw, (Task)task, timeout, cancel);
             return task.Result;
         }
 

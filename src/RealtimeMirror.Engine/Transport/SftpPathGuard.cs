@@ -115,10 +115,22 @@ namespace RealtimeMirror.Engine.Transport
         {
             try
             {
-                if (!task.Wait(_timeout)) throw new SshOperationTimeoutException("lstat timed out on the replica.");
+                if (!task.Wait(_timeout))
+                {
+                    _raw.TimedOut();
+                    throw new SshOperationTimeoutException("lstat timed out on the replica.");
+                }
                 return new Result { Attrs = task.Result };
             }
             catch (AggregateException e) when (e.InnerException is SftpPathNotFoundException) { return new Result(); }
+            catch (AggregateException e) when (Sync.ReplicaFailure.IsConnectionLost(e.InnerException))
+            {
+                // The link is gone or timed out (SSH.NET's own timeout can fire before ours): that is the connection's
+                // failure, not this path's, and it is thrown as such.
+                if (e.InnerException is SshOperationTimeoutException) _raw.TimedOut();
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerException).Throw();
+                throw;
+            }
             catch (AggregateException e) when (e.InnerException != null) { return new Result { Error = e.InnerException }; }
         }
     }

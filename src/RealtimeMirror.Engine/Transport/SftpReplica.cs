@@ -20,7 +20,7 @@ namespace RealtimeMirror.Engine.Transport
     /// under a temp name, get their attributes through the open handle, and are renamed over the final name with
     /// posix-rename, so readers never see half a file and a link at the final name is replaced, not followed.
     /// </summary>
-    public sealed class SftpReplica : IReplica
+    public sealed partial class SftpReplica : IReplica
     {
         private readonly MirrorTarget _target;
         // One limit for this connection, shared by the uploads running on it at once.
@@ -50,6 +50,10 @@ namespace RealtimeMirror.Engine.Transport
         public bool CanCreateSpecial => false;
         /// <summary>SFTP v3 carries whole seconds.</summary>
         public int TimeResolutionNanos => 1_000_000_000;
+        /// <summary>SFTP v3 attributes hold unsigned 32-bit seconds.</summary>
+        public bool TimesAre32Bit => true;
+        /// <summary>SFTP v3 attributes carry no link count.</summary>
+        public bool SeesLinkCount => false;
 
         public void Open(CancellationToken cancel)
         {
@@ -172,6 +176,7 @@ namespace RealtimeMirror.Engine.Transport
                 var h = handle;
                 handle = null;
                 _raw.Close(h);
+                BeforeReplace?.Invoke(rel); // versions: the old file moves aside now, not before the transfer
                 Guard.CheckWrite(rel);
                 _raw.PosixRename(_guard.Remote(temp), _guard.Remote(rel));
                 return sent;
@@ -209,6 +214,9 @@ namespace RealtimeMirror.Engine.Transport
             // SFTP v3 SETSTAT follows a link at the final name: it would change the link's target. A link keeps
             // whatever owner and time it was created with; its mode means nothing on Linux.
             if (self.IsSymbolicLink || meta.Kind == EntryKind.Symlink) return;
+            // Nor can SFTP v3 say whether a file has other names: a hard link to a file outside the replica would get
+            // the chmod and chown too. A file's metadata is therefore never set in place; the caller sends it anew.
+            if (self.IsRegularFile) throw new SharedInodeException(rel, 0);
             SetAttributes(a => _raw.SetStat(_guard.Remote(rel), a), meta);
         }
 

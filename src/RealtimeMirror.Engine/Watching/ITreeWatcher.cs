@@ -12,6 +12,9 @@ namespace RealtimeMirror.Engine.Watching
         /// <summary>The full path of the watched directory.</summary>
         string Root { get; }
 
+        /// <summary>The OS interface this watcher uses.</summary>
+        WatchBackend Backend { get; }
+
         /// <summary>Set by the watch's root check while the root directory is gone.</summary>
         bool RootMissing { get; set; }
 

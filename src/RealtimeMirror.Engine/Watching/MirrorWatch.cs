@@ -32,8 +32,9 @@ namespace RealtimeMirror.Engine.Watching
         {
             Id = id;
             _options = options;
-            Backend = WatcherFactory.Resolve(options.Backend).ToString();
             Paths = options.Roots.Select(r => System.IO.Path.GetFullPath(r).TrimEnd('/', '\\')).Select(r => r.Length == 0 ? "/" : r).ToList();
+            (_backend, BackendNote) = WatcherFactory.Choose(options.Backend, Paths);
+            Backend = _backend.ToString();
             try { _subdirectories = Targets.MirrorTarget.SubdirectoriesFor(Paths); }
             catch (ArgumentException)
             {
@@ -57,8 +58,11 @@ namespace RealtimeMirror.Engine.Watching
         public int QueueLength => _roots.Sum(r => r.Raw.Count) + _pendingInCoalescers + _ready.Count;
         public string LastError { get; private set; }
         public TimeSpan Settle => _options.Settle;
-        /// <summary>The OS interface the watch uses: "Inotify" or "Portable" (FileSystemWatcher).</summary>
+        /// <summary>The OS interface the watch uses: "Fanotify", "Inotify" or "Portable" (FileSystemWatcher).</summary>
         public string Backend { get; }
+        /// <summary>Which backend, and why (what Auto found, or that it was asked for).</summary>
+        public string BackendNote { get; }
+        private readonly WatchBackend _backend;
 
         private volatile int _pendingInCoalescers;
 
@@ -67,7 +71,7 @@ namespace RealtimeMirror.Engine.Watching
             foreach (var root in Paths)
             {
                 var raw = new ConcurrentQueue<RawChange>();
-                var watcher = WatcherFactory.Create(_options.Backend, root, _options.Exclude, raw, msg => LastError = msg, () => _changed.Set());
+                var watcher = WatcherFactory.Create(_backend, root, _options.Exclude, raw, msg => LastError = msg, () => _changed.Set());
                 _roots.Add((watcher, new Coalescer(_options.Settle, _options.MaxDelay), raw));
             }
             foreach (var r in _roots) r.Watcher.Start();

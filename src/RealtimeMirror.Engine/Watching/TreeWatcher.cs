@@ -34,6 +34,7 @@ namespace RealtimeMirror.Engine.Watching
         }
 
         public string Root => _root;
+        public WatchBackend Backend => WatchBackend.Portable;
         /// <summary>Set by the watch's root check while the root directory is gone.</summary>
         public bool RootMissing { get; set; }
         public long Overflows => System.Threading.Interlocked.Read(ref _overflows);

@@ -20,8 +20,10 @@ namespace RealtimeMirror.Cmdlets
         public bool InThisSession { get; private set; }
         public IReadOnlyList<string> Path { get; private set; }
         public string State { get; private set; }
-        /// <summary>"Inotify" or "Portable" (FileSystemWatcher).</summary>
+        /// <summary>"Fanotify", "Inotify" or "Portable" (FileSystemWatcher).</summary>
         public string Backend { get; private set; }
+        /// <summary>Why that backend (what Auto found, or that it was asked for).</summary>
+        public string BackendNote { get; private set; }
         public long RawChanges { get; private set; }
         public long EventsEmitted { get; private set; }
         public long Overflows { get; private set; }
@@ -43,7 +45,7 @@ namespace RealtimeMirror.Cmdlets
         public static MirrorWatchInfo Of(MirrorWatch w) => new MirrorWatchInfo
         {
             Id = w.Id, ProcessId = ProcessIdentity.CurrentId, InThisSession = true,
-            Path = w.Paths, State = w.State.ToString(), Backend = w.Backend, RawChanges = w.RawChanges, EventsEmitted = w.EventsEmitted,
+            Path = w.Paths, State = w.State.ToString(), Backend = w.Backend, BackendNote = w.BackendNote, RawChanges = w.RawChanges, EventsEmitted = w.EventsEmitted,
             Overflows = w.Overflows, QueueLength = w.QueueLength, StartedUtc = w.StartedUtc, LastError = w.LastError,
             Targets = ServiceRegistry.For(w.Id)?.Targets ?? Array.Empty<TargetStatus>(), Watch = w,
         };
@@ -51,7 +53,7 @@ namespace RealtimeMirror.Cmdlets
         public static MirrorWatchInfo Of(ServiceStatusFile s) => new MirrorWatchInfo
         {
             Id = s.WatchId, ProcessId = s.ProcessId, InThisSession = false,
-            Path = s.Paths, State = s.State, Backend = s.Backend, RawChanges = s.RawChanges, EventsEmitted = s.EventsEmitted,
+            Path = s.Paths, State = s.State, Backend = s.Backend, BackendNote = s.BackendNote, RawChanges = s.RawChanges, EventsEmitted = s.EventsEmitted,
             Overflows = s.Overflows, QueueLength = s.QueueLength, StartedUtc = AsUtc(s.Started), LastError = s.LastError,
             Targets = s.Targets.Select(t => t.ToTargetStatus()).ToList(), UpdatedUtc = s.Updated is DateTime u ? AsUtc(u) : (DateTime?)null,
         };

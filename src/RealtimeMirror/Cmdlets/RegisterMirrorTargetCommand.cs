@@ -122,6 +122,20 @@ namespace RealtimeMirror.Cmdlets
         [ValidateHaltThreshold]
         public string HaltThreshold { get; set; }
 
+        /// <summary>Saved setting: every replica file the mirror deletes or overwrites is first moved into .rtm-versions/STAMP/PATH on the replica.</summary>
+        [Parameter]
+        public SwitchParameter KeepVersions { get; set; }
+
+        /// <summary>Saved setting: how long kept versions stay ('30d', '12h', '90m', '45s', '2w' or a TimeSpan); 30 days when neither this nor -VersionCount is given.</summary>
+        [Parameter]
+        [ValidateVersionRetention]
+        public string VersionRetention { get; set; }
+
+        /// <summary>Saved setting: at most this many versions of one path are kept (the newest).</summary>
+        [Parameter]
+        [ValidateRange(1, int.MaxValue)]
+        public int VersionCount { get; set; }
+
         /// <summary>Replace a target of the same name.</summary>
         [Parameter]
         public SwitchParameter Force { get; set; }
@@ -160,6 +174,7 @@ namespace RealtimeMirror.Cmdlets
                     "TargetExists", ErrorCategory.ResourceExists, target.Name));
                 return;
             }
+            target.SourcePaths = existing?.SourcePaths; // learned by the syncs, not a setting: a replaced target keeps it
             if (!ShouldProcess($"{target.Name} -> {target.Location}", existing != null ? "Replace mirror target" : "Register mirror target")) return;
 
             if (target.Kind == TargetKind.Ssh && !NoConnect)
@@ -193,6 +208,10 @@ namespace RealtimeMirror.Cmdlets
                 BandwidthLimit = BandwidthLimit,
                 HaltThreshold = string.IsNullOrWhiteSpace(HaltThreshold) ? null : HaltThreshold.Trim(),
                 Exclude = Exclude is { Length: > 0 } ? Exclude : null,
+                // A retention or a count alone means versions are wanted.
+                KeepVersions = KeepVersions || !string.IsNullOrWhiteSpace(VersionRetention) || Bound(nameof(VersionCount)),
+                VersionRetention = string.IsNullOrWhiteSpace(VersionRetention) ? null : VersionRetention.Trim(),
+                VersionCount = Bound(nameof(VersionCount)) ? VersionCount : (int?)null,
                 ExcludeFile = string.IsNullOrEmpty(ExcludeFile) ? null : GetUnresolvedProviderPathFromPSPath(ExcludeFile),
                 // Unset settings stay null in the file, so the command's own defaults keep applying to them.
                 DeleteMode = Bound(nameof(DeleteMode)) ? DeleteMode : (DeleteMode?)null,
@@ -265,6 +284,9 @@ namespace RealtimeMirror.Cmdlets
             target.DeleteMode = Read<DeleteMode?>(o, "DeleteMode");
             target.SettleMilliseconds = Read<int?>(o, "SettleMilliseconds");
             target.MaxDelayMilliseconds = Read<int?>(o, "MaxDelayMilliseconds");
+            target.KeepVersions = Read<bool?>(o, "KeepVersions") ?? false;
+            target.VersionRetention = Read<string>(o, "VersionRetention");
+            target.VersionCount = Read<int?>(o, "VersionCount");
             target.Name = Read<string>(o, "Name");
             return Override(target);
         }
@@ -284,6 +306,9 @@ namespace RealtimeMirror.Cmdlets
             if (Bound(nameof(DeleteMode))) t.DeleteMode = DeleteMode;
             if (Bound(nameof(SettleMilliseconds))) t.SettleMilliseconds = SettleMilliseconds;
             if (Bound(nameof(MaxDelayMilliseconds))) t.MaxDelayMilliseconds = MaxDelayMilliseconds;
+            if (Bound(nameof(KeepVersions))) t.KeepVersions = KeepVersions;
+            if (Bound(nameof(VersionRetention))) { t.VersionRetention = string.IsNullOrWhiteSpace(VersionRetention) ? null : VersionRetention.Trim(); t.KeepVersions |= t.VersionRetention != null; }
+            if (Bound(nameof(VersionCount))) { t.VersionCount = VersionCount; t.KeepVersions = true; }
             if (string.IsNullOrEmpty(t.Name) || !System.Text.RegularExpressions.Regex.IsMatch(t.Name, NamePattern))
                 return BadInput(InputObject, $"the name '{t.Name}' (letters, digits, '.', '_' and '-', starting with a letter or digit)");
             return t;

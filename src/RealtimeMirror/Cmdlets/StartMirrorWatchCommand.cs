@@ -45,7 +45,7 @@ namespace RealtimeMirror.Cmdlets
         [ValidateRange(100, int.MaxValue)]
         public int MaxQueuedEvents { get; set; } = WatchOptions.DefaultMaxQueuedEvents;
 
-        /// <summary>The OS interface that reports changes: Auto (inotify on Linux, FileSystemWatcher elsewhere), Inotify or Portable.</summary>
+        /// <summary>The OS interface that reports changes: Auto (fanotify where permitted, else inotify on Linux, else FileSystemWatcher), Fanotify, Inotify or Portable.</summary>
         [Parameter]
         public WatchBackend Backend { get => (WatchBackend)_backend; set => _backend = (int)value; }
         // Int-backed: a field of an engine enum would make loading this cmdlet type load the engine before the module's
@@ -158,9 +158,13 @@ namespace RealtimeMirror.Cmdlets
             if (VerifyInterval < TimeSpan.Zero)
                 ThrowTerminatingError(new ErrorRecord(new ArgumentOutOfRangeException(nameof(VerifyInterval), "-VerifyInterval cannot be negative (0 disables the periodic verify)."),
                     "VerifyIntervalNegative", ErrorCategory.InvalidArgument, VerifyInterval));
-            if (Backend == WatchBackend.Inotify && !OperatingSystem.IsLinux())
-                ThrowTerminatingError(new ErrorRecord(new PlatformNotSupportedException("-Backend Inotify exists only on Linux; use Auto or Portable."),
-                    "InotifyNotSupported", ErrorCategory.InvalidArgument, Backend));
+            // -Backend Inotify off Linux, or Fanotify where the kernel, the privileges or a root's filesystem refuse it.
+            try { WatcherFactory.Choose(Backend, _roots); }
+            catch (PlatformNotSupportedException e)
+            {
+                ThrowTerminatingError(new ErrorRecord(e, Backend == WatchBackend.Fanotify ? "FanotifyNotAvailable" : "InotifyNotSupported",
+                    ErrorCategory.InvalidArgument, Backend));
+            }
             var exclude = new GlobFilter((Exclude ?? WatchOptions.DefaultExcludes.ToArray()).Concat(CommandLineSettings.ExcludeFilePatterns(this, ExcludeFile)));
             var targets = new List<MirrorTarget>();
             foreach (var name in Target ?? Array.Empty<string>())
@@ -195,6 +199,7 @@ namespace RealtimeMirror.Cmdlets
                 MaxQueuedEvents = MaxQueuedEvents,
                 Backend = Backend,
             });
+            WriteVerbose($"Watch {watch.Id}: {watch.BackendNote}");
             if (targets.Count == 0)
             {
                 WriteObject(watch);
@@ -224,6 +229,7 @@ namespace RealtimeMirror.Cmdlets
                 $"Mirroring {string.Join(", ", _roots)} to {string.Join(", ", targets.Select(t => t.Name))}{(InitialSync ? " after an initial sync" : "")}."));
             ServiceRegistry.Attach(watch, service);
             service.Start();
+            foreach (var t in targets) SourcePathMemory.Remember(Store, t.Name, _roots); // where versions restore to
             if (!Wait)
             {
                 WriteObject(watch);

@@ -249,6 +249,7 @@ namespace RealtimeMirror.Cmdlets
                     continue;
                 }
                 SyncOne(target.ForSubdirectory(subdirectory), source, hints, exclude, errorTarget, DeletesFor(target, treeSync));
+                if (!IsWhatIf && string.IsNullOrEmpty(subdirectory)) SourcePathMemory.Remember(Store, target.Name, new[] { root }); // where versions restore to
             }
         }
 
@@ -297,6 +298,7 @@ namespace RealtimeMirror.Cmdlets
             try
             {
                 session.Sync(source, hints, Options(exclude, activity, delete, target));
+                VersionRetention.PruneAfterSync(this, session, target, IsWhatIf);
             }
             catch (OperationCanceledException) { throw new PipelineStoppedException(); }
             catch (SourceRootMissingException e)
@@ -339,6 +341,7 @@ namespace RealtimeMirror.Cmdlets
         {
             HaltThreshold = Engine.Sync.HaltThreshold.Parse(target.HaltThreshold ?? Engine.Sync.HaltThreshold.DefaultText),
             AllowMassDelete = Force,
+            KeepVersions = Engine.Versions.VersionPolicy.For(target),
             Delete = delete,
             Exclude = exclude,
             IncludeSkipped = IncludeSkipped,

@@ -23,23 +23,12 @@ namespace RealtimeMirror.Engine.Tests.Rsync
     {
         private readonly string _src = Directory.CreateTempSubdirectory("rtm-dpt-src-").FullName;
         private readonly string _dst = Directory.CreateTempSubdirectory("rtm-dpt-dst-").FullName;
-        private string _secondState;
+        private SecondSshd _second;
 
         public void Dispose()
         {
-            if (_secondState != null) Bash($"p=$(cat '{_secondState}/sshd.pid'); kill -CONT $p $(pgrep -P $p) 2>/dev/null; kill $p; rm -rf '{_secondState}'; true");
+            _second?.Dispose();
             Process.Start("rm", new[] { "-rf", _src, _dst }).WaitForExit();
-        }
-
-        private static string Bash(string script)
-        {
-            var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
-            psi.ArgumentList.Add("-c");
-            psi.ArgumentList.Add(script);
-            using var p = Process.Start(psi);
-            var output = p.StandardOutput.ReadToEnd();
-            p.WaitForExit();
-            return output;
         }
 
         private FileMeta BigSparseFile(string name, long size)
@@ -80,36 +69,19 @@ namespace RealtimeMirror.Engine.Tests.Rsync
         [SshFact]
         public void A_host_frozen_mid_push_is_a_lost_connection_within_the_timeout()
         {
-            var main = SshTestEnvironment.Target(_dst);
-            const int port = 2302;
-            _secondState = Directory.CreateTempSubdirectory("rtm-dpt-sshd-").FullName;
-            var keys = Path.GetDirectoryName(main.KeyFile);
-            Bash($"cp '{keys}'/host_ed25519* '{keys}'/client_ed25519* '{_secondState}/' && RTM_SSHD_STATE='{_secondState}' RTM_SSHD_PORT={port} bash '{FindScript()}'");
-            var target = main.Clone();
-            target.Port = port;
-            target.KnownHostsFile = Path.Combine(_secondState, "known_hosts");
+            _second = new SecondSshd(2302);
+            var target = _second.Target(_dst);
             target.Rsync = RsyncMode.Always;
             target.IoTimeoutSeconds = 2;
             using var pusher = DeltaPusher.TryOpen(target, true);
             var big = BigSparseFile("big.bin", 512L << 20);
-            var state = _secondState;
             // The listener, its session processes and their rsync: everything of that sshd stops answering.
-            var source = new FreezingSource(_src, () => Bash($"desc() {{ for c in $(pgrep -P $1); do echo $c; desc $c; done; }}; p=$(cat '{state}/sshd.pid'); kill -STOP $p $(desc $p)"));
+            var source = new FreezingSource(_src, _second.Freeze);
             var clock = Stopwatch.StartNew();
             var e = Assert.ThrowsAny<Exception>(() => pusher.Push(source, new[] { big }, false, false, null, null, default));
             Assert.True(e is SshOperationTimeoutException, e.ToString());
             Assert.True(RealtimeMirror.Engine.Sync.ReplicaFailure.IsConnectionLost(e));
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"detected after {clock.ElapsedMilliseconds} ms");
-        }
-
-        private static string FindScript()
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
-            {
-                var candidate = Path.Combine(dir.FullName, "tests", "sshd", "start-test-sshd.sh");
-                if (File.Exists(candidate)) return candidate;
-            }
-            throw new FileNotFoundException("tests/sshd/start-test-sshd.sh");
         }
     }
 }

@@ -182,6 +182,20 @@ namespace RealtimeMirror.Engine.Tests.Rsync
         }
 
         [Fact]
+        public void A_file_chmodded_between_listing_and_sending_is_planned_again()
+        {
+            var f = Path.Combine(_src, "secret");
+            File.WriteAllText(f, "for the owner only");
+            File.SetUnixFileMode(f, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            var listed = PosixTestFs.Walk(_src); // 0644 on the list the receiver gets
+            var (outcome, _) = Push(o => o.PreservePerms = true, entries: listed,
+                beforeRead: rel => File.SetUnixFileMode(f, UnixFileMode.UserRead | UnixFileMode.UserWrite));
+            // The receiver applied the listed 0644; only a new plan gives the replica the 0600 the owner asked for.
+            var r = Assert.Single(outcome.Replan);
+            Assert.Equal(("secret", RsyncReplanReason.Changed), (r.RelativePath, r.Reason));
+        }
+
+        [Fact]
         public void A_login_shell_banner_gives_a_clear_error()
         {
             var options = new RsyncPushOptions();
@@ -245,6 +259,20 @@ namespace RealtimeMirror.Engine.Tests.Rsync
             ms.Write(data);
             ms.Position = 0;
             return ms;
+        }
+
+        [Theory]
+        [InlineData("md5 xxh3 md4", "md5 xxh3 md4")]                    // a server that ranks md5 first: answered in its order
+        [InlineData("sha1 xxh128 xxh3 xxh64 md5 md4", "xxh128 xxh3 xxh64 md5 md4")] // a name we lack is left out
+        public void Checksum_choices_are_answered_in_the_servers_order(string offered, string answered)
+        {
+            File.WriteAllText(Path.Combine(_src, "a"), "a");
+            var sent = new MemoryStream();
+            var sender = new RsyncSender(FakeServer31(new byte[] { 0x80, 0x80 }, offered, new byte[0]), sent, new RsyncPushOptions());
+            Assert.ThrowsAny<Exception>(() => sender.Push(new TestSource(_src), PosixTestFs.Walk(_src), false, 0, null, default));
+            var bytes = sent.ToArray();
+            Assert.Equal(31, BitConverter.ToInt32(bytes, 0));
+            Assert.Equal(answered, Encoding.ASCII.GetString(bytes, 5, bytes[4]));
         }
 
         private static byte[] Ints(params int[] v) => v.SelectMany(BitConverter.GetBytes).ToArray();

@@ -75,6 +75,37 @@ namespace RealtimeMirror.Engine.Tests.Rsync
         }
 
         [Theory]
+        [MemberData(nameof(Protocols))]
+        public void Each_file_is_reported_once_the_receiver_confirms_it_and_nothing_is_removed(int protocol)
+        {
+            Directory.CreateDirectory(Path.Combine(_src, "open"));
+            Directory.CreateDirectory(Path.Combine(_src, "locked"));
+            for (int i = 0; i < 4; i++) File.WriteAllText(Path.Combine(_src, "open", $"f{i}"), $"file {i}");
+            File.WriteAllText(Path.Combine(_src, "locked", "x"), "cannot land");
+            Directory.CreateDirectory(Path.Combine(_dst, "locked"));
+            // A directory the receiver cannot write into (immutable; as root, modes would not stop it).
+            bool locked = Chattr("+i", Path.Combine(_dst, "locked"));
+            try
+            {
+                var (outcome, reports) = Push(protocol, o => o.ConfirmEachFile = true, expectedExit: locked ? 23 : 0);
+                Assert.Equal(new[] { "open/f0", "open/f1", "open/f2", "open/f3" }.Concat(locked ? new string[0] : new[] { "locked/x" }).OrderBy(p => p, StringComparer.Ordinal),
+                    reports.Select(r => r.RelativePath).OrderBy(p => p, StringComparer.Ordinal));
+                Assert.Equal(locked ? new[] { "locked/x" } : new string[0], outcome.Unconfirmed);
+                // --remove-source-files only makes the receiver confirm: the sender (us) removes nothing.
+                Assert.True(File.Exists(Path.Combine(_src, "locked", "x")));
+                for (int i = 0; i < 4; i++) Assert.Equal($"file {i}", File.ReadAllText(Path.Combine(_dst, "open", $"f{i}")));
+            }
+            finally { if (locked) Chattr("-i", Path.Combine(_dst, "locked")); }
+        }
+
+        private static bool Chattr(string flag, string path)
+        {
+            using var p = Process.Start(new ProcessStartInfo("chattr", $"{flag} {path}") { RedirectStandardError = true });
+            p.WaitForExit();
+            return p.ExitCode == 0;
+        }
+
+        [Theory]
         [InlineData(30)]
         [InlineData(31)]
         public void Times_before_1970_after_2038_and_after_2106_land_exactly_with_nanoseconds_from_31(int protocol)
@@ -282,11 +313,10 @@ namespace RealtimeMirror.Engine.Tests.Rsync
         }
 
         /// <summary>A 5 GiB sparse file touched against an equal replica: every block matches, nothing literal goes, and
-        /// sizes past 4 GiB travel as varlongs. Opt-in (RTM_RSYNC_BIG=1): the receiver writes 5 GiB (about 80 s here).</summary>
-        [Fact]
+        /// sizes past 4 GiB travel as varlongs. In Soak: the receiver writes 5 GiB (about 80 s here).</summary>
+        [SoakFact]
         public void A_touched_5_GiB_sparse_file_sends_no_literal_data()
         {
-            if (Environment.GetEnvironmentVariable("RTM_RSYNC_BIG") != "1") return;
             const long size = 5L << 30;
             var path = Path.Combine(_src, "sparse");
             using (var fs = new FileStream(path, FileMode.CreateNew))

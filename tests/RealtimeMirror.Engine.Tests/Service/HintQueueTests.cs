@@ -44,5 +44,26 @@ namespace RealtimeMirror.Engine.Tests.Service
             q.Complete();
             Assert.Null(q.OldestSince);
         }
+
+        [Fact]
+        public void A_failed_path_is_dated_by_the_hint_that_covered_it_and_a_retry_keeps_that_age()
+        {
+            var q = new HintQueue(max: 100);
+            q.Add("/src", new SyncHint("d", subtree: true), T0);
+            q.Add("/src", new SyncHint("d/e/f.txt", subtree: false, contentChanged: true), T0.AddSeconds(5));
+            q.Add("/src", new SyncHint("g.txt", subtree: false, contentChanged: true), T0.AddSeconds(7));
+            q.Take(100);
+            var sinceOf = q.InFlightSinces();
+            Assert.Equal(T0, sinceOf("/src", "d/e/f.txt"));           // the subtree hint above it is older
+            Assert.Equal(T0.AddSeconds(7), sinceOf("/src", "g.txt"));
+            Assert.Null(sinceOf("/src", "h.txt"));
+            Assert.Null(sinceOf("/other", "g.txt"));
+            q.Complete();
+            // A newer change to the same path is queued, then the retry of the older failure joins it: the entry is as old as the failure.
+            q.Add("/src", new SyncHint("g.txt", subtree: false, contentChanged: true), T0.AddSeconds(20));
+            q.Add("/src", new SyncHint("g.txt", subtree: true, contentChanged: true, changedSince: SyncHint.ChangedSinceFor(T0.AddSeconds(7))), T0.AddSeconds(7));
+            Assert.Equal(T0.AddSeconds(7), q.OldestSince);
+            Assert.Equal(SyncHint.ChangedSinceFor(T0.AddSeconds(7)), q.Take(10).Single().Hints.Single().ChangedSince);
+        }
     }
 }

@@ -72,6 +72,18 @@ namespace RealtimeMirror.Engine.Tests.Transport
         private string OutsideState() => Sh("find \"$OUT\" -exec stat -c '%n %a %s %Y %u %g' {} + | sort; find \"$OUT\" -type f -exec cat {} +");
 
         [SshFact]
+        public void A_file_is_never_chmodded_or_chowned_in_place_since_SFTP_cannot_count_its_links()
+        {
+            // A user of the backup host links a replica name to a file of its own outside the replica.
+            Sh("printf secret > \"$OUT/victim\"; chmod 0600 \"$OUT/victim\"; ln \"$OUT/victim\" \"$DST/f\"");
+            var before = OutsideState();
+            using var r = OpenReplica();
+            var e = Assert.Throws<SharedInodeException>(() => r.ApplyMetadata(new FileMeta("f", EntryKind.File, 6, 1_600_000_000, 0x1FF, 1234, 1234, null)));
+            Assert.Equal(0, e.LinkCount);
+            Assert.Equal(before, OutsideState());
+        }
+
+        [SshFact]
         public void A_replica_directory_swapped_for_a_link_refuses_every_write_below_it()
         {
             PlantEveAttack();
@@ -267,14 +279,16 @@ namespace RealtimeMirror.Engine.Tests.Transport
         [SshFact]
         public void Setuid_and_setgid_are_dropped_when_the_owner_is_not_set()
         {
-            Sh("printf 'x' > \"$SRC/f\"; chown 3000000000:3000000001 \"$SRC/f\"; chmod 6755 \"$SRC/f\"");
+            Sh("printf 'x' > \"$SRC/f\"; chown 3000000000:3000000001 \"$SRC/f\"; chmod 6755 \"$SRC/f\"; " +
+               "mkdir \"$SRC/d\"; chown 3000000000:3000000001 \"$SRC/d\"; chmod 2755 \"$SRC/d\"");
             using var r = OpenReplica(preserveOwner: false);
             Assert.False(r.CanSetOwner);
             r.UploadFile(Source, "f", CancellationToken.None);
             Assert.Equal("0 0 755", Sh("stat -c '%u %g %a' \"$DST/f\""));
-            Sh("chmod 6755 \"$DST/f\"");
-            r.ApplyMetadata(Source.Stat("f"));
-            Assert.Equal("755", Sh("stat -c '%a' \"$DST/f\""));
+            // Set in place (a directory: files are never set in place over SFTP, which cannot count their links).
+            Sh("mkdir \"$DST/d\"; chmod 2755 \"$DST/d\"");
+            r.ApplyMetadata(Source.Stat("d"));
+            Assert.Equal("0 0 755", Sh("stat -c '%u %g %a' \"$DST/d\""));
         }
 
         [SshFact]

@@ -17,7 +17,7 @@ namespace RealtimeMirror.Engine.Tests.Watching
             m.Set(5, "a.b");
             m.Set(6, "a-b/c");
             m.Set(7, "a/b/c");
-            Assert.Equal(new[] { 2, 3, 7 }, m.Subtree("a").Select(e => e.Wd).OrderBy(w => w));
+            Assert.Equal(new[] { 2, 3, 7 }, m.Subtree("a").Select(e => e.Key).OrderBy(w => w));
             Assert.Equal(7, m.Subtree("").Count);
         }
 
@@ -27,7 +27,7 @@ namespace RealtimeMirror.Engine.Tests.Watching
             var m = new WatchMap();
             m.Set(2, "a");
             m.Set(3, "a/b");
-            var had = m.Subtree("a").Select(e => e.Wd).ToList();
+            var had = m.Subtree("a").Select(e => e.Key).ToList();
             m.Set(9, "a/new"); // made under the old name before the move was seen
             m.MoveSubtree(had, "a", "z");
             Assert.True(m.TryGetPath(3, out var p3) && p3 == "z/b");

@@ -36,7 +36,8 @@ namespace RealtimeMirror.Engine.Platform.Native
     internal static class Errno
     {
         public const int EPERM = 1, ENOENT = 2, EINTR = 4, ENXIO = 6, EBADF = 9, EAGAIN = 11, ENOMEM = 12, EACCES = 13, EEXIST = 17,
-            ENOTDIR = 20, ENOSPC = 28, EISDIR = 21, EINVAL = 22, ENOSYS = 38, ENOTEMPTY = 39, ELOOP = 40, EOVERFLOW = 75, EOPNOTSUPP = 95;
+            ENOTDIR = 20, ENOSPC = 28, EISDIR = 21, EINVAL = 22, ENOSYS = 38, ENOTEMPTY = 39, ELOOP = 40, EOVERFLOW = 75, EOPNOTSUPP = 95,
+            ENODEV = 19, EXDEV = 18, EMFILE = 24, ESTALE = 116;
 
         public static int Last => Marshal.GetLastPInvokeError();
     }

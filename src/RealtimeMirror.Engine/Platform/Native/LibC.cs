@@ -42,6 +42,15 @@ namespace RealtimeMirror.Engine.Platform.Native
         [DllImport(Lib, SetLastError = true)] public static extern nint read(int fd, byte* buf, nuint count);
         [DllImport(Lib, SetLastError = true)] public static extern int poll(PollFd* fds, nuint nfds, int timeout);
 
+        // fanotify(7) with file handles: the group, its marks, and name_to_handle_at/open_by_handle_at to map and resolve
+        // directory handles; fstatfs for the fsid the events carry; readlink of /proc/self/fd/N for a resolved path.
+        [DllImport(Lib, SetLastError = true)] public static extern int fanotify_init(uint flags, uint eventFFlags);
+        [DllImport(Lib, SetLastError = true)] public static extern int fanotify_mark(int fd, uint flags, ulong mask, int dirfd, byte[] path);
+        [DllImport(Lib, SetLastError = true)] public static extern int name_to_handle_at(int dirfd, byte[] path, byte* handle, out int mountId, int flags);
+        [DllImport(Lib, SetLastError = true)] public static extern int open_by_handle_at(int mountFd, byte* handle, int flags);
+        [DllImport(Lib, SetLastError = true)] public static extern int fstatfs(int fd, byte* buf);
+        [DllImport(Lib, SetLastError = true)] public static extern nint readlink(byte[] path, byte[] buf, nint size);
+
         // syscall(2) for calls glibc wraps late or not at all (openat2, fchmodat2, getdents64, mknodat).
         [DllImport(Lib, SetLastError = true, EntryPoint = "syscall")] public static extern long syscall_openat2(long nr, int dirfd, byte[] path, OpenHow* how, nuint size);
         [DllImport(Lib, SetLastError = true, EntryPoint = "syscall")] public static extern long syscall_getdents64(long nr, int fd, byte* buf, nuint count);

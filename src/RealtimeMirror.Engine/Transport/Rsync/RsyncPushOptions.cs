@@ -33,6 +33,15 @@ namespace RealtimeMirror.Engine.Transport.Rsync
         /// <summary>The capability letters sent after "-e." (protocol 30+). Tests drop 'v' (and 'f', 'C') to meet the server as
         /// rsync 3.0/3.1 would: byte flags, implied MD5, io_error by message.</summary>
         internal string Capabilities { get; set; } = "LfxCv";
+        /// <summary>
+        /// The receiver confirms each regular file it put in place (MSG_SUCCESS), and results come from those
+        /// confirmations instead of from what was sent. Asked for with --remove-source-files, the only option that makes
+        /// a stock receiver (rsync 3.0 and later) say so; removing is the sender's job, and this sender removes nothing.
+        /// </summary>
+        public bool ConfirmEachFile { get; set; }
+        /// <summary>--backup --backup-dir=DIR: the receiver moves each file it replaces there (relative to the destination
+        /// root; letters, digits and . _ - / only). Null: no backups.</summary>
+        public string BackupDir { get; set; }
         /// <summary>Patterns the receiver must not delete (our excludes), sent as the filter list.</summary>
         public IReadOnlyList<string> ProtectFromDelete { get; set; } = Array.Empty<string>();
     }
@@ -85,6 +94,9 @@ namespace RealtimeMirror.Engine.Transport.Rsync
         public long BytesReceived { get; internal set; }
         /// <summary>Regular files the receiver asked for (first phase).</summary>
         public int FilesRequested { get; internal set; }
+        /// <summary>With <see cref="RsyncPushOptions.ConfirmEachFile"/>: listed regular files the receiver did not confirm
+        /// (not written, or failed after the data arrived), less those in <see cref="Replan"/>.</summary>
+        public IReadOnlyList<string> Unconfirmed { get; internal set; } = Array.Empty<string>();
         /// <summary>The receiver's log and error lines (names in the project's path encoding).</summary>
         public IReadOnlyList<string> ServerMessages { get; internal set; } = Array.Empty<string>();
     }

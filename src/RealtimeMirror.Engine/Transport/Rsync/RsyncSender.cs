@@ -78,6 +78,7 @@ namespace RealtimeMirror.Engine.Transport.Rsync
                 }
 
                 var list = BuildList(source, entries, wholeTree, protocol);
+                if (_options.ConfirmEachFile) input.ExpectConfirmations(list.Count);
                 FileListWriter.Write(output, list, _options, ioError, protocol, varintFlags, safeFlist);
                 output.Flush();
 
@@ -103,6 +104,8 @@ namespace RealtimeMirror.Engine.Transport.Rsync
             RsyncPushOutcome outcome, ReplanList replan, int protocol, RsyncChecksum checksum, List<FileMeta> list, ZstdTokens tokens)
         {
             var encoder = new DeltaEncoder(output, checksum, cancel, tokens);
+            // With confirmations, a file is reported once the receiver says it is in place: held until the goodbye.
+            var held = _options.ConfirmEachFile ? new Dictionary<int, RsyncFileReport>() : null;
             input.BeforeWait = output.Flush;
             int phase = 0, maxPhase = protocol >= 29 ? 2 : 1;
             while (true)
@@ -137,17 +140,37 @@ namespace RealtimeMirror.Engine.Transport.Rsync
                 if (!report.Redo) outcome.FilesRequested++;
                 outcome.LiteralBytes += report.LiteralBytes;
                 outcome.MatchedBytes += report.MatchedBytes;
-                onFile?.Invoke(report);
+                if (held == null) onFile?.Invoke(report);
+                else if (!report.Redo) held[ndx] = report;
             }
             output.WriteNdx(NdxDone, protocol);
             output.Flush();
             ReadGoodbye(input, output, protocol, list.Count);
+            if (held != null) ReportConfirmed(list, held, input, replan, onFile, outcome);
+        }
+
+        /// <summary>
+        /// After the goodbye every confirmation is in (messages and data share one ordered stream): each sent file the
+        /// receiver confirmed is reported; every listed regular file it did not confirm, and that is not re-planned
+        /// anyway, is Unconfirmed (the caller retries it). A confirmed file that was not sent was already up to date.
+        /// </summary>
+        private static void ReportConfirmed(List<FileMeta> list, Dictionary<int, RsyncFileReport> held, ServerInput input, ReplanList replan,
+            Action<RsyncFileReport> onFile, RsyncPushOutcome outcome)
+        {
+            var unconfirmed = new List<string>();
+            for (int ndx = 0; ndx < list.Count; ndx++)
+            {
+                if (list[ndx].Kind != EntryKind.File || replan.Contains(list[ndx].RelativePath)) continue;
+                if (!input.IsConfirmed(ndx)) { unconfirmed.Add(list[ndx].RelativePath); continue; }
+                if (held.TryGetValue(ndx, out var report)) onFile?.Invoke(report);
+            }
+            outcome.Unconfirmed = unconfirmed;
         }
 
         /// <summary>
         /// What follows the version exchange before the seed: from 30 on the server's compat flags (refused if it wants
-        /// incremental recursion, which we never ask for) and, with varint flags, the checksum lists (ours out, theirs
-        /// in; rsync's server takes its own first choice among ours, so we take the same). Then the seed.
+        /// incremental recursion, which we never ask for) and, with varint flags, the checksum and compression choices
+        /// (<see cref="Negotiate"/>). Then the seed.
         /// </summary>
         private (RsyncChecksum Sum, bool VarintFlags, bool SafeFlist) Setup(ServerInput input, ServerOutput output, int protocol, out bool zstd)
         {
@@ -167,30 +190,48 @@ namespace RealtimeMirror.Engine.Transport.Rsync
             RsyncChecksumKind kind = RsyncChecksumKind.Md5;
             if (varintFlags)
             {
-                var ourList = string.Join(" ", RsyncChecksum.Supported.Select(s => s.Name));
-                output.WriteVString(System.Text.Encoding.ASCII.GetBytes(ourList));
-                output.Flush();
-                var theirs = System.Text.Encoding.ASCII.GetString(input.ReadRawVString(1024, "checksum list")).Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                var pick = theirs.Select(n => RsyncChecksum.Supported.FirstOrDefault(s => s.Name == n)).FirstOrDefault(s => s.Name != null);
-                if (pick.Name == null)
-                    throw new NotSupportedException($"The rsync on {ServerName} offers no checksum we know ({string.Join(" ", theirs)}); we have {ourList}.");
-                kind = pick.Kind;
-                if (_options.Compress)
-                {
-                    // "none" too, so a server without zstd settles on plain tokens rather than failing.
-                    output.WriteVString(System.Text.Encoding.ASCII.GetBytes("zstd none"));
-                    output.Flush();
-                    var offered = System.Text.Encoding.ASCII.GetString(input.ReadRawVString(1024, "compression list")).Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                    zstd = offered.FirstOrDefault(n => n == "zstd" || n == "none") == "zstd";
-                    if (!offered.Contains("zstd") && !offered.Contains("none"))
-                        throw new NotSupportedException($"The rsync on {ServerName} offers no compression we know ({string.Join(" ", offered)}).");
-                }
+                var (checksumName, compression) = Negotiate(input, output);
+                kind = RsyncChecksum.Supported.First(c => c.Name == checksumName).Kind;
+                zstd = compression == "zstd";
             }
             else if (_options.Compress)
                 throw new NotSupportedException($"The rsync on {ServerName} (protocol {protocol}) would compress with zlib, which this sender does not speak: push without compression.");
             int seed = input.ReadRawInt();
             return (new RsyncChecksum(kind, seed, properSeed), varintFlags, safeFlist);
         }
+
+        /// <summary>Compression names this sender speaks: zstd tokens, or plain ones.</summary>
+        private static readonly string[] Compressions = { "zstd", "none" };
+
+        /// <summary>
+        /// rsync's string negotiation (compat.c): the server sends its checksum list (and, with -z, its compression list)
+        /// strongest first without waiting, then reads ours. We read first and answer with the names we speak in the
+        /// server's own order. Which side's ranking a given rsync honours has changed between releases (up to 3.4 the
+        /// server takes the first of the client's list it knows; from 3.5 each side takes its own best that the peer
+        /// lists); with one shared order every release lands on the same name, the server's first choice that we speak.
+        /// </summary>
+        private (string Checksum, string Compression) Negotiate(ServerInput input, ServerOutput output)
+        {
+            var theirSums = ReadNameList(input, "checksum list");
+            var theirCompressions = _options.Compress ? ReadNameList(input, "compression list") : null;
+            var sums = theirSums.Where(n => RsyncChecksum.Supported.Any(c => c.Name == n)).Distinct().ToList();
+            if (sums.Count == 0)
+                throw new NotSupportedException($"The rsync on {ServerName} offers no checksum we know ({string.Join(" ", theirSums)}); we have {string.Join(" ", RsyncChecksum.Supported.Select(c => c.Name))}.");
+            List<string> compressions = null;
+            if (theirCompressions != null)
+            {
+                compressions = theirCompressions.Where(Compressions.Contains).Distinct().ToList();
+                if (compressions.Count == 0)
+                    throw new NotSupportedException($"The rsync on {ServerName} offers no compression we know ({string.Join(" ", theirCompressions)}); we have {string.Join(" ", Compressions)}.");
+            }
+            output.WriteVString(System.Text.Encoding.ASCII.GetBytes(string.Join(" ", sums)));
+            if (compressions != null) output.WriteVString(System.Text.Encoding.ASCII.GetBytes(string.Join(" ", compressions)));
+            output.Flush();
+            return (sums[0], compressions?[0] ?? "none");
+        }
+
+        private static string[] ReadNameList(ServerInput input, string what) =>
+            System.Text.Encoding.ASCII.GetString(input.ReadRawVString(1024, what)).Split(' ', StringSplitOptions.RemoveEmptyEntries);
 
         /// <summary>
         /// The next request: an index and (from 29) its item flags, with the basis type and name they may carry.
@@ -302,8 +343,14 @@ namespace RealtimeMirror.Engine.Transport.Rsync
             };
         }
 
+        /// <summary>
+        /// The listed entry carried mode, owner and group to the receiver as well as size and time: a chmod or chown
+        /// between listing and sending (a race with a watcher-less one-shot sync, above all) would otherwise leave the
+        /// replica with the old ones and nothing to say so.
+        /// </summary>
         private static bool SameVersion(FileMeta a, FileMeta b) =>
-            a.Kind == b.Kind && a.Size == b.Size && a.MTime == b.MTime && a.MTimeNanos == b.MTimeNanos;
+            a.Kind == b.Kind && a.Size == b.Size && a.MTime == b.MTime && a.MTimeNanos == b.MTimeNanos &&
+            a.Mode == b.Mode && a.Uid == b.Uid && a.Gid == b.Gid;
 
         /// <summary>Paths to re-plan, each once, in the order met.</summary>
         private sealed class ReplanList
@@ -318,6 +365,7 @@ namespace RealtimeMirror.Engine.Transport.Rsync
                 _items.Add(r);
             }
             public IReadOnlyList<RsyncReplan> Items => _items;
+            public bool Contains(string path) => _byPath.ContainsKey(path);
         }
     }
 

@@ -34,6 +34,17 @@ namespace RealtimeMirror.Engine.Transport.Rsync
             var args = new List<string> { "rsync", "--server", flags.ToString() };
             if (o.PreserveOwner || o.PreserveGroup) args.Add("--numeric-ids"); // same ids on both sides; no name lists on the wire
             if (o.Delete) args.Add("--delete");
+            // Makes the receiver confirm each file it wrote (MSG_SUCCESS); the removing it asks of the sender is never done.
+            if (o.ConfirmEachFile) args.Add("--remove-source-files");
+            if (o.BackupDir != null)
+            {
+                // Only our stamp paths: nothing here needs quoting, nor could be read as an option or leave the root.
+                if (o.BackupDir.Length == 0 || o.BackupDir[0] == '-' || o.BackupDir[0] == '/' || o.BackupDir.Contains("..") ||
+                    o.BackupDir.Any(c => !(char.IsAsciiLetterOrDigit(c) || c == '.' || c == '_' || c == '-' || c == '/')))
+                    throw new ArgumentException($"'{o.BackupDir}' is not a backup directory this sender passes on.");
+                args.Add("--backup");
+                args.Add("--backup-dir=" + o.BackupDir);
+            }
             if (o.ServerProtocol is int p)
             {
                 if (p < 20 || p > 40) throw new ArgumentOutOfRangeException(nameof(o.ServerProtocol));

@@ -156,6 +156,7 @@ namespace RealtimeMirror.Engine.Transport.Rsync
                     BytesReceived += 4 + length;
                     if (code == 0) _data.Add(payload, _cancel);
                     else if (code == MsgNoop || code == MsgIoError) { } // keep-alive; the receiver's own io_error shows in its exit code
+                    else if (code == MsgSuccess && (length == 4 || length == 20)) Confirm(BitConverter.ToInt32(payload, 0));
                     else if (code == MsgErrorExit)
                     {
                         AddMessage(length == 4 ? $"rsync server: exiting with code {BitConverter.ToInt32(payload, 0)}" : "rsync server: exiting on error");
@@ -171,7 +172,25 @@ namespace RealtimeMirror.Engine.Transport.Rsync
             finally { _data.CompleteAdding(); }
         }
 
-        public const int MsgIoError = 22, MsgNoop = 42, MsgErrorExit = 86;
+        public const int MsgIoError = 22, MsgNoop = 42, MsgErrorExit = 86, MsgSuccess = 100;
+
+        // Entries of the file list the receiver confirmed (MSG_SUCCESS). Sized by our own list, so a hostile server's
+        // confirmations cost no memory; an index outside it is noted as a message and ignored.
+        private bool[] _confirmed = Array.Empty<bool>();
+
+        /// <summary>Set before the file list goes out: how many entries confirmations may name.</summary>
+        public void ExpectConfirmations(int listCount) { lock (_messages) _confirmed = new bool[listCount]; }
+
+        private void Confirm(int ndx)
+        {
+            lock (_messages)
+            {
+                if (ndx >= 0 && ndx < _confirmed.Length) { _confirmed[ndx] = true; return; }
+            }
+            AddMessage($"rsync server: confirmation of entry #{ndx}, which was not listed");
+        }
+
+        public bool IsConfirmed(int ndx) { lock (_messages) return ndx >= 0 && ndx < _confirmed.Length && _confirmed[ndx]; }
 
         /// <summary>The server announced it is exiting on an error (MSG_ERROR_EXIT).</summary>
         public volatile bool ServerErrorExit;

@@ -44,6 +44,7 @@ namespace RealtimeMirror.Engine.Watching.Inotify
         }
 
         public string Root => _root;
+        public WatchBackend Backend => WatchBackend.Inotify;
         public bool RootMissing { get; set; }
         public long Overflows => Interlocked.Read(ref _overflows);
 

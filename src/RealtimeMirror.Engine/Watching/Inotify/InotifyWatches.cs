@@ -129,7 +129,7 @@ namespace RealtimeMirror.Engine.Watching.Inotify
         }
 
         /// <summary>The watches at and below a directory now (taken when its move begins).</summary>
-        public List<int> WatchesAt(string dir) => Map.Subtree(dir).ConvertAll(e => e.Wd);
+        public List<int> WatchesAt(string dir) => Map.Subtree(dir).ConvertAll(e => e.Key);
 
         /// <summary>A directory left the tree: stop watching it and what was below it when it left.</summary>
         public void UnwatchTree(string dir, IReadOnlyList<int> wds)
