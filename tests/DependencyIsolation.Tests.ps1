@@ -125,7 +125,7 @@ Describe 'Dependency isolation: what the module loads where' {
 
     It 'completes and validates enum parameters across the boundary' {
         $c = TabExpansion2 -inputScript 'Start-MirrorWatch -Backend ' -cursorColumn 'Start-MirrorWatch -Backend '.Length
-        $c.CompletionMatches.CompletionText | Should -Be @('Auto', 'Inotify', 'Portable')
+        $c.CompletionMatches.CompletionText | Should -Be @('Auto', 'Fanotify', 'Inotify', 'Portable')
         { Sync-MirrorTree -Path "$root/src" -Target isolated-local -DeleteMode Sometimes } | Should -Throw '*Always, Never, Startup, Running*'
         (Get-Command Register-MirrorTarget).Parameters['Rsync'].ParameterType.FullName | Should -Be 'RealtimeMirror.Engine.Targets.RsyncMode'
     }

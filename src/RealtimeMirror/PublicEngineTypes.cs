@@ -24,6 +24,8 @@ namespace RealtimeMirror
             typeof(MirrorWatch), typeof(WatchState), typeof(WatchBackend),
             typeof(TargetStatus), typeof(TargetState),
             typeof(MirrorVersion),
+            // Asked by tests/Fanotify.Tests.ps1 whether fanotify can run here (and why not).
+            typeof(WatcherFactory),
         };
     }
 }
