@@ -3,7 +3,8 @@
 .SYNOPSIS
     Builds, tests, documents, packages and benchmarks RealtimeMirror.
 .DESCRIPTION
-    Build   : compiles the module into ./bin, so `Import-Module ./RealtimeMirror.psd1` works from the repo root.
+    Build   : compiles the module into a fresh ./bin (the cmdlet assembly; the engine and its libraries in bin/deps),
+              so `Import-Module ./RealtimeMirror.psd1` works from the repo root.
     Test    : Build, then the xunit engine tests and the Pester end-to-end tests (against a loopback sshd and
               the real rsync); ends with one line "N passed, N failed".
     Docs    : turns docs/*.md (PlatyPS schema) into en-US/RealtimeMirror.dll-Help.xml (MAML), with PlatyPS when
@@ -44,10 +45,26 @@ function Invoke-Native([string] $What, [scriptblock] $Command) {
     if ($LASTEXITCODE -ne 0) { throw "$What failed (exit $LASTEXITCODE)." }
 }
 
+# What stays in bin/ itself: the cmdlet assembly (default load context) and the files the manifest names. Everything
+# else the publish brings (the engine and its libraries: SSH.NET, BouncyCastle, Newtonsoft.Json, ...) goes to bin/deps,
+# where only the module's own AssemblyLoadContext (src/RealtimeMirror/EngineLoadContext.cs) looks for it.
+$ModuleFiles = @('RealtimeMirror.dll', 'RealtimeMirror.pdb', 'RealtimeMirror.Format.ps1xml', 'systemd')
+
 function Invoke-Build {
-    Invoke-Native 'dotnet publish' { dotnet publish "$Root/src/RealtimeMirror/RealtimeMirror.csproj" -c $Configuration -o "$Root/bin" --nologo -v quiet }
-    # PowerShell itself provides this assembly; a second copy beside the module would only confuse the loader.
-    Remove-Item "$Root/bin/System.Management.Automation.dll" -ErrorAction SilentlyContinue
+    # Published into a staging folder, then laid out in a fresh bin/, so a library dropped from the project (or one
+    # left from the old flat layout) never ships or loads.
+    $stage = Join-Path $Root "src/RealtimeMirror/obj/publish-$Configuration"
+    Remove-Item $stage -Recurse -Force -ErrorAction SilentlyContinue
+    Invoke-Native 'dotnet publish' { dotnet publish "$Root/src/RealtimeMirror/RealtimeMirror.csproj" -c $Configuration -o $stage --nologo -v quiet }
+    $bin = Join-Path $Root 'bin'
+    Remove-Item $bin -Recurse -Force -ErrorAction SilentlyContinue
+    $deps = New-Item -ItemType Directory (Join-Path $bin 'deps') -Force
+    foreach ($item in Get-ChildItem $stage) {
+        # PowerShell itself provides System.Management.Automation; the deps file describes an app, not a module.
+        if ($item.Name -in 'System.Management.Automation.dll', 'RealtimeMirror.deps.json') { continue }
+        $dest = if ($item.Name -in $ModuleFiles) { $bin } else { $deps.FullName }
+        Move-Item $item.FullName $dest
+    }
     Write-Host "Built: Import-Module $Root/RealtimeMirror.psd1"
 }
 
@@ -178,7 +195,7 @@ function Invoke-Package {
     Copy-Item "$Root/LICENSE" $dest
     Copy-Item "$Root/bin" (Join-Path $dest 'bin') -Recurse
     Copy-Item "$Root/en-US" (Join-Path $dest 'en-US') -Recurse
-    Get-ChildItem "$dest/bin" -Filter *.pdb | Remove-Item
+    Get-ChildItem "$dest/bin" -Filter *.pdb -Recurse | Remove-Item
     Write-Host "Package: $dest"
 }
 

@@ -124,7 +124,7 @@ Describe 'Target names: wildcards, invalid patterns and an unreadable target fil
 }
 
 Describe 'Times in local time' {
-    It 'shows Registered, Started and the target status times in local time, keeping UTC in *Utc' {
+    It 'shows Registered, Started, event and target status times in local time, keeping UTC in *Utc' {
         Register-MirrorTarget -Name timed -Path "$root/r-timed" -Force | Out-Null
         New-Item -ItemType Directory "$root/timed-src" -Force | Out-Null
         $saved = $env:TZ
@@ -135,8 +135,22 @@ Describe 'Times in local time' {
 `$list = `$t | Format-List | Out-String
 `$w = Start-MirrorWatch -Path '$root/timed-src'
 `$i = Get-MirrorWatch -Id `$w.Id
+Set-Content '$root/timed-src/new.txt' 'x'
+`$e = Get-MirrorEvent -Watch `$w -Timeout 5 | Select-Object -First 1
 Stop-MirrorWatch -Id `$w.Id -Confirm:`$false
+`$svc = Start-MirrorWatch -Path '$root/timed-src' -Target timed -InitialSync
+`$deadline = [datetime]::UtcNow.AddSeconds(30)
+while (-not (Get-MirrorWatch -Id `$svc.Id).Targets[0].LastSync -and [datetime]::UtcNow -lt `$deadline) { Start-Sleep -Milliseconds 100 }
+`$s = (Get-MirrorWatch -Id `$svc.Id).Targets[0]
+Stop-MirrorWatch -Id `$svc.Id -Confirm:`$false
 @{
+    RegisteredKind = `$t.Registered.Kind.ToString(); RegisteredUtcKind = `$t.RegisteredUtc.Kind.ToString()
+    RegisteredMatches = `$t.Registered -eq `$t.RegisteredUtc.ToLocalTime()
+    EventKind = `$e.TimeStamp.Kind.ToString(); EventMatches = `$e.TimeStamp -eq `$e.TimeStampUtc.ToLocalTime()
+    EventUtcRecent = ([datetime]::UtcNow - `$e.TimeStampUtc).TotalMinutes -lt 5
+    WatchStartedKind = `$w.Started.Kind.ToString(); WatchStartedMatches = `$w.Started -eq `$w.StartedUtc.ToLocalTime()
+    LastSyncKind = `$s.LastSync.Kind.ToString(); LastSyncMatches = `$s.LastSync -eq `$s.LastSyncUtc.ToLocalTime()
+    LastSyncUtcRecent = ([datetime]::UtcNow - `$s.LastSyncUtc).TotalMinutes -lt 5
     Offset = [TimeZoneInfo]::Local.BaseUtcOffset.TotalMinutes
     ListShowsLocal = `$list -match [regex]::Escape(`$t.Registered.ToLocalTime().ToString())
     StartedKind = `$i.Started.Kind.ToString(); StartedUtcKind = `$i.StartedUtc.Kind.ToString()
@@ -152,6 +166,10 @@ Stop-MirrorWatch -Id `$w.Id -Confirm:`$false
         $r.StartedUtcKind | Should -Be 'Utc'
         $r.StartedMatches | Should -BeTrue
         $r.StartedUtcRecent | Should -BeTrue
+        $r.RegisteredKind | Should -Be 'Local'; $r.RegisteredUtcKind | Should -Be 'Utc'; $r.RegisteredMatches | Should -BeTrue
+        $r.EventKind | Should -Be 'Local'; $r.EventMatches | Should -BeTrue; $r.EventUtcRecent | Should -BeTrue
+        $r.WatchStartedKind | Should -Be 'Local'; $r.WatchStartedMatches | Should -BeTrue
+        $r.LastSyncKind | Should -Be 'Local'; $r.LastSyncMatches | Should -BeTrue; $r.LastSyncUtcRecent | Should -BeTrue
     }
 }
 
@@ -245,5 +263,111 @@ Describe 'Sync-MirrorTree -Path wildcards and -LiteralPath' {
         Get-Content "$root/r-wl/c.txt" | Should -Be 'odd'
         Sync-MirrorTree -LiteralPath "$src/nothing*" -Target wl -ErrorVariable err -ErrorAction SilentlyContinue | Out-Null
         $err[0].FullyQualifiedErrorId | Should -BeLike 'SourceNotFound*'
+    }
+}
+
+Describe 'Target round trip: Get-MirrorTarget | Register-MirrorTarget' {
+    BeforeAll {
+        Set-Content "$root/rt.exclude" '*.bak'
+        $settings = @{
+            Exclude = '*.tmp', 'cache/'; ExcludeFile = "$root/rt.exclude"; DeleteMode = 'Startup'; SettleMilliseconds = 250
+            MaxDelayMilliseconds = 4000; KeepAliveSeconds = 7; IoTimeoutSeconds = 33; Compress = $true; BandwidthLimit = 512
+            HaltThreshold = '25%'; NoOwner = $true
+        }
+        Register-MirrorTarget -Name rt-local -Path "$root/r-rt" @settings -Force | Out-Null
+        Register-TestSshTarget -Name rt-ssh -RemotePath "$root/r-rt-ssh" -Extra (@{ Rsync = 'Never'; Port = [int]$env:RTM_SSH_PORT; Force = $true } + $settings) | Out-Null
+        # What the target file holds for a target, less what a new registration changes.
+        function Get-SavedTarget([string] $Name) {
+            $t = (Get-Content $env:REALTIMEMIRROR_CONFIG -Raw | ConvertFrom-Json) | Where-Object Name -eq $Name
+            $t.PSObject.Properties.Remove('Name'); $t.PSObject.Properties.Remove('Registered')
+            $t | ConvertTo-Json -Compress
+        }
+    }
+
+    It 'recreates a <Kind> target with every setting, from <Via>' -ForEach @(
+        @{ Kind = 'local'; Via = 'the live object' }, @{ Kind = 'ssh'; Via = 'the live object' }
+        @{ Kind = 'local'; Via = 'ConvertTo-Json | ConvertFrom-Json' }, @{ Kind = 'ssh'; Via = 'ConvertTo-Json | ConvertFrom-Json' }
+        @{ Kind = 'local'; Via = 'Export-Clixml | Import-Clixml' }, @{ Kind = 'ssh'; Via = 'Export-Clixml | Import-Clixml' }
+    ) {
+        $source = Get-MirrorTarget "rt-$Kind"
+        $object = switch ($Via) {
+            'the live object' { $source }
+            'ConvertTo-Json | ConvertFrom-Json' { $source | ConvertTo-Json | ConvertFrom-Json }
+            'Export-Clixml | Import-Clixml' { $source | Export-Clixml "$root/rt.xml"; Import-Clixml "$root/rt.xml" }
+        }
+        $copy = $object | Register-MirrorTarget -Name "rt-$Kind-copy" -Force
+        $copy.Name | Should -Be "rt-$Kind-copy"
+        $copy.Location | Should -Be $source.Location
+        Get-SavedTarget "rt-$Kind-copy" | Should -Be (Get-SavedTarget "rt-$Kind")
+        $copy.Registered | Should -BeGreaterThan $source.Registered
+    }
+
+    It 'lets command-line settings override the copied ones, and keeps the object''s own name without -Name' {
+        $copy = Get-MirrorTarget rt-local | Register-MirrorTarget -Name rt-override -DeleteMode Never -Exclude '*.log' -Force
+        $copy.DeleteMode | Should -Be 'Never'
+        $copy.Exclude | Should -Be @('*.log')
+        $copy.SettleMilliseconds | Should -Be 250
+        $err = $null
+        Get-MirrorTarget rt-local | Register-MirrorTarget -ErrorVariable err -ErrorAction SilentlyContinue | Out-Null
+        $err[0].FullyQualifiedErrorId | Should -Be 'TargetExists,RealtimeMirror.Cmdlets.RegisterMirrorTargetCommand'
+        $err[0].TargetObject | Should -Be 'rt-local'
+        (Get-MirrorTarget rt-local | Register-MirrorTarget -Force).Name | Should -Be 'rt-local'
+    }
+
+    It 'refuses an object that is not a target, naming it' {
+        $err = $null
+        [pscustomobject]@{ Name = 'nothing' } | Register-MirrorTarget -ErrorVariable err -ErrorAction SilentlyContinue | Out-Null
+        $err[0].FullyQualifiedErrorId | Should -Be 'InvalidTargetObject,RealtimeMirror.Cmdlets.RegisterMirrorTargetCommand'
+        $err[0].Exception.Message | Should -BeLike '*not a mirror target*Path*'
+        Get-MirrorTarget nothing -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Format views' {
+    It 'has a table and a list view for <_>' -ForEach @(
+        'RealtimeMirror.Engine.Events.MirrorEvent', 'RealtimeMirror.Engine.Results.SyncResult', 'RealtimeMirror.Engine.Targets.MirrorTarget',
+        'RealtimeMirror.Engine.Watching.MirrorWatch', 'RealtimeMirror.Cmdlets.MirrorWatchInfo', 'RealtimeMirror.Engine.Service.TargetStatus'
+    ) {
+        $controls = (Get-FormatData -TypeName $_).FormatViewDefinition.Control | ForEach-Object { $_.GetType().Name }
+        $controls | Should -Contain 'TableControl'
+        $controls | Should -Contain 'ListControl'
+    }
+
+    It 'covers every type a command declares as its output' {
+        $declared = Get-Command -Module RealtimeMirror | ForEach-Object { $_.OutputType.Type } | Where-Object { $_ -and $_ -ne [string] } |
+            ForEach-Object FullName | Sort-Object -Unique
+        $declared | Should -Not -BeNullOrEmpty
+        foreach ($t in $declared) { Get-FormatData -TypeName $t | Should -Not -BeNullOrEmpty -Because "$t is a declared output type" }
+    }
+
+    It 'shows a watch from Start-MirrorWatch as a table of its paths, not type names' {
+        New-Item -ItemType Directory "$root/view-src" -Force | Out-Null
+        $w = Start-MirrorWatch -Path "$root/view-src"
+        try {
+            $table = $w | Out-String -Width 250
+            $table | Should -Match "Id\s+State\s+Backend\s+Events\s+Started\s+Path"
+            $table | Should -Match ([regex]::Escape("$root/view-src"))
+            $table | Should -Not -Match 'RealtimeMirror\.'
+            ($w | Format-List | Out-String) | Should -Match "Paths\s+: .*view-src"
+        }
+        finally { Stop-MirrorWatch -Id $w.Id -Confirm:$false }
+    }
+}
+
+Describe 'The README''s main command' {
+    It 'closes the target''s table so the results print as a table, not as lists' {
+        $readme = Get-Content "$RepoRoot/README.md" -Raw
+        $readme | Should -Match 'Register-MirrorTarget -Name backup [^;]*-Force \| Format-Table; Start-MirrorWatch /srv/data -Target backup -InitialSync -Wait'
+        # The same shape against a local replica, through Out-Default as `pwsh -Command` prints it.
+        New-Item -ItemType Directory "$root/readme-src" -Force | Out-Null
+        Set-Content "$root/readme-src/a.txt" 'a'; Set-Content "$root/readme-src/b.txt" 'b'
+        $exe = [Environment]::ProcessPath
+        $launch = if ((Split-Path -Leaf $exe) -like 'dotnet*') { @($exe, (Join-Path $PSHOME 'pwsh.dll')) } else { @($exe) }
+        $command = "`$PSStyle.OutputRendering = 'PlainText'; Import-Module '$RepoRoot/RealtimeMirror.psd1'; Register-MirrorTarget -Name readme -Path '$root/readme-replica' -Force | Format-Table; Sync-MirrorTree -Path '$root/readme-src' -Target readme"
+        $out = (& $launch[0] @($launch | Select-Object -Skip 1) -NoProfile -NonInteractive -Command $command) -join "`n"
+        $out | Should -Match 'Name\s+Kind\s+Rsync\s+Location'
+        $out | Should -Match 'Target\s+Action\s+Bytes\s+Matched\s+Via\s+RelativePath'
+        $out | Should -Match 'readme\s+Copied\s+2\s+0\s+Local\s+a\.txt'
+        $out | Should -Not -Match 'RelativePath\s+:'
     }
 }

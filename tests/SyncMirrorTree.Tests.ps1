@@ -173,6 +173,8 @@ Describe 'Sync-MirrorTree: bad input gives clear errors and the rest of the work
         $outcome.Errors | Should -BeLike '*secret.txt'
         foreach ($target in 'local', 'ssh', 'viaRsync') {
             $outcome.Synced | Should -Contain "$target`:readable.txt"
+            # One error id for the cause, and the error names its target.
+            $outcome.Errors | Should -Contain "SyncEntryFailed,RealtimeMirror.Cmdlets.SyncMirrorTreeCommand|$target`:secret.txt"
             $outcome.Synced | Should -Not -Contain "$target`:secret.txt"
         }
         Test-Path "$root/replica-rsync/nested/binary.bin" | Should -BeTrue

@@ -14,7 +14,7 @@ namespace RealtimeMirror.Engine.Events
             ChangeType = changeType;
             IsDirectory = isDirectory;
             Size = size;
-            TimeStamp = timeStamp;
+            TimeStampUtc = UtcTime.Of(timeStamp);
             OldRelativePath = oldRelativePath;
             WatchId = watchId;
             Path = Paths.RelativePath.ToFull(watchRoot, RelativePath);
@@ -32,9 +32,11 @@ namespace RealtimeMirror.Engine.Events
         public bool IsDirectory { get; }
         /// <summary>Size in bytes when the event settled; null for deletes and directories.</summary>
         public long? Size { get; }
-        /// <summary>UTC time of the last raw change folded into this event; for a Rescan, of the oldest change it stands for
-        /// (files changed from shortly before then on are content-compared, see SyncHint.ChangedSince).</summary>
-        public DateTime TimeStamp { get; }
+        /// <summary>Time of the last raw change folded into this event, in local time; for a Rescan, of the oldest change it
+        /// stands for (files changed from shortly before then on are content-compared, see SyncHint.ChangedSince).</summary>
+        public DateTime TimeStamp => TimeStampUtc.ToLocalTime();
+        /// <summary><see cref="TimeStamp"/> in UTC.</summary>
+        public DateTime TimeStampUtc { get; }
         public string WatchRoot { get; }
         public int WatchId { get; }
         /// <summary>Where the root lives on a replica: "" (the replica root) when the watch has one root, else the

@@ -60,7 +60,7 @@ namespace RealtimeMirror.Engine.Planning
         /// </summary>
         public static IEnumerable<SyncHint> FromEvent(MirrorEvent e) =>
             FromEvent(e.ChangeType, e.RelativePath, e.OldRelativePath, e.IsDirectory,
-                e.ChangeType == ChangeType.Rescan ? ChangedSinceFor(e.TimeStamp.ToUniversalTime()) : (DateTime?)null);
+                e.ChangeType == ChangeType.Rescan ? ChangedSinceFor(e.TimeStampUtc) : (DateTime?)null);
 
         public static DateTime? Earliest(DateTime? a, DateTime? b) => a == null ? b : b == null ? a : (a < b ? a : b);
 

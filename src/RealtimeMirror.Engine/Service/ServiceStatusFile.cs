@@ -31,18 +31,18 @@ namespace RealtimeMirror.Engine.Service
         public static TargetStatusRecord Of(TargetStatus s) => new TargetStatusRecord
         {
             Name = s.Target, State = s.State.ToString(), QueueLength = s.QueueLength, LagSeconds = Math.Round(s.Lag.TotalSeconds, 3),
-            OldestPending = s.OldestPending, BytesSent = s.BytesSent, FilesApplied = s.FilesApplied, Applied = s.Applied,
-            RetrySetSize = s.RetrySetSize, Errors = s.Errors, LastError = s.LastError, LastErrorTime = s.LastErrorTime,
-            LastSync = s.LastSync, NextRetry = s.NextRetry, VerifyCount = s.VerifyCount, LastVerify = s.LastVerify,
+            OldestPending = s.OldestPendingUtc, BytesSent = s.BytesSent, FilesApplied = s.FilesApplied, Applied = s.Applied,
+            RetrySetSize = s.RetrySetSize, Errors = s.Errors, LastError = s.LastError, LastErrorTime = s.LastErrorTimeUtc,
+            LastSync = s.LastSyncUtc, NextRetry = s.NextRetryUtc, VerifyCount = s.VerifyCount, LastVerify = s.LastVerifyUtc,
         };
 
         /// <summary>Back to the object Get-MirrorWatch shows for local services, so both look the same.</summary>
         public TargetStatus ToTargetStatus() => new TargetStatus
         {
             Target = Name, State = Enum.TryParse<TargetState>(State, out var st) ? st : TargetState.Failed, QueueLength = QueueLength,
-            OldestPending = OldestPending, BytesSent = BytesSent, FilesApplied = FilesApplied, Applied = Applied, RetrySetSize = RetrySetSize,
-            Errors = Errors, LastError = LastError, LastErrorTime = LastErrorTime, LastSync = LastSync, NextRetry = NextRetry,
-            VerifyCount = VerifyCount, LastVerify = LastVerify,
+            OldestPendingUtc = UtcTime.Of(OldestPending), BytesSent = BytesSent, FilesApplied = FilesApplied, Applied = Applied, RetrySetSize = RetrySetSize,
+            Errors = Errors, LastError = LastError, LastErrorTimeUtc = UtcTime.Of(LastErrorTime), LastSyncUtc = UtcTime.Of(LastSync),
+            NextRetryUtc = UtcTime.Of(NextRetry), VerifyCount = VerifyCount, LastVerifyUtc = UtcTime.Of(LastVerify),
         };
 
         /// <summary>Work waiting or under way: the status is then refreshed every second.</summary>
@@ -86,7 +86,7 @@ namespace RealtimeMirror.Engine.Service
         {
             ProcessId = ProcessIdentity.CurrentId, ProcessStartMark = ProcessIdentity.CurrentStartMark, ProcessStartTime = OwnStartTime.Value,
             WatchId = watch.Id, Paths = watch.Paths.ToList(), Backend = watch.Backend, BackendNote = watch.BackendNote, State = watch.State.ToString(), LastError = watch.LastError,
-            Started = watch.Started, RawChanges = watch.RawChanges, EventsEmitted = watch.EventsEmitted, Overflows = watch.Overflows,
+            Started = watch.StartedUtc, RawChanges = watch.RawChanges, EventsEmitted = watch.EventsEmitted, Overflows = watch.Overflows,
             QueueLength = watch.QueueLength, Targets = targets.Select(TargetStatusRecord.Of).ToList(),
         };
 

@@ -76,7 +76,7 @@ namespace RealtimeMirror.Engine.Service
             lock (_gate)
             {
                 foreach (var h in SyncHint.FromEvent(e))
-                    _queue.Add(e.WatchRoot, h, e.TimeStamp);
+                    _queue.Add(e.WatchRoot, h, e.TimeStampUtc);
                 UpdateQueueStatus();
                 Monitor.Pulse(_gate);
             }
@@ -88,7 +88,7 @@ namespace RealtimeMirror.Engine.Service
             Status.RetrySetSize = _retry.Count;
             var oldest = _queue.OldestSince;
             foreach (var r in _retry.Values) if (oldest == null || r.Since < oldest) oldest = r.Since;
-            Status.OldestPending = oldest;
+            Status.OldestPendingUtc = oldest;
         }
 
         /// <summary>Waits for hints (or retries that fell due) and takes a batch into flight.</summary>
@@ -186,7 +186,7 @@ namespace RealtimeMirror.Engine.Service
                         DropSession();
                         var delay = _backoff.Next();
                         Status.State = TargetState.Retrying;
-                        Status.NextRetry = DateTime.UtcNow + delay;
+                        Status.NextRetryUtc = DateTime.UtcNow + delay;
                         if (cancel.WaitHandle.WaitOne(delay)) return;
                     }
                     first = false;
@@ -269,14 +269,14 @@ namespace RealtimeMirror.Engine.Service
                         AdvanceWatermarks();
                     }
                     Status.Applied += batch.Sum(b => b.Hints.Count);
-                    Status.LastSync = DateTime.UtcNow;
+                    Status.LastSyncUtc = DateTime.UtcNow;
                     _allowMassDelete = false;
                     TraceBatch(batch, failed.Count, started);
                     if (_verifyQueued && batch.Any(b => b.Hints.Any(h => h.Path.Length == 0 && h.Subtree)))
                     {
                         _verifyQueued = false;
                         Status.VerifyCount++;
-                        Status.LastVerify = Status.LastSync;
+                        Status.LastVerifyUtc = Status.LastSyncUtc;
                     }
                     return true;
                 }
@@ -317,7 +317,7 @@ namespace RealtimeMirror.Engine.Service
                     if (!ReplicaFailure.IsConnectionLost(ex))
                     {
                         var delay = _backoff.Next();
-                        Status.NextRetry = DateTime.UtcNow + delay;
+                        Status.NextRetryUtc = DateTime.UtcNow + delay;
                         if (cancel.WaitHandle.WaitOne(delay)) throw new OperationCanceledException(cancel);
                     }
                     if (!Connect(cancel))
@@ -364,7 +364,7 @@ namespace RealtimeMirror.Engine.Service
                     foreach (var root in _options.Roots)
                         if (!_sessions.ContainsKey(root)) _sessions[root] = TargetSession.Open(_target.ForSubdirectory(_subdirectories[root]), false, cancel);
                     _backoff.Reset();
-                    Status.NextRetry = null;
+                    Status.NextRetryUtc = null;
                     return true;
                 }
                 catch (TargetUnavailableException e) when (e.IsPermanent)
@@ -379,7 +379,7 @@ namespace RealtimeMirror.Engine.Service
                     Report("", e);
                     var delay = _backoff.Next();
                     Status.State = TargetState.Retrying;
-                    Status.NextRetry = DateTime.UtcNow + delay;
+                    Status.NextRetryUtc = DateTime.UtcNow + delay;
                     if (cancel.WaitHandle.WaitOne(delay)) return false;
                 }
             }
@@ -411,7 +411,7 @@ namespace RealtimeMirror.Engine.Service
         {
             Status.Errors++;
             Status.LastError = e.Message;
-            Status.LastErrorTime = DateTime.UtcNow;
+            Status.LastErrorTimeUtc = DateTime.UtcNow;
             try { _options.OnError(_target.Name, relativePath, e); } catch (Exception) { /* a reporter must not kill the worker */ }
         }
 

@@ -33,7 +33,13 @@ namespace RealtimeMirror.Engine.Targets
         public RsyncMode Rsync { get; set; } = RsyncMode.Auto;
         /// <summary>Chown on the replica (only takes effect where the login may, i.e. root).</summary>
         public bool PreserveOwner { get; set; } = true;
-        public DateTime Registered { get; set; } = DateTime.UtcNow;
+        /// <summary>When the target was registered, in local time (RegisteredUtc: the same in UTC).</summary>
+        [Newtonsoft.Json.JsonIgnore]
+        public DateTime Registered => RegisteredUtc.ToLocalTime();
+        /// <summary>Kept in the target file under its old name, "Registered".</summary>
+        [Newtonsoft.Json.JsonProperty("Registered")]
+        public DateTime RegisteredUtc { get => _registeredUtc; set => _registeredUtc = UtcTime.Of(value); }
+        private DateTime _registeredUtc = DateTime.UtcNow;
 
         // Saved settings (see TargetSettings): used by the service and by one-shot syncs, command-line values override.
 

@@ -47,7 +47,9 @@ namespace RealtimeMirror.Engine.Watching
         private IReadOnlyDictionary<string, string> _subdirectories;
         public IReadOnlyList<string> Paths { get; }
         public WatchState State { get; private set; } = WatchState.Stopped;
-        public DateTime Started { get; private set; }
+        /// <summary>When the watch started, in local time (<see cref="StartedUtc"/>: the same in UTC).</summary>
+        public DateTime Started => StartedUtc.ToLocalTime();
+        public DateTime StartedUtc { get; private set; }
         public long RawChanges => Interlocked.Read(ref _rawChanges);
         public long EventsEmitted => Interlocked.Read(ref _emitted);
         /// <summary>Times events were lost to the OS's buffer, or folded into a Rescan because too many were queued.</summary>
@@ -73,7 +75,7 @@ namespace RealtimeMirror.Engine.Watching
                 _roots.Add((watcher, new Coalescer(_options.Settle, _options.MaxDelay), raw));
             }
             foreach (var r in _roots) r.Watcher.Start();
-            Started = DateTime.UtcNow;
+            StartedUtc = DateTime.UtcNow;
             State = WatchState.Running;
             _pump = new Thread(Pump) { IsBackground = true, Name = "RealtimeMirror watch " + Id };
             _pump.Start();
@@ -99,7 +101,7 @@ namespace RealtimeMirror.Engine.Watching
             var oldest = new Dictionary<string, DateTime>(StringComparer.Ordinal) { [root] = DateTime.UtcNow };
             while (_ready.TryTake(out var dropped))
             {
-                var t = dropped.TimeStamp.ToUniversalTime();
+                var t = dropped.TimeStampUtc;
                 if (!oldest.TryGetValue(dropped.WatchRoot, out var was) || t < was) oldest[dropped.WatchRoot] = t;
                 Interlocked.Increment(ref _droppedByFold);
             }

@@ -46,7 +46,7 @@ namespace RealtimeMirror.Cmdlets
         {
             Id = w.Id, ProcessId = ProcessIdentity.CurrentId, InThisSession = true,
             Path = w.Paths, State = w.State.ToString(), Backend = w.Backend, BackendNote = w.BackendNote, RawChanges = w.RawChanges, EventsEmitted = w.EventsEmitted,
-            Overflows = w.Overflows, QueueLength = w.QueueLength, StartedUtc = AsUtc(w.Started), LastError = w.LastError,
+            Overflows = w.Overflows, QueueLength = w.QueueLength, StartedUtc = w.StartedUtc, LastError = w.LastError,
             Targets = ServiceRegistry.For(w.Id)?.Targets ?? Array.Empty<TargetStatus>(), Watch = w,
         };
 

@@ -12,9 +12,20 @@ namespace RealtimeMirror.Cmdlets
     [OutputType(typeof(MirrorTarget))]
     public sealed class RegisterMirrorTargetCommand : MirrorCmdletBase
     {
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-        [ValidatePattern(@"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+        private const string NamePattern = @"^[A-Za-z0-9][A-Za-z0-9._-]*$";
+
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Local", ValueFromPipelineByPropertyName = true)]
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Ssh", ValueFromPipelineByPropertyName = true)]
+        [Parameter(Position = 0, ParameterSetName = "InputObject", ValueFromPipelineByPropertyName = true)]
+        [ValidatePattern(NamePattern)]
         public string Name { get; set; }
+
+        /// <summary>
+        /// A target to register again (under -Name, or its own name with -Force): from Get-MirrorTarget, or its copy
+        /// from ConvertFrom-Json or Import-Clixml. Every location and setting is copied; parameters given override.
+        /// </summary>
+        [Parameter(Mandatory = true, ParameterSetName = "InputObject", ValueFromPipeline = true)]
+        public PSObject InputObject { get; set; }
 
         [Parameter(Mandatory = true, ParameterSetName = "Local", ValueFromPipelineByPropertyName = true)]
         public string Path { get; set; }
@@ -34,6 +45,7 @@ namespace RealtimeMirror.Cmdlets
         public string KeyFile { get; set; }
 
         [Parameter(ParameterSetName = "Ssh")]
+        [Parameter(ParameterSetName = "InputObject")]
         [Credential]
         public PSCredential Credential { get; set; }
 
@@ -45,13 +57,18 @@ namespace RealtimeMirror.Cmdlets
 
         /// <summary>Trust on first use: record an unknown host key in known_hosts. A changed key is always refused.</summary>
         [Parameter(ParameterSetName = "Ssh")]
+        [Parameter(ParameterSetName = "InputObject")]
         public SwitchParameter AcceptNewHostKey { get; set; }
 
         [Parameter(ParameterSetName = "Ssh", ValueFromPipelineByPropertyName = true)]
-        public RsyncMode Rsync { get; set; } = RsyncMode.Auto;
+        public RsyncMode Rsync { get => (RsyncMode)_rsync; set => _rsync = (int)value; }
+        // Int-backed: a field of an engine enum would make loading this cmdlet type load the engine before the module's
+        // load context is hooked up (see EngineLoadContext); the property keeps the engine's enum for binding and Tab.
+        private int _rsync = (int)RsyncMode.Auto;
 
         /// <summary>Save without connecting (the host is down now, or keys are not in place yet).</summary>
         [Parameter(ParameterSetName = "Ssh")]
+        [Parameter(ParameterSetName = "InputObject")]
         public SwitchParameter NoConnect { get; set; }
 
         [Parameter]
@@ -87,7 +104,8 @@ namespace RealtimeMirror.Cmdlets
 
         /// <summary>Saved setting: when extraneous replica entries are deleted (Always, Never, Startup, Running).</summary>
         [Parameter]
-        public DeleteMode DeleteMode { get; set; }
+        public DeleteMode DeleteMode { get => (DeleteMode)_deleteMode; set => _deleteMode = (int)value; }
+        private int _deleteMode;
 
         /// <summary>Saved setting: the watch's settle time when the service mirrors to this target.</summary>
         [Parameter]
@@ -124,70 +142,40 @@ namespace RealtimeMirror.Cmdlets
 
         protected override void ProcessRecord()
         {
-            var target = new MirrorTarget
+            var target = ParameterSetName == "InputObject" ? FromInputObject(InputObject) : FromParameters();
+            if (target == null) return;
+            if (Credential != null)
             {
-                Name = Name,
-                PreserveOwner = !NoOwner,
-                KeepAliveSeconds = KeepAliveSeconds,
-                IoTimeoutSeconds = IoTimeoutSeconds,
-                Compress = Compress,
-                BandwidthLimit = BandwidthLimit,
-                HaltThreshold = string.IsNullOrWhiteSpace(HaltThreshold) ? null : HaltThreshold.Trim(),
-                Exclude = Exclude is { Length: > 0 } ? Exclude : null,
-                // A retention or a count alone means versions are wanted.
-                KeepVersions = KeepVersions || !string.IsNullOrWhiteSpace(VersionRetention) || MyInvocation.BoundParameters.ContainsKey(nameof(VersionCount)),
-                VersionRetention = string.IsNullOrWhiteSpace(VersionRetention) ? null : VersionRetention.Trim(),
-                VersionCount = MyInvocation.BoundParameters.ContainsKey(nameof(VersionCount)) ? VersionCount : (int?)null,
-                // Unset settings stay null in the file, so the command's own defaults keep applying to them.
-                DeleteMode = MyInvocation.BoundParameters.ContainsKey(nameof(DeleteMode)) ? DeleteMode : (DeleteMode?)null,
-                SettleMilliseconds = MyInvocation.BoundParameters.ContainsKey(nameof(SettleMilliseconds)) ? SettleMilliseconds : (int?)null,
-                MaxDelayMilliseconds = MyInvocation.BoundParameters.ContainsKey(nameof(MaxDelayMilliseconds)) ? MaxDelayMilliseconds : (int?)null,
-            };
-            if (!string.IsNullOrEmpty(ExcludeFile))
+                if (string.IsNullOrEmpty(target.User)) target.User = Credential.UserName;
+                target.SetPassword(Credential.GetNetworkCredential().Password);
+            }
+            if (!string.IsNullOrEmpty(target.ExcludeFile))
             {
-                target.ExcludeFile = GetUnresolvedProviderPathFromPSPath(ExcludeFile);
-                try { TargetSettings.ReadExcludeFile(Name, target.ExcludeFile); }
+                try { TargetSettings.ReadExcludeFile(target.Name, target.ExcludeFile); }
                 catch (IOException e)
                 {
                     WriteError(new ErrorRecord(e, "ExcludeFileUnreadable", ErrorCategory.ReadError, target.ExcludeFile));
                     return;
                 }
             }
-            if (ParameterSetName == "Local")
+            if (target.Kind == TargetKind.Ssh && target.KeyFile != null && !File.Exists(target.KeyFile))
             {
-                target.Kind = TargetKind.Local;
-                target.Path = GetUnresolvedProviderPathFromPSPath(Path);
-            }
-            else
-            {
-                target.Kind = TargetKind.Ssh;
-                target.HostName = HostName;
-                target.User = string.IsNullOrEmpty(User) ? Credential?.UserName : User;
-                target.Port = Port;
-                target.KeyFile = string.IsNullOrEmpty(KeyFile) ? null : GetUnresolvedProviderPathFromPSPath(KeyFile);
-                target.RemotePath = RemotePath;
-                target.KnownHostsFile = string.IsNullOrEmpty(KnownHostsFile) ? null : GetUnresolvedProviderPathFromPSPath(KnownHostsFile);
-                target.Rsync = Rsync;
-                if (target.KeyFile != null && !File.Exists(target.KeyFile))
-                {
-                    WriteError(new ErrorRecord(new FileNotFoundException($"Key file '{target.KeyFile}' does not exist.", target.KeyFile),
-                        "KeyFileNotFound", ErrorCategory.ObjectNotFound, target.KeyFile));
-                    return;
-                }
-                if (Credential != null) target.SetPassword(Credential.GetNetworkCredential().Password);
+                WriteError(new ErrorRecord(new FileNotFoundException($"Key file '{target.KeyFile}' does not exist.", target.KeyFile),
+                    "KeyFileNotFound", ErrorCategory.ObjectNotFound, target.KeyFile));
+                return;
             }
 
             MirrorTarget existing;
-            try { existing = Store.Find(Name); }
+            try { existing = Store.Find(target.Name); }
             catch (Exception e) { WriteStoreUnreadable(e); return; }
             if (existing != null && !Force)
             {
-                WriteError(new ErrorRecord(new InvalidOperationException($"A target named '{Name}' exists already ({existing.Location}). Use -Force to replace it."),
-                    "TargetExists", ErrorCategory.ResourceExists, Name));
+                WriteError(new ErrorRecord(new InvalidOperationException($"A target named '{target.Name}' exists already ({existing.Location}). Use -Force to replace it."),
+                    "TargetExists", ErrorCategory.ResourceExists, target.Name));
                 return;
             }
             target.SourcePaths = existing?.SourcePaths; // learned by the syncs, not a setting: a replaced target keeps it
-            if (!ShouldProcess($"{Name} -> {target.Location}", existing != null ? "Replace mirror target" : "Register mirror target")) return;
+            if (!ShouldProcess($"{target.Name} -> {target.Location}", existing != null ? "Replace mirror target" : "Register mirror target")) return;
 
             if (target.Kind == TargetKind.Ssh && !NoConnect)
             {
@@ -205,6 +193,140 @@ namespace RealtimeMirror.Cmdlets
             Store.Save(target);
             if (target.GetPassword() != null) SessionCredentials.Remember(target.Name, target.GetPassword());
             WriteObject(target);
+        }
+
+        /// <summary>The target the parameters describe (the Local and Ssh parameter sets).</summary>
+        private MirrorTarget FromParameters()
+        {
+            var target = new MirrorTarget
+            {
+                Name = Name,
+                PreserveOwner = !NoOwner,
+                KeepAliveSeconds = KeepAliveSeconds,
+                IoTimeoutSeconds = IoTimeoutSeconds,
+                Compress = Compress,
+                BandwidthLimit = BandwidthLimit,
+                HaltThreshold = string.IsNullOrWhiteSpace(HaltThreshold) ? null : HaltThreshold.Trim(),
+                Exclude = Exclude is { Length: > 0 } ? Exclude : null,
+                // A retention or a count alone means versions are wanted.
+                KeepVersions = KeepVersions || !string.IsNullOrWhiteSpace(VersionRetention) || Bound(nameof(VersionCount)),
+                VersionRetention = string.IsNullOrWhiteSpace(VersionRetention) ? null : VersionRetention.Trim(),
+                VersionCount = Bound(nameof(VersionCount)) ? VersionCount : (int?)null,
+                ExcludeFile = string.IsNullOrEmpty(ExcludeFile) ? null : GetUnresolvedProviderPathFromPSPath(ExcludeFile),
+                // Unset settings stay null in the file, so the command's own defaults keep applying to them.
+                DeleteMode = Bound(nameof(DeleteMode)) ? DeleteMode : (DeleteMode?)null,
+                SettleMilliseconds = Bound(nameof(SettleMilliseconds)) ? SettleMilliseconds : (int?)null,
+                MaxDelayMilliseconds = Bound(nameof(MaxDelayMilliseconds)) ? MaxDelayMilliseconds : (int?)null,
+            };
+            if (ParameterSetName == "Local")
+            {
+                target.Kind = TargetKind.Local;
+                target.Path = GetUnresolvedProviderPathFromPSPath(Path);
+            }
+            else
+            {
+                target.Kind = TargetKind.Ssh;
+                target.HostName = HostName;
+                target.User = string.IsNullOrEmpty(User) ? null : User;
+                target.Port = Port;
+                target.KeyFile = string.IsNullOrEmpty(KeyFile) ? null : GetUnresolvedProviderPathFromPSPath(KeyFile);
+                target.RemotePath = RemotePath;
+                target.KnownHostsFile = string.IsNullOrEmpty(KnownHostsFile) ? null : GetUnresolvedProviderPathFromPSPath(KnownHostsFile);
+                target.Rsync = Rsync;
+            }
+            return target;
+        }
+
+        private bool Bound(string parameter) => MyInvocation.BoundParameters.ContainsKey(parameter);
+
+        /// <summary>
+        /// A copy of a target given as an object: a live one from Get-MirrorTarget, or its copy back from
+        /// ConvertFrom-Json or Import-Clixml (enums then arrive as names or numbers). Every location and setting is taken
+        /// from it; -Name and any setting given on the command line override. Its registration time is not: this is a
+        /// new registration. A password never travels on the object: give -Credential again.
+        /// </summary>
+        private MirrorTarget FromInputObject(PSObject o)
+        {
+            if (o?.BaseObject is MirrorTarget live)
+            {
+                var copy = live.Clone();
+                copy.RegisteredUtc = DateTime.UtcNow;
+                return Override(copy);
+            }
+            var target = new MirrorTarget();
+            var kind = Read<TargetKind?>(o, "Kind");
+            target.Kind = kind ?? (string.IsNullOrEmpty(Read<string>(o, "HostName")) ? TargetKind.Local : TargetKind.Ssh);
+            if (target.Kind == TargetKind.Local)
+            {
+                target.Path = Read<string>(o, "Path");
+                if (string.IsNullOrEmpty(target.Path)) return BadInput(o, "a local target without a Path");
+            }
+            else
+            {
+                target.HostName = Read<string>(o, "HostName");
+                target.RemotePath = Read<string>(o, "RemotePath");
+                if (string.IsNullOrEmpty(target.HostName) || target.RemotePath == null) return BadInput(o, "an SSH target without a HostName and RemotePath");
+                target.User = Read<string>(o, "User");
+                target.Port = Read<int?>(o, "Port") ?? 22;
+                target.KeyFile = Read<string>(o, "KeyFile");
+                target.KnownHostsFile = Read<string>(o, "KnownHostsFile");
+                target.Rsync = Read<RsyncMode?>(o, "Rsync") ?? RsyncMode.Auto;
+            }
+            target.PreserveOwner = Read<bool?>(o, "PreserveOwner") ?? true;
+            target.KeepAliveSeconds = Read<int?>(o, "KeepAliveSeconds") ?? target.KeepAliveSeconds;
+            target.IoTimeoutSeconds = Read<int?>(o, "IoTimeoutSeconds") ?? target.IoTimeoutSeconds;
+            target.Compress = Read<bool?>(o, "Compress") ?? false;
+            target.BandwidthLimit = Read<int?>(o, "BandwidthLimit") ?? 0;
+            target.HaltThreshold = Read<string>(o, "HaltThreshold");
+            var exclude = Read<string[]>(o, "Exclude");
+            target.Exclude = exclude is { Length: > 0 } ? exclude : null;
+            target.ExcludeFile = Read<string>(o, "ExcludeFile");
+            target.DeleteMode = Read<DeleteMode?>(o, "DeleteMode");
+            target.SettleMilliseconds = Read<int?>(o, "SettleMilliseconds");
+            target.MaxDelayMilliseconds = Read<int?>(o, "MaxDelayMilliseconds");
+            target.KeepVersions = Read<bool?>(o, "KeepVersions") ?? false;
+            target.VersionRetention = Read<string>(o, "VersionRetention");
+            target.VersionCount = Read<int?>(o, "VersionCount");
+            target.Name = Read<string>(o, "Name");
+            return Override(target);
+        }
+
+        /// <summary>What the command line says wins over the piped object.</summary>
+        private MirrorTarget Override(MirrorTarget t)
+        {
+            if (Bound(nameof(Name)) || string.IsNullOrEmpty(t.Name)) t.Name = Name;
+            if (Bound(nameof(NoOwner))) t.PreserveOwner = !NoOwner;
+            if (Bound(nameof(KeepAliveSeconds))) t.KeepAliveSeconds = KeepAliveSeconds;
+            if (Bound(nameof(IoTimeoutSeconds))) t.IoTimeoutSeconds = IoTimeoutSeconds;
+            if (Bound(nameof(Compress))) t.Compress = Compress;
+            if (Bound(nameof(BandwidthLimit))) t.BandwidthLimit = BandwidthLimit;
+            if (Bound(nameof(HaltThreshold))) t.HaltThreshold = string.IsNullOrWhiteSpace(HaltThreshold) ? null : HaltThreshold.Trim();
+            if (Bound(nameof(Exclude))) t.Exclude = Exclude is { Length: > 0 } ? Exclude : null;
+            if (Bound(nameof(ExcludeFile))) t.ExcludeFile = string.IsNullOrEmpty(ExcludeFile) ? null : GetUnresolvedProviderPathFromPSPath(ExcludeFile);
+            if (Bound(nameof(DeleteMode))) t.DeleteMode = DeleteMode;
+            if (Bound(nameof(SettleMilliseconds))) t.SettleMilliseconds = SettleMilliseconds;
+            if (Bound(nameof(MaxDelayMilliseconds))) t.MaxDelayMilliseconds = MaxDelayMilliseconds;
+            if (Bound(nameof(KeepVersions))) t.KeepVersions = KeepVersions;
+            if (Bound(nameof(VersionRetention))) { t.VersionRetention = string.IsNullOrWhiteSpace(VersionRetention) ? null : VersionRetention.Trim(); t.KeepVersions |= t.VersionRetention != null; }
+            if (Bound(nameof(VersionCount))) { t.VersionCount = VersionCount; t.KeepVersions = true; }
+            if (string.IsNullOrEmpty(t.Name) || !System.Text.RegularExpressions.Regex.IsMatch(t.Name, NamePattern))
+                return BadInput(InputObject, $"the name '{t.Name}' (letters, digits, '.', '_' and '-', starting with a letter or digit)");
+            return t;
+        }
+
+        private static T Read<T>(PSObject o, string property)
+        {
+            var value = o?.Properties[property]?.Value;
+            if (value is PSObject p) value = p.BaseObject;
+            if (value == null || (value is string s && s.Length == 0 && typeof(T) != typeof(string))) return default;
+            return LanguagePrimitives.TryConvertTo(value, typeof(T), out var converted) ? (T)converted : default;
+        }
+
+        private MirrorTarget BadInput(PSObject o, string what)
+        {
+            WriteError(new ErrorRecord(new ArgumentException($"The piped object is not a mirror target: {what}."),
+                "InvalidTargetObject", ErrorCategory.InvalidArgument, o));
+            return null;
         }
     }
 }

@@ -47,7 +47,10 @@ namespace RealtimeMirror.Cmdlets
 
         /// <summary>The OS interface that reports changes: Auto (fanotify where permitted, else inotify on Linux, else FileSystemWatcher), Fanotify, Inotify or Portable.</summary>
         [Parameter]
-        public WatchBackend Backend { get; set; } = WatchBackend.Auto;
+        public WatchBackend Backend { get => (WatchBackend)_backend; set => _backend = (int)value; }
+        // Int-backed: a field of an engine enum would make loading this cmdlet type load the engine before the module's
+        // load context is hooked up (see EngineLoadContext); the property keeps the engine's enum for binding and Tab.
+        private int _backend = (int)WatchBackend.Auto;
 
         /// <summary>Mirror every change to these targets in the background (service mode).</summary>
         [Parameter]
@@ -86,7 +89,8 @@ namespace RealtimeMirror.Cmdlets
 
         /// <summary>Service mode: overrides each target's saved delete mode (Always, Never, Startup, Running).</summary>
         [Parameter]
-        public DeleteMode DeleteMode { get; set; }
+        public DeleteMode DeleteMode { get => (DeleteMode)_deleteMode; set => _deleteMode = (int)value; }
+        private int _deleteMode;
 
         /// <summary>Service mode: overrides each target's saved SSH keepalive interval.</summary>
         [Parameter]
@@ -214,12 +218,12 @@ namespace RealtimeMirror.Cmdlets
                 MaxQueuedEvents = MaxQueuedEvents,
                 // Worker threads only hand objects over; the pipeline thread writes them (below).
                 OnResult = r => { if (Wait) Hand(output, r); },
-                OnError = (target, rel, e) => { if (Wait) Hand(output, new ErrorRecord(e, "MirrorSyncFailed", ErrorCategory.WriteError, $"{target}:{rel}")); },
+                OnError = (target, rel, e) => { if (Wait) Hand(output, SyncMirrorTreeCommand.EntryFailed(target, rel, e)); },
                 // Null unless -Verbose: then the engine builds no trace lines at all.
                 OnVerbose = verbose ? (target, line) => { if (Wait) Hand(output, new VerboseLine($"{target}: {line}")); } : null,
                 Log = log,
                 VerifyInterval = VerifyInterval,
-                OnStatusError = e => { if (Wait) Hand(output, new ErrorRecord(e, "MirrorStatusNotPublished", ErrorCategory.WriteError, null)); },
+                OnStatusError = e => { if (Wait) Hand(output, new ErrorRecord(e, "MirrorStatusNotPublished", ErrorCategory.WriteError, watch)); },
             });
             log?.Write(new Engine.Service.Logging.LogRecord(Engine.Service.Logging.MirrorLogLevel.Info, null, null, "Started",
                 $"Mirroring {string.Join(", ", _roots)} to {string.Join(", ", targets.Select(t => t.Name))}{(InitialSync ? " after an initial sync" : "")}."));

@@ -74,7 +74,10 @@ namespace RealtimeMirror.Cmdlets
         /// Startup); piped events are changes seen running (they delete under Always and Running).
         /// </summary>
         [Parameter]
-        public DeleteMode DeleteMode { get; set; }
+        public DeleteMode DeleteMode { get => (DeleteMode)_deleteMode; set => _deleteMode = (int)value; }
+        // Int-backed: a field of an engine enum would make loading this cmdlet type load the engine before the module's
+        // load context is hooked up (see EngineLoadContext); the property keeps the engine's enum for binding and Tab.
+        private int _deleteMode;
 
         /// <summary>Overrides the target's saved SSH keepalive interval for this run.</summary>
         [Parameter]
@@ -135,7 +138,7 @@ namespace RealtimeMirror.Cmdlets
             {
                 if (Delete)
                     ThrowTerminatingError(new ErrorRecord(new ArgumentException("-Delete applies to a tree sync (-Path). With events, deletes the source confirms are mirrored anyway."),
-                        "DeleteWithEvents", ErrorCategory.InvalidArgument, null));
+                        "DeleteWithEvents", ErrorCategory.InvalidArgument, e));
                 var hints = new List<SyncHint>(SyncHint.FromEvent(e));
                 SyncToTargets(e.WatchRoot, e.ReplicaSubdirectory, hints, e, Target, treeSync: false);
                 return;
@@ -165,7 +168,7 @@ namespace RealtimeMirror.Cmdlets
                 try { subdirectories = MirrorTarget.SubdirectoriesFor(_pipedTrees.Select(t => t.Root).Distinct().ToList()); }
                 catch (ArgumentException e)
                 {
-                    WriteError(new ErrorRecord(e, "SourceNameClash", ErrorCategory.InvalidArgument, null));
+                    WriteError(new ErrorRecord(e, "SourceNameClash", ErrorCategory.InvalidArgument, _pipedTrees.Select(t => t.Root).Distinct().ToArray()));
                     return;
                 }
                 foreach (var (root, input, targets) in _pipedTrees)
@@ -328,6 +331,12 @@ namespace RealtimeMirror.Cmdlets
             }
         }
 
+        /// <summary>One entry could not be mirrored: the same error id and target object ("TARGET:PATH") from a one-shot
+        /// sync and from the service.</summary>
+        internal static ErrorRecord EntryFailed(string target, string relativePath, Exception e) =>
+            new ErrorRecord(e, "SyncEntryFailed", e is UnauthorizedAccessException ? ErrorCategory.PermissionDenied : ErrorCategory.WriteError,
+                $"{target}:{relativePath}");
+
         private SyncOptions Options(GlobFilter exclude, string activity, bool delete, MirrorTarget target) => new SyncOptions
         {
             HaltThreshold = Engine.Sync.HaltThreshold.Parse(target.HaltThreshold ?? Engine.Sync.HaltThreshold.DefaultText),
@@ -340,8 +349,7 @@ namespace RealtimeMirror.Cmdlets
             Cancel = StopToken,
             ShouldProcess = a => ShouldProcess(a.RelativePath.Length == 0 ? "(root)" : a.RelativePath, Describe(a)),
             OnResult = r => WriteObject(r),
-            OnError = (rel, e) => WriteError(new ErrorRecord(e, "SyncEntryFailed",
-                e is UnauthorizedAccessException ? ErrorCategory.PermissionDenied : ErrorCategory.WriteError, rel)),
+            OnError = (rel, e) => WriteError(EntryFailed(target.Name, rel, e)),
             OnWarning = (rel, why) => WriteWarning($"{rel}: {why}"),
             OnProgress = (done, total, current) =>
             {

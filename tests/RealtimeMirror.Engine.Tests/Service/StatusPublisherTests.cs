@@ -53,7 +53,8 @@ namespace RealtimeMirror.Engine.Tests.Service
             Assert.Equal(TargetState.Idle, t.State);
             Assert.Equal(1234, t.BytesSent);
             Assert.Equal(2, t.VerifyCount);
-            Assert.Equal(T0, t.LastVerify);
+            Assert.Equal(T0, t.LastVerifyUtc);
+            Assert.Equal(T0.ToLocalTime(), t.LastVerify);
             Assert.Equal("disk full", t.LastError);
 
             p.Stop();
