@@ -1,0 +1,159 @@
+using System;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.IO;
+using System.Threading;
+using RealtimeMirror.Engine.Events;
+using RealtimeMirror.Engine.Paths;
+using RealtimeMirror.Engine.Platform.Native;
+
+namespace RealtimeMirror.Engine.Watching
+{
+    /// <summary>
+    /// What the inotify and fanotify backends share: one reader thread per root that sleeps in poll() with a short
+    /// timeout (so Dispose stops it within ~100 ms), a session (the kernel descriptor with its directory map) opened
+    /// and filled before Start returns, and recovery. A failure of the reader that nothing expects is reported,
+    /// covered by a Rescan and followed by a fresh session, retried with backoff: a reader that just stopped would lose
+    /// every later change. The backends only open sessions and read their events.
+    /// </summary>
+    internal abstract class KernelTreeWatcher<TSession> : ITreeWatcher where TSession : class, IDisposable
+    {
+        protected const int PollMilliseconds = 100;
+        protected static readonly TimeSpan RootCheckInterval = TimeSpan.FromMilliseconds(250);
+
+        protected readonly string _root;
+        protected readonly GlobFilter _exclude;
+        protected readonly ConcurrentQueue<RawChange> _sink;
+        protected readonly Action<string> _onFault;
+        protected readonly Action _wake;
+        private readonly object _lifecycle = new object();
+        private TSession _session;
+        private Thread _reader;
+        protected volatile bool _stopping;
+        protected long _overflows;
+
+        protected KernelTreeWatcher(string root, GlobFilter exclude, ConcurrentQueue<RawChange> sink, Action<string> onFault, Action wake)
+        {
+            _root = Path.GetFullPath(root);
+            if (_root.Length > 1) _root = _root.TrimEnd('/');
+            _exclude = exclude ?? GlobFilter.None;
+            _sink = sink;
+            _onFault = onFault;
+            _wake = wake;
+        }
+
+        public string Root => _root;
+        public abstract WatchBackend Backend { get; }
+        public bool RootMissing { get; set; }
+        public long Overflows => Interlocked.Read(ref _overflows);
+
+        /// <summary>Test hook: while set, the reader does not read, so the kernel's queue fills (and overflows).</summary>
+        internal volatile bool PauseReader;
+        /// <summary>Test hook: the reader fails once, as if read(2) had failed.</summary>
+        internal volatile bool FailOnce;
+        /// <summary>How often subtrees the kernel would not watch are retried and rescanned.</summary>
+        internal TimeSpan UnwatchedRescanInterval = TimeSpan.FromSeconds(30);
+
+        /// <summary>The session in use now (tests and diagnostics read it; the reader may swap it).</summary>
+        protected TSession Session => _session;
+        /// <summary>"inotify" or "fanotify", for thread names and messages.</summary>
+        protected abstract string KernelName { get; }
+        /// <summary>A new session covering the whole tree; throws when the kernel cannot watch the root.</summary>
+        protected abstract TSession OpenSession();
+        /// <summary>Reads and translates events until stopping; may replace the session (root back after a move).</summary>
+        protected abstract void ReadUntilStopped(ref TSession session);
+
+        public void Start()
+        {
+            lock (_lifecycle)
+            {
+                _stopping = false;
+                // Watched before Start returns: a change made right after starting the watch is reported.
+                _session = OpenSession();
+                _reader = new Thread(Read) { IsBackground = true, Name = $"RealtimeMirror {KernelName} {_root}" };
+                _reader.Start();
+            }
+        }
+
+        public void Restart()
+        {
+            lock (_lifecycle)
+            {
+                StopReader();
+                Start();
+            }
+        }
+
+        public void Dispose()
+        {
+            lock (_lifecycle) StopReader();
+        }
+
+        /// <summary>Stops the reader (it notices within one poll timeout) and closes the session it used.</summary>
+        private void StopReader()
+        {
+            _stopping = true;
+            // Walks give up when stopping, so this is one poll timeout or one directory; the long bound only guards
+            // against closing the descriptor under a reader that is still using it (its number could be reused).
+            if (_reader != null && _reader != Thread.CurrentThread) _reader.Join(TimeSpan.FromSeconds(30));
+            _reader = null;
+            // After the join only this thread touches it (the reader may have replaced it when the root came back).
+            Interlocked.Exchange(ref _session, null)?.Dispose();
+        }
+
+        private void Read()
+        {
+            var session = _session;
+            var backoff = TimeSpan.FromMilliseconds(100);
+            while (!_stopping)
+            {
+                try
+                {
+                    ReadUntilStopped(ref session);
+                    return;
+                }
+                catch (Exception e) when (!_stopping)
+                {
+                    _onFault?.Invoke($"{_root}: the {KernelName} reader failed ({e.Message}); watching again and rescanning.");
+                }
+                catch (Exception) { return; } // stopping: the descriptor may be closed under us
+                for (session = null; session == null && !_stopping; backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(10).Ticks)))
+                {
+                    for (var waited = Stopwatch.StartNew(); waited.Elapsed < backoff && !_stopping;) Thread.Sleep(PollMilliseconds);
+                    session = Reopen();
+                }
+                _sink.Enqueue(new RawChange(ChangeType.Rescan, "", true, DateTime.UtcNow));
+                _wake?.Invoke();
+            }
+        }
+
+        /// <summary>A new session watching the root's path again, swapped in for the old one; null while the root is absent.</summary>
+        protected TSession Reopen()
+        {
+            if (_stopping || !Directory.Exists(_root)) return null;
+            TSession fresh;
+            try { fresh = OpenSession(); }
+            catch (Exception) { return null; }
+            // Stop/Restart join this thread before they touch the session, so the swap cannot race them.
+            Interlocked.Exchange(ref _session, fresh)?.Dispose();
+            return fresh;
+        }
+
+        protected static unsafe int Poll(int fd, int timeoutMs)
+        {
+            var p = new PollFd { Fd = fd, Events = PollFd.POLLIN };
+            int r = LibC.poll(&p, 1, timeoutMs);
+            return r < 0 ? -Errno.Last : r;
+        }
+
+        /// <summary>One read(2) of the descriptor into the buffer: the byte count, or minus the errno.</summary>
+        protected static unsafe int ReadInto(int fd, byte[] buffer)
+        {
+            fixed (byte* b = buffer)
+            {
+                long n = LibC.read(fd, b, (nuint)buffer.Length);
+                return n < 0 ? -Errno.Last : (int)n;
+            }
+        }
+    }
+}
