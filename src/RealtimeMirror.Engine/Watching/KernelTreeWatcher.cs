@@ -127,6 +127,28 @@ namespace RealtimeMirror.Engine.Watching
             }
         }
 
+        /// <summary>
+        /// While the root is gone (removed or moved away): says so once, then tries its path every RootCheckInterval.
+        /// Returns a fresh session once a directory (another one, or the same moved back) is there again, with a Rescan
+        /// of the root queued; null meanwhile. The caller starts a new translator on it.
+        /// </summary>
+        protected TSession ReturnOfRoot(string why, ref string goneReported, Stopwatch rootClock)
+        {
+            if (goneReported == null)
+            {
+                goneReported = why;
+                _onFault?.Invoke($"Watched root '{_root}' {goneReported}; it is watched again once it is back.");
+                rootClock.Restart();
+            }
+            if (rootClock.Elapsed < RootCheckInterval) return null;
+            rootClock.Restart();
+            var fresh = Reopen();
+            if (fresh == null) return null;
+            goneReported = null;
+            _sink.Enqueue(new RawChange(ChangeType.Rescan, "", true, DateTime.UtcNow));
+            return fresh;
+        }
+
         /// <summary>A new session watching the root's path again, swapped in for the old one; null while the root is absent.</summary>
         protected TSession Reopen()
         {

@@ -105,24 +105,13 @@ namespace RealtimeMirror.Engine.Watching.Fanotify
                 }
                 if (translator.RootGone != null)
                 {
-                    if (goneReported == null)
+                    var fresh = ReturnOfRoot(translator.RootGone, ref goneReported, rootClock);
+                    if (fresh != null)
                     {
-                        goneReported = translator.RootGone;
-                        _onFault?.Invoke($"Watched root '{_root}' {goneReported}; it is watched again once it is back.");
-                        rootClock.Restart();
-                    }
-                    if (rootClock.Elapsed >= RootCheckInterval)
-                    {
-                        rootClock.Restart();
-                        var fresh = Reopen();
-                        if (fresh != null)
-                        {
-                            tree = fresh;
-                            translator = new FanotifyTranslator(tree, _exclude, _sink);
-                            goneReported = null;
-                            _sink.Enqueue(new RawChange(ChangeType.Rescan, "", true, DateTime.UtcNow));
-                            translator.Enqueued = true;
-                        }
+                        // Another directory (or the same one, moved back) is at the root's path: watched from scratch.
+                        tree = fresh;
+                        translator = new FanotifyTranslator(tree, _exclude, _sink);
+                        translator.Enqueued = true;
                     }
                 }
                 if (translator.Enqueued)
