@@ -105,10 +105,13 @@ namespace RealtimeMirror.Engine.Tests.Rsync
             return p.ExitCode == 0;
         }
 
+        /// <summary>
+        /// 31 carries 64-bit seconds and nanoseconds, 30 64-bit seconds, 27-29 unsigned 32-bit seconds: there a time
+        /// before 1970 or after 2106 lands at the nearest end of that range (as over SFTP v3), never wrapped (1965 as 2101).
+        /// </summary>
         [Theory]
-        [InlineData(30)]
-        [InlineData(31)]
-        public void Times_before_1970_after_2038_and_after_2106_land_exactly_with_nanoseconds_from_31(int protocol)
+        [MemberData(nameof(Protocols))]
+        public void Times_1965_2040_2107_and_nanoseconds_land_as_the_protocol_carries_them(int protocol)
         {
             var times = new (string Name, long Sec, int Ns)[]
             {
@@ -118,15 +121,76 @@ namespace RealtimeMirror.Engine.Tests.Rsync
             foreach (var t in times) { File.WriteAllText(Path.Combine(_src, t.Name), t.Name); PosixTestFs.SetMTime(Path.Combine(_src, t.Name), t.Sec, t.Ns); }
             Directory.CreateDirectory(Path.Combine(_src, "dir"));
             PosixTestFs.SetMTime(Path.Combine(_src, "dir"), 4_354_819_200, 5);
+            long Carried(long sec) => protocol >= 30 ? sec : Math.Clamp(sec, 0L, uint.MaxValue);
             Push(protocol);
             foreach (var t in times)
             {
                 var m = PosixTestFs.LStat(Path.Combine(_dst, t.Name), t.Name);
-                Assert.Equal((t.Name, t.Sec, protocol >= 31 ? t.Ns : 0), (t.Name, m.MTime, m.MTimeNanos));
+                Assert.Equal((t.Name, Carried(t.Sec), protocol >= 31 ? t.Ns : 0), (t.Name, m.MTime, m.MTimeNanos));
             }
             var d = PosixTestFs.LStat(Path.Combine(_dst, "dir"), "dir");
-            Assert.Equal((4_354_819_200L, protocol >= 31 ? 5 : 0), (d.MTime, d.MTimeNanos));
+            Assert.Equal((Carried(4_354_819_200L), protocol >= 31 ? 5 : 0), (d.MTime, d.MTimeNanos));
             if (protocol >= 31) Assert.Equal(Nanos(_src), Nanos(_dst));
+            // What landed is what this protocol can say: a second push with -I sends the same times and changes none.
+            var before = Nanos(_dst);
+            Push(protocol, o => o.IgnoreTimes = true);
+            Assert.Equal(before, Nanos(_dst));
+        }
+
+        /// <summary>
+        /// -Compress: zstd where the session negotiates compression (30 and 31 with varint flags, as rsync 3.2+ speaks
+        /// them); below 30 the receiver would expect zlib, which is refused at the start with a clear error (the product
+        /// then sends the batch over SFTP). Without -Compress every protocol sends plain tokens.
+        /// </summary>
+        [Theory]
+        [MemberData(nameof(Protocols))]
+        public void Compression_on_and_off_at_each_protocol(int protocol)
+        {
+            var text = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Range(0, 20_000).Select(i => $"line {i % 613} of compressible text\n")));
+            File.WriteAllBytes(Path.Combine(_src, "text"), text);
+            var (plain, _) = Push(protocol);
+            Assert.Equal("none", plain.Compression);
+            Assert.True(plain.BytesSent > text.Length, $"sent {plain.BytesSent} bytes of {text.Length} uncompressed");
+            Assert.Equal(Sig(_src), Sig(_dst));
+
+            Process.Start("rm", new[] { "-rf", _dst + "/text" }).WaitForExit();
+            if (protocol < 30)
+            {
+                var options = new RsyncPushOptions { ServerProtocol = protocol, Compress = true };
+                using var server = LocalRsyncServer.Start(options, _dst);
+                var sender = new RsyncSender(server.StandardOutput.BaseStream, server.StandardInput.BaseStream, options) { ServerName = "old-host" };
+                var e = Assert.Throws<NotSupportedException>(() => sender.Push(new TestSource(_src), PosixTestFs.Walk(_src), true, 0, null, default));
+                Assert.Contains($"The rsync on old-host (protocol {protocol}) would compress with zlib", e.Message);
+                server.Kill();
+                Assert.False(File.Exists(Path.Combine(_dst, "text")));
+                return;
+            }
+            var (zstd, reports) = Push(protocol, o => o.Compress = true);
+            Assert.Equal("zstd", zstd.Compression);
+            Assert.True(zstd.BytesSent < text.Length / 5, $"sent {zstd.BytesSent} bytes of {text.Length} with zstd");
+            Assert.False(Assert.Single(reports).Redo);
+            Assert.Equal(Sig(_src), Sig(_dst));
+        }
+
+        /// <summary>rsync --delete removes what the list lacks, in the directories it covers, but never what matches an exclude.</summary>
+        [Theory]
+        [MemberData(nameof(Protocols))]
+        public void Delete_removes_extras_and_keeps_excluded_ones(int protocol)
+        {
+            Directory.CreateDirectory(Path.Combine(_src, "d"));
+            File.WriteAllText(Path.Combine(_src, "keep"), "k");
+            File.WriteAllText(Path.Combine(_src, "d", "keep"), "k");
+            Directory.CreateDirectory(Path.Combine(_dst, "old dir", "x"));
+            File.WriteAllText(Path.Combine(_dst, "old dir", "x", "f"), "f");
+            Directory.CreateDirectory(Path.Combine(_dst, "d", "cache"));
+            File.WriteAllText(Path.Combine(_dst, "d", "cache", "c"), "excluded directory");
+            File.WriteAllText(Path.Combine(_dst, "stray"), "s");
+            File.WriteAllText(Path.Combine(_dst, "d", "stray"), "s");
+            File.WriteAllText(Path.Combine(_dst, "scratch.tmp"), "t");
+            File.WriteAllText(Path.Combine(_dst, "d", "deep.tmp"), "t");
+            Push(protocol, o => { o.Delete = true; o.ProtectFromDelete = new[] { "*.tmp", "cache/" }; });
+            var left = PosixTestFs.Walk(_dst).Select(m => m.RelativePath).OrderBy(p => p, StringComparer.Ordinal);
+            Assert.Equal(new[] { "d", "d/cache", "d/cache/c", "d/deep.tmp", "d/keep", "keep", "scratch.tmp" }, left);
         }
 
         [Theory]
