@@ -453,6 +453,71 @@ namespace RealtimeMirror.Engine.Tests.Rsync
             server.Kill();
         }
 
+        /// <summary>
+        /// The sender never reads a token stream (only the receiver decodes one), so a corrupt one can only be ours gone
+        /// wrong on the way: the receiver's zstd refuses it and exits, and the push ends with an error, not a hang.
+        /// </summary>
+        [Fact]
+        public void A_corrupt_compressed_token_stream_ends_the_push_with_the_receivers_error()
+        {
+            var text = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Range(0, 20_000).Select(i => $"line {i % 613} of compressible text\n")));
+            File.WriteAllBytes(Path.Combine(_src, "text"), text);
+            var options = new RsyncPushOptions { ServerProtocol = 31, Compress = true };
+            using var server = LocalRsyncServer.Start(options, _dst);
+            var stderr = server.StandardError.ReadToEndAsync();
+            var toServer = new CorruptingStream(server.StandardInput.BaseStream, ZstdMagic);
+            var sender = new RsyncSender(server.StandardOutput.BaseStream, toServer, options) { ServerName = "local rsync" };
+            var run = System.Threading.Tasks.Task.Run(() => sender.Push(new TestSource(_src), PosixTestFs.Walk(_src), true, 0, null, default));
+            Assert.True(((IAsyncResult)run).AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(30)), "the sender hung");
+            Assert.True(toServer.Corrupted, "no zstd frame went out");
+            var e = Assert.IsAssignableFrom<IOException>(run.Exception?.InnerException);
+            Assert.Contains("closed the connection", e.Message);
+            Assert.True(server.WaitForExit(10000));
+            // 12, "error in rsync protocol data stream": rsync's receiver dies on the bad frame (3.5.0 says no more), and
+            // DeltaPusher quotes this stderr after "ended the session".
+            Assert.True(server.ExitCode == 12, $"exit {server.ExitCode}: {stderr.Result}");
+            Assert.Contains("error in rsync protocol data stream", stderr.Result);
+            Assert.False(File.Exists(Path.Combine(_dst, "text")));
+        }
+
+        private static readonly byte[] ZstdMagic = { 0x28, 0xB5, 0x2F, 0xFD };
+
+        /// <summary>Passes writes through, but the first time <paramref name="marker"/> goes out in one write, it goes as zeros.</summary>
+        private sealed class CorruptingStream : Stream
+        {
+            private readonly Stream _inner;
+            private readonly byte[] _marker;
+            public bool Corrupted { get; private set; }
+            public CorruptingStream(Stream inner, byte[] marker) { _inner = inner; _marker = marker; }
+
+            public override void Write(byte[] buffer, int offset, int count)
+            {
+                if (!Corrupted)
+                {
+                    int at = buffer.AsSpan(offset, count).IndexOf(_marker);
+                    if (at >= 0)
+                    {
+                        buffer = buffer.AsSpan(offset, count).ToArray();
+                        offset = 0;
+                        Array.Clear(buffer, at, _marker.Length);
+                        Corrupted = true;
+                    }
+                }
+                _inner.Write(buffer, offset, count);
+            }
+
+            public override void Flush() => _inner.Flush();
+            public override bool CanRead => false;
+            public override bool CanSeek => false;
+            public override bool CanWrite => true;
+            public override long Length => throw new NotSupportedException();
+            public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+            public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+            public override void SetLength(long value) => throw new NotSupportedException();
+            protected override void Dispose(bool disposing) { if (disposing) _inner.Dispose(); base.Dispose(disposing); }
+        }
+
         [Theory]
         [MemberData(nameof(Protocols))]
         public void Devices_fifos_and_sockets_land_as_such(int protocol)
