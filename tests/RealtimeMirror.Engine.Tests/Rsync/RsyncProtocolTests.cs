@@ -82,15 +82,21 @@ namespace RealtimeMirror.Engine.Tests.Rsync
             Directory.CreateDirectory(Path.Combine(_src, "locked"));
             for (int i = 0; i < 4; i++) File.WriteAllText(Path.Combine(_src, "open", $"f{i}"), $"file {i}");
             File.WriteAllText(Path.Combine(_src, "locked", "x"), "cannot land");
+            // Links and specials the receiver makes unasked are confirmed alike, so they count only once in place too.
+            PosixTestFs.Symlink("f0", _src + "/open/link");
+            PosixTestFs.MkFifo(Path.Combine(_src, "open", "pipe"));
+            PosixTestFs.Symlink("x", _src + "/locked/link");
             Directory.CreateDirectory(Path.Combine(_dst, "locked"));
             // A directory the receiver cannot write into (immutable; as root, modes would not stop it).
             bool locked = Chattr("+i", Path.Combine(_dst, "locked"));
             try
             {
-                var (outcome, reports) = Push(protocol, o => o.ConfirmEachFile = true, expectedExit: locked ? 23 : 0);
+                var (outcome, reports) = Push(protocol, o => { o.ConfirmEachFile = true; o.PreserveSpecials = true; }, expectedExit: locked ? 23 : 0);
                 Assert.Equal(new[] { "open/f0", "open/f1", "open/f2", "open/f3" }.Concat(locked ? new string[0] : new[] { "locked/x" }).OrderBy(p => p, StringComparer.Ordinal),
                     reports.Select(r => r.RelativePath).OrderBy(p => p, StringComparer.Ordinal));
-                Assert.Equal(locked ? new[] { "locked/x" } : new string[0], outcome.Unconfirmed);
+                Assert.Equal(locked ? new[] { "locked/link", "locked/x" } : new string[0], outcome.Unconfirmed.OrderBy(p => p, StringComparer.Ordinal));
+                Assert.Equal("f0", PosixTestFs.ReadLink(_dst + "/open/link"));
+                Assert.Equal(EntryKind.Fifo, PosixTestFs.LStat(Path.Combine(_dst, "open", "pipe"), "open/pipe").Kind);
                 // --remove-source-files only makes the receiver confirm: the sender (us) removes nothing.
                 Assert.True(File.Exists(Path.Combine(_src, "locked", "x")));
                 for (int i = 0; i < 4; i++) Assert.Equal($"file {i}", File.ReadAllText(Path.Combine(_dst, "open", $"f{i}")));

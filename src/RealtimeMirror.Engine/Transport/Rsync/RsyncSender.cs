@@ -165,8 +165,9 @@ namespace RealtimeMirror.Engine.Transport.Rsync
 
         /// <summary>
         /// After the goodbye every confirmation is in (messages and data share one ordered stream): each sent file the
-        /// receiver confirmed is reported; every listed regular file it did not confirm, and that is not re-planned
-        /// anyway, is Unconfirmed (the caller retries it). A confirmed file that was not sent was already up to date.
+        /// receiver confirmed is reported; every listed entry but a directory (files, and the links and specials it
+        /// makes unasked, which it confirms alike) that it did not confirm, and that is not re-planned anyway, is
+        /// Unconfirmed (the caller retries it). A confirmed file that was not sent was already up to date.
         /// </summary>
         private static void ReportConfirmed(List<FileMeta> list, Dictionary<int, RsyncFileReport> held, ServerInput input, ReplanList replan,
             Action<RsyncFileReport> onFile, RsyncPushOutcome outcome)
@@ -174,7 +175,7 @@ namespace RealtimeMirror.Engine.Transport.Rsync
             var unconfirmed = new List<string>();
             for (int ndx = 0; ndx < list.Count; ndx++)
             {
-                if (list[ndx].Kind != EntryKind.File || replan.Contains(list[ndx].RelativePath)) continue;
+                if (list[ndx].Kind == EntryKind.Directory || replan.Contains(list[ndx].RelativePath)) continue;
                 if (!input.IsConfirmed(ndx)) { unconfirmed.Add(list[ndx].RelativePath); continue; }
                 if (held.TryGetValue(ndx, out var report)) onFile?.Invoke(report);
             }
