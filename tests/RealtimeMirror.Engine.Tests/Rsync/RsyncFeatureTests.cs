@@ -133,20 +133,6 @@ namespace RealtimeMirror.Engine.Tests.Rsync
         }
 
         [Fact]
-        public void Io_error_in_the_list_makes_the_receiver_skip_deletion()
-        {
-            File.WriteAllText(Path.Combine(_src, "keep"), "k");
-            File.WriteAllText(Path.Combine(_dst, "stray"), "s");
-            // 23 (partial transfer) is how the receiver says it skipped deletion.
-            var (outcome, _) = Push(delete: true, ioError: FileListWriter.IoErrorGeneral, expectedExit: 23);
-            Assert.Contains(outcome.ServerMessages, m => m.Contains("skipping file deletion"));
-            Assert.True(File.Exists(Path.Combine(_dst, "stray")), "deleted despite io_error");
-            Assert.True(File.Exists(Path.Combine(_dst, "keep")));
-            Push(delete: true);
-            Assert.False(File.Exists(Path.Combine(_dst, "stray")), "the control push should delete");
-        }
-
-        [Fact]
         public void Hard_links_land_as_one_inode()
         {
             File.WriteAllText(Path.Combine(_src, "a"), "shared");

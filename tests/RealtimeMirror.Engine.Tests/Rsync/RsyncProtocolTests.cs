@@ -178,6 +178,31 @@ namespace RealtimeMirror.Engine.Tests.Rsync
             Assert.Equal(Sig(_src), Sig(_dst));
         }
 
+        /// <summary>io_error at the list's end (an int below 30, in the end marker from 30): the receiver deletes nothing.</summary>
+        [Theory]
+        [MemberData(nameof(Protocols))]
+        public void Io_error_in_the_list_makes_the_receiver_skip_deletion(int protocol)
+        {
+            File.WriteAllText(Path.Combine(_src, "keep"), "k");
+            File.WriteAllText(Path.Combine(_dst, "stray"), "s");
+            var options = new RsyncPushOptions { ServerProtocol = protocol, Delete = true };
+            using (var server = LocalRsyncServer.Start(options, _dst))
+            {
+                var sender = new RsyncSender(server.StandardOutput.BaseStream, server.StandardInput.BaseStream, options);
+                var stderr = server.StandardError.ReadToEndAsync();
+                var outcome = sender.Push(new TestSource(_src), PosixTestFs.Walk(_src), true, FileListWriter.IoErrorGeneral, null, default);
+                server.StandardInput.Close();
+                Assert.True(server.WaitForExit(20000));
+                // 23 (partial transfer) is how the receiver says it skipped deletion.
+                Assert.True(server.ExitCode == 23, $"exit {server.ExitCode}: {stderr.Result}");
+                Assert.Contains(outcome.ServerMessages.Append(stderr.Result), m => m.Contains("skipping file deletion"));
+            }
+            Assert.True(File.Exists(Path.Combine(_dst, "stray")), "deleted despite io_error");
+            Assert.Equal("k", File.ReadAllText(Path.Combine(_dst, "keep")));
+            Push(protocol, o => o.Delete = true);
+            Assert.False(File.Exists(Path.Combine(_dst, "stray")), "the control push should delete");
+        }
+
         /// <summary>rsync --delete removes what the list lacks, in the directories it covers, but never what matches an exclude.</summary>
         [Theory]
         [MemberData(nameof(Protocols))]
