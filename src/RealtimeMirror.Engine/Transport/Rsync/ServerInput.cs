@@ -11,7 +11,7 @@ namespace RealtimeMirror.Engine.Transport.Rsync
     /// <summary>
     /// Reads what the server sends. Its first 8 bytes (version, checksum seed) come raw; after that every
     /// byte comes in frames with a 4-byte little-endian header ((7 + code) &lt;&lt; 24 | length): code 0 is
-    /// data, others are log messages. A background thread unwraps the frames, because rsync writes while
+    /// data, others are messages, each held to <see cref="ServerMessageRules"/>. A background thread unwraps the frames, because rsync writes while
     /// it reads: a sender that only reads when it wants data can deadlock with it.
     /// </summary>
     internal sealed class ServerInput : IDisposable
@@ -212,7 +212,8 @@ namespace RealtimeMirror.Engine.Transport.Rsync
         /// The server broke the protocol (a message it may not send, an index it may not name): the reader stopped, and
         /// every read after the data already queued throws this. Null while all is well.
         /// </summary>
-        public InvalidDataException Violation { get; private set; }
+        public InvalidDataException Violation { get => _violation; private set => _violation = value; }
+        private volatile InvalidDataException _violation; // set by the reader thread, read by the sender's
 
         /// <summary>Runs on the reader thread when <see cref="Violation"/> is set: the sender closes its output there, so
         /// a write blocked on a server that no longer reads returns too.</summary>
