@@ -440,8 +440,14 @@ Start-Sleep -Seconds 5
         $p = Start-Process lsyncd -ArgumentList $conf -PassThru -RedirectStandardError "$Work/lsyncd-scale.err" -RedirectStandardOutput "$Work/lsyncd-scale.out"
         try {
             $watches = 0
-            while ($sw.Elapsed.TotalSeconds -lt 300 -and ($watches = Get-KernelWatches "/proc/$($p.Id)") -lt $dirs) { Start-Sleep -Milliseconds 50 }
+            while ($sw.Elapsed.TotalSeconds -lt 300 -and -not $p.HasExited -and ($watches = Get-KernelWatches "/proc/$($p.Id)") -lt $dirs) { Start-Sleep -Milliseconds 50 }
             $secs = $sw.Elapsed.TotalSeconds
+            if ($p.HasExited) {
+                # lsyncd gives up when inotify refuses a watch (max_user_watches): a row that says so, with its last words.
+                $why = @(Get-Content "$Work/lsyncd-scale.log", "$Work/lsyncd-scale.err" -ErrorAction SilentlyContinue | Where-Object { $_ }) | Select-Object -Last 1
+                Add-Row "${label}: start-up" 'lsyncd' '-' '' ("exited after {0:N1} s with {1:N0} watches set: {2}" -f $secs, $watches, $why)
+                continue
+            }
             $rss = [long]((Get-Content "/proc/$($p.Id)/status" | Where-Object { $_ -like 'VmRSS*' }) -replace '\D', '')
             # Its initial rsync runs in a child; lsyncd's own CPU while nothing changes:
             Start-Sleep -Seconds 5
