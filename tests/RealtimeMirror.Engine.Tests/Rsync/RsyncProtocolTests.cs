@@ -25,7 +25,7 @@ namespace RealtimeMirror.Engine.Tests.Rsync
         public static IEnumerable<object[]> Protocols => new[] { 27, 28, 29, 30, 31 }.Select(p => new object[] { p });
 
         private (RsyncPushOutcome Outcome, List<RsyncFileReport> Reports) Push(int protocol, Action<RsyncPushOptions> configure = null,
-            Action<string> beforeRead = null, IReadOnlyDictionary<string, string> env = null, int expectedExit = 0)
+            Action<string> beforeRead = null, IReadOnlyDictionary<string, string> env = null, int expectedExit = 0, int ioError = 0)
         {
             var options = new RsyncPushOptions { ServerProtocol = protocol };
             configure?.Invoke(options);
@@ -33,7 +33,7 @@ namespace RealtimeMirror.Engine.Tests.Rsync
             var sender = new RsyncSender(server.StandardOutput.BaseStream, server.StandardInput.BaseStream, options) { ServerName = "local rsync", BeforeRead = beforeRead };
             var reports = new List<RsyncFileReport>();
             var stderr = server.StandardError.ReadToEndAsync();
-            var outcome = sender.Push(new TestSource(_src), PosixTestFs.Walk(_src), wholeTree: true, 0, reports.Add, default);
+            var outcome = sender.Push(new TestSource(_src), PosixTestFs.Walk(_src), wholeTree: true, ioError, reports.Add, default);
             server.StandardInput.Close();
             Assert.True(server.WaitForExit(60000), "rsync --server did not exit");
             Assert.True(server.ExitCode == expectedExit, $"rsync exit {server.ExitCode}: {stderr.Result} {string.Join(" | ", outcome.ServerMessages)}");
@@ -185,18 +185,9 @@ namespace RealtimeMirror.Engine.Tests.Rsync
         {
             File.WriteAllText(Path.Combine(_src, "keep"), "k");
             File.WriteAllText(Path.Combine(_dst, "stray"), "s");
-            var options = new RsyncPushOptions { ServerProtocol = protocol, Delete = true };
-            using (var server = LocalRsyncServer.Start(options, _dst))
-            {
-                var sender = new RsyncSender(server.StandardOutput.BaseStream, server.StandardInput.BaseStream, options);
-                var stderr = server.StandardError.ReadToEndAsync();
-                var outcome = sender.Push(new TestSource(_src), PosixTestFs.Walk(_src), true, FileListWriter.IoErrorGeneral, null, default);
-                server.StandardInput.Close();
-                Assert.True(server.WaitForExit(20000));
-                // 23 (partial transfer) is how the receiver says it skipped deletion.
-                Assert.True(server.ExitCode == 23, $"exit {server.ExitCode}: {stderr.Result}");
-                Assert.Contains(outcome.ServerMessages.Append(stderr.Result), m => m.Contains("skipping file deletion"));
-            }
+            // 23 (partial transfer) is how the receiver says it skipped deletion.
+            var (outcome, _) = Push(protocol, o => o.Delete = true, expectedExit: 23, ioError: FileListWriter.IoErrorGeneral);
+            Assert.Contains(outcome.ServerMessages, m => m.Contains("skipping file deletion"));
             Assert.True(File.Exists(Path.Combine(_dst, "stray")), "deleted despite io_error");
             Assert.Equal("k", File.ReadAllText(Path.Combine(_dst, "keep")));
             Push(protocol, o => o.Delete = true);
@@ -394,14 +385,7 @@ namespace RealtimeMirror.Engine.Tests.Rsync
 
             // io_error in (or, without 'f' at 30, after) the list: the receiver deletes nothing.
             File.WriteAllText(Path.Combine(_dst, "stray"), "s");
-            var options = new RsyncPushOptions { ServerProtocol = protocol, Capabilities = caps, Delete = true };
-            using var server = LocalRsyncServer.Start(options, _dst);
-            var sender = new RsyncSender(server.StandardOutput.BaseStream, server.StandardInput.BaseStream, options);
-            var stderr = server.StandardError.ReadToEndAsync();
-            var outcome2 = sender.Push(new TestSource(_src), PosixTestFs.Walk(_src), true, FileListWriter.IoErrorGeneral, null, default);
-            server.StandardInput.Close();
-            Assert.True(server.WaitForExit(20000));
-            Assert.True(server.ExitCode == 23, $"exit {server.ExitCode}: {stderr.Result}");
+            Push(protocol, o => { o.Capabilities = caps; o.Delete = true; }, expectedExit: 23, ioError: FileListWriter.IoErrorGeneral);
             // Protocol 30 without 'f' (before rsync 3.0.7...) has only MSG_IO_ERROR, which races the receiver's deletions
             // (rsync's own "unsafe" case): the error is known (exit 23) but a deletion may have gone first.
             if (protocol >= 31 || caps.Contains('f')) Assert.True(File.Exists(Path.Combine(_dst, "stray")), "deleted despite io_error");
