@@ -328,7 +328,10 @@ namespace RealtimeMirror.Engine.Tests.Rsync
             File.WriteAllText(Path.Combine(_src, "x"), "other group");
             PosixTestFs.Link(Path.Combine(_src, "x"), Path.Combine(_src, "y"));
             File.WriteAllText(Path.Combine(_src, "alone"), "alone");
-            Push(protocol, o => o.PreserveHardLinks = true);
+            // With confirmations, as DeltaPusher pushes: the receiver confirms each name of a group once (a name
+            // confirmed twice would be refused as a protocol violation).
+            var (outcome, _) = Push(protocol, o => { o.PreserveHardLinks = true; o.ConfirmEachFile = true; });
+            Assert.Empty(outcome.Unconfirmed);
             Assert.Equal(Sig(_src), Sig(_dst));
             long Ino(string rel) => PosixTestFs.LStat(Path.Combine(_dst, rel), rel).Inode;
             Assert.Equal(Ino("a"), Ino("b"));
