@@ -348,7 +348,23 @@ Describe 'Format views' {
             $table | Should -Match "Id\s+State\s+Backend\s+Events\s+Started\s+Path"
             $table | Should -Match ([regex]::Escape("$root/view-src"))
             $table | Should -Not -Match 'RealtimeMirror\.'
-            ($w | Format-List | Out-String) | Should -Match "Paths\s+: .*view-src"
+            ($w | Format-List | Out-String) | Should -Match "Path\s+: .*view-src"
+        }
+        finally { Stop-MirrorWatch -Id $w.Id -Confirm:$false }
+    }
+
+    It 'names the roots Path on Start-MirrorWatch''s and Get-MirrorWatch''s objects alike, keeping Paths as an alias' {
+        New-Item -ItemType Directory "$root/path-src" -Force | Out-Null
+        $w = Start-MirrorWatch -Path "$root/path-src"
+        try {
+            $i = Get-MirrorWatch -Id $w.Id
+            foreach ($o in $w, $i) {
+                $o.Path | Should -Be @("$root/path-src")
+                $o.Paths | Should -Be @("$root/path-src") -Because 'scripts written against the old name keep working'
+                $o.PSObject.Properties['Paths'].MemberType | Should -Be 'AliasProperty'
+            }
+            ($w | Format-List | Out-String) | Should -Not -Match 'Paths\s+:'
+            ($i | Format-List | Out-String) | Should -Match "Path\s+: .*path-src"
         }
         finally { Stop-MirrorWatch -Id $w.Id -Confirm:$false }
     }

@@ -43,7 +43,7 @@ namespace RealtimeMirror.Engine.Tests.Service
             var errors = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
             var service = new MirrorService(watch, new[] { target }, new ServiceOptions
             {
-                Roots = watch.Paths, InitialSync = true, RetryFirst = TimeSpan.FromMilliseconds(200),
+                Roots = watch.Path, InitialSync = true, RetryFirst = TimeSpan.FromMilliseconds(200),
                 OnError = (_, __, e) => errors.Enqueue(e),
                 // The second batch (the first after the initial sync) hits a "bug" in the loop.
                 BeforeBatchForTests = _ => { if (Interlocked.Increment(ref batches) == 2) throw new InvalidOperationException("injected worker fault"); },
