@@ -31,7 +31,7 @@ namespace RealtimeMirror.Cmdlets
             try { return TargetSettings.ReadExcludeFile("(command line)", full); }
             catch (System.IO.IOException e)
             {
-                cmdlet.ThrowTerminatingError(new ErrorRecord(e, "ExcludeFileUnreadable", ErrorCategory.ReadError, full));
+                cmdlet.ThrowTerminatingError(new ErrorRecord(e, ErrorIds.ExcludeFileUnreadable, ErrorCategory.ReadError, full));
                 return null;
             }
         }

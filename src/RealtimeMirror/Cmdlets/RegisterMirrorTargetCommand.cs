@@ -152,16 +152,16 @@ namespace RealtimeMirror.Cmdlets
             if (!string.IsNullOrEmpty(target.ExcludeFile))
             {
                 try { TargetSettings.ReadExcludeFile(target.Name, target.ExcludeFile); }
-                catch (IOException e)
+                catch (ExcludeFileUnreadableException e)
                 {
-                    WriteError(new ErrorRecord(e, "ExcludeFileUnreadable", ErrorCategory.ReadError, target.ExcludeFile));
+                    WriteError(TargetErrors.For(target.Name, "", e));
                     return;
                 }
             }
             if (target.Kind == TargetKind.Ssh && target.KeyFile != null && !File.Exists(target.KeyFile))
             {
-                WriteError(new ErrorRecord(new FileNotFoundException($"Key file '{target.KeyFile}' does not exist.", target.KeyFile),
-                    "KeyFileNotFound", ErrorCategory.ObjectNotFound, target.KeyFile));
+                WriteError(new ErrorRecord(new FileNotFoundException($"Target '{target.Name}': key file '{target.KeyFile}' does not exist.", target.KeyFile),
+                    ErrorIds.KeyFileNotFound, ErrorCategory.ObjectNotFound, target.Name));
                 return;
             }
 
@@ -171,7 +171,7 @@ namespace RealtimeMirror.Cmdlets
             if (existing != null && !Force)
             {
                 WriteError(new ErrorRecord(new InvalidOperationException($"A target named '{target.Name}' exists already ({existing.Location}). Use -Force to replace it."),
-                    "TargetExists", ErrorCategory.ResourceExists, target.Name));
+                    ErrorIds.TargetExists, ErrorCategory.ResourceExists, target.Name));
                 return;
             }
             target.SourcePaths = existing?.SourcePaths; // learned by the syncs, not a setting: a replaced target keeps it
@@ -325,7 +325,7 @@ namespace RealtimeMirror.Cmdlets
         private MirrorTarget BadInput(PSObject o, string what)
         {
             WriteError(new ErrorRecord(new ArgumentException($"The piped object is not a mirror target: {what}."),
-                "InvalidTargetObject", ErrorCategory.InvalidArgument, o));
+                ErrorIds.InvalidTargetObject, ErrorCategory.InvalidArgument, o));
             return null;
         }
     }

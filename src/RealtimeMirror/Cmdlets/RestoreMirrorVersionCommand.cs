@@ -61,7 +61,7 @@ namespace RealtimeMirror.Cmdlets
             {
                 WriteError(new ErrorRecord(new InvalidOperationException(
                         $"Target '{target.Name}' does not know which source it mirrors (no sync has recorded it yet): give -Destination."),
-                    "VersionSourceUnknown", ErrorCategory.InvalidArgument, version)
+                    ErrorIds.VersionSourceUnknown, ErrorCategory.InvalidArgument, version)
                 { ErrorDetails = new ErrorDetails($"Target '{target.Name}' does not know which source it mirrors.") { RecommendedAction = "Restore-MirrorVersion ... -Destination DIR" } });
                 return;
             }
@@ -76,15 +76,15 @@ namespace RealtimeMirror.Cmdlets
             catch (OperationCanceledException) { throw new PipelineStoppedException(); }
             catch (FileNotFoundException e)
             {
-                WriteError(new ErrorRecord(e, "VersionNotFound", ErrorCategory.ObjectNotFound, version));
+                WriteError(new ErrorRecord(e, ErrorIds.VersionNotFound, ErrorCategory.ObjectNotFound, version));
             }
             catch (Exception e) when (ReplicaFailure.IsConnectionLost(e))
             {
-                WriteTargetUnavailable(e as TargetUnavailableException ?? new TargetUnavailableException($"Target '{target.Name}': connection lost: {e.Message}", e), target);
+                WriteTargetUnavailable(e, target);
             }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || e is NotSupportedException || e is InvalidOperationException)
             {
-                WriteError(new ErrorRecord(e, "VersionRestoreFailed", e is UnauthorizedAccessException ? ErrorCategory.PermissionDenied : ErrorCategory.WriteError, full));
+                WriteError(new ErrorRecord(e, ErrorIds.VersionRestoreFailed, e is UnauthorizedAccessException ? ErrorCategory.PermissionDenied : ErrorCategory.WriteError, full));
             }
         }
 
@@ -104,7 +104,7 @@ namespace RealtimeMirror.Cmdlets
             }
             WriteError(new ErrorRecord(new ItemNotFoundException(
                     $"Target '{target.Name}' keeps no version of '{rel}'{(byTime ? $" from {wanted:yyyy-MM-dd HH:mm:ss.fff}Z" : "")}. Get-MirrorVersion -Target {target.Name} lists what it keeps."),
-                "VersionNotFound", ErrorCategory.ObjectNotFound, rel));
+                ErrorIds.VersionNotFound, ErrorCategory.ObjectNotFound, rel));
             return null;
         }
     }

@@ -43,7 +43,7 @@ namespace RealtimeMirror.Cmdlets
                 }
                 if (!any)
                     WriteError(new ErrorRecord(new ItemNotFoundException($"No halted target matches '{name}' in this session's mirror services (Get-MirrorWatch shows each target's state)."),
-                        "HaltedTargetNotFound", ErrorCategory.ObjectNotFound, name));
+                        ErrorIds.HaltedTargetNotFound, ErrorCategory.ObjectNotFound, name));
             }
         }
     }

@@ -145,7 +145,7 @@ namespace RealtimeMirror.Cmdlets
                 if (!Directory.Exists(full))
                 {
                     WriteError(new ErrorRecord(new DirectoryNotFoundException($"Cannot watch '{full}': no such directory."),
-                        "WatchPathNotFound", ErrorCategory.ObjectNotFound, p));
+                        ErrorIds.SourceNotFound, ErrorCategory.ObjectNotFound, p));
                     continue;
                 }
                 _roots.Add(full);
@@ -157,12 +157,12 @@ namespace RealtimeMirror.Cmdlets
             if (_roots.Count == 0) return;
             if (VerifyInterval < TimeSpan.Zero)
                 ThrowTerminatingError(new ErrorRecord(new ArgumentOutOfRangeException(nameof(VerifyInterval), "-VerifyInterval cannot be negative (0 disables the periodic verify)."),
-                    "VerifyIntervalNegative", ErrorCategory.InvalidArgument, VerifyInterval));
+                    ErrorIds.VerifyIntervalNegative, ErrorCategory.InvalidArgument, VerifyInterval));
             // -Backend Inotify off Linux, or Fanotify where the kernel, the privileges or a root's filesystem refuse it.
             try { WatcherFactory.Choose(Backend, _roots); }
             catch (PlatformNotSupportedException e)
             {
-                ThrowTerminatingError(new ErrorRecord(e, Backend == WatchBackend.Fanotify ? "FanotifyNotAvailable" : "InotifyNotSupported",
+                ThrowTerminatingError(new ErrorRecord(e, Backend == WatchBackend.Fanotify ? ErrorIds.FanotifyNotAvailable : ErrorIds.InotifyNotSupported,
                     ErrorCategory.InvalidArgument, Backend));
             }
             var exclude = new GlobFilter((Exclude ?? WatchOptions.DefaultExcludes.ToArray()).Concat(CommandLineSettings.ExcludeFilePatterns(this, ExcludeFile)));
@@ -181,7 +181,7 @@ namespace RealtimeMirror.Cmdlets
             try { MirrorTarget.SubdirectoriesFor(_roots); }
             catch (ArgumentException e)
             {
-                ThrowTerminatingError(new ErrorRecord(e, "RootNameClash", ErrorCategory.InvalidArgument, _roots));
+                ThrowTerminatingError(new ErrorRecord(e, ErrorIds.SourceNameClash, ErrorCategory.InvalidArgument, _roots));
             }
             if (targets.Count > 0 && !ShouldProcess(string.Join(", ", _roots),
                     $"Mirror to {string.Join(", ", targets.Select(t => t.Name))}{(InitialSync ? " after a full sync that deletes extraneous replica files" : "")}"))
@@ -218,12 +218,12 @@ namespace RealtimeMirror.Cmdlets
                 MaxQueuedEvents = MaxQueuedEvents,
                 // Worker threads only hand objects over; the pipeline thread writes them (below).
                 OnResult = r => { if (Wait) Hand(output, r); },
-                OnError = (target, rel, e) => { if (Wait) Hand(output, SyncMirrorTreeCommand.EntryFailed(target, rel, e)); },
+                OnError = (target, rel, e) => { if (Wait) Hand(output, TargetErrors.For(target, rel, e)); },
                 // Null unless -Verbose: then the engine builds no trace lines at all.
                 OnVerbose = verbose ? (target, line) => { if (Wait) Hand(output, new VerboseLine($"{target}: {line}")); } : null,
                 Log = log,
                 VerifyInterval = VerifyInterval,
-                OnStatusError = e => { if (Wait) Hand(output, new ErrorRecord(e, "MirrorStatusNotPublished", ErrorCategory.WriteError, watch)); },
+                OnStatusError = e => { if (Wait) Hand(output, new ErrorRecord(e, ErrorIds.MirrorStatusNotPublished, ErrorCategory.WriteError, watch)); },
             });
             log?.Write(new Engine.Service.Logging.LogRecord(Engine.Service.Logging.MirrorLogLevel.Info, null, null, "Started",
                 $"Mirroring {string.Join(", ", _roots)} to {string.Join(", ", targets.Select(t => t.Name))}{(InitialSync ? " after an initial sync" : "")}."));

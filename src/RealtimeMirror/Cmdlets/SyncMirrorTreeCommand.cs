@@ -138,7 +138,7 @@ namespace RealtimeMirror.Cmdlets
             {
                 if (Delete)
                     ThrowTerminatingError(new ErrorRecord(new ArgumentException("-Delete applies to a tree sync (-Path). With events, deletes the source confirms are mirrored anyway."),
-                        "DeleteWithEvents", ErrorCategory.InvalidArgument, e));
+                        ErrorIds.DeleteWithEvents, ErrorCategory.InvalidArgument, e));
                 var hints = new List<SyncHint>(SyncHint.FromEvent(e));
                 SyncToTargets(e.WatchRoot, e.ReplicaSubdirectory, hints, e, Target, treeSync: false);
                 return;
@@ -147,7 +147,7 @@ namespace RealtimeMirror.Cmdlets
             if (piped == null)
             {
                 WriteError(new ErrorRecord(new ArgumentException("Sync-MirrorTree takes MirrorEvent objects (from Get-MirrorEvent) or directories (objects with a FullName or Path) from the pipeline."),
-                    "NotAMirrorEvent", ErrorCategory.InvalidArgument, InputObject));
+                    ErrorIds.NotAMirrorEvent, ErrorCategory.InvalidArgument, InputObject));
                 return;
             }
             var full = GetUnresolvedProviderPathFromPSPath(piped);
@@ -168,7 +168,7 @@ namespace RealtimeMirror.Cmdlets
                 try { subdirectories = MirrorTarget.SubdirectoriesFor(_pipedTrees.Select(t => t.Root).Distinct().ToList()); }
                 catch (ArgumentException e)
                 {
-                    WriteError(new ErrorRecord(e, "SourceNameClash", ErrorCategory.InvalidArgument, _pipedTrees.Select(t => t.Root).Distinct().ToArray()));
+                    WriteError(new ErrorRecord(e, ErrorIds.SourceNameClash, ErrorCategory.InvalidArgument, _pipedTrees.Select(t => t.Root).Distinct().ToArray()));
                     return;
                 }
                 foreach (var (root, input, targets) in _pipedTrees)
@@ -196,13 +196,13 @@ namespace RealtimeMirror.Cmdlets
             catch (WildcardPatternException e)
             {
                 WriteError(new ErrorRecord(new ArgumentException($"-Path '{Path}' is not a valid wildcard pattern ({e.Message}). Use -LiteralPath for a directory whose name contains [ or ].", e),
-                    "InvalidSourcePattern", ErrorCategory.InvalidArgument, Path));
+                    ErrorIds.InvalidSourcePattern, ErrorCategory.InvalidArgument, Path));
                 return;
             }
             if (matches.Count == 0)
             {
                 WriteError(new ErrorRecord(new DirectoryNotFoundException($"No directory matches '{Path}'. Nothing was synced. (For a name containing [ ] * or ?, use -LiteralPath.)"),
-                    "SourceNotFound", ErrorCategory.ObjectNotFound, Path));
+                    ErrorIds.SourceNotFound, ErrorCategory.ObjectNotFound, Path));
                 return;
             }
             if (matches.Count == 1) { SyncTree(matches[0], "", Path, Target); return; }
@@ -210,7 +210,7 @@ namespace RealtimeMirror.Cmdlets
             try { subdirectories = MirrorTarget.SubdirectoriesFor(matches); }
             catch (ArgumentException e)
             {
-                WriteError(new ErrorRecord(e, "SourceNameClash", ErrorCategory.InvalidArgument, Path));
+                WriteError(new ErrorRecord(e, ErrorIds.SourceNameClash, ErrorCategory.InvalidArgument, Path));
                 return;
             }
             foreach (var root in matches)
@@ -224,7 +224,7 @@ namespace RealtimeMirror.Cmdlets
         {
             if (Directory.Exists(full)) return true;
             var why = File.Exists(full) ? $"'{full}' is a file; Sync-MirrorTree mirrors directories." : $"Source directory '{full}' does not exist.";
-            WriteError(new ErrorRecord(new DirectoryNotFoundException(why), "SourceNotFound", ErrorCategory.ObjectNotFound, input));
+            WriteError(new ErrorRecord(new DirectoryNotFoundException(why), ErrorIds.SourceNotFound, ErrorCategory.ObjectNotFound, input));
             return false;
         }
 
@@ -243,9 +243,9 @@ namespace RealtimeMirror.Cmdlets
                 if (target == null) continue;
                 GlobFilter exclude;
                 try { exclude = TargetSettings.ExcludeFor(target, commandLine); }
-                catch (IOException e)
+                catch (ExcludeFileUnreadableException e)
                 {
-                    WriteError(new ErrorRecord(e, "ExcludeFileUnreadable", ErrorCategory.ReadError, target.Name));
+                    WriteError(TargetErrors.For(target.Name, "", e));
                     continue;
                 }
                 SyncOne(target.ForSubdirectory(subdirectory), source, hints, exclude, errorTarget, DeletesFor(target, treeSync));
@@ -303,39 +303,22 @@ namespace RealtimeMirror.Cmdlets
             catch (OperationCanceledException) { throw new PipelineStoppedException(); }
             catch (SourceRootMissingException e)
             {
-                WriteError(new ErrorRecord(e, "SourceNotFound", ErrorCategory.ObjectNotFound, errorTarget));
+                WriteError(new ErrorRecord(e, ErrorIds.SourceNotFound, ErrorCategory.ObjectNotFound, errorTarget));
             }
             catch (Exception e) when (ReplicaFailure.IsConnectionLost(e))
             {
                 _replicas.Drop(target.Name);
-                WriteTargetUnavailable(e as TargetUnavailableException
-                    ?? new TargetUnavailableException($"Target '{target.Name}': connection lost: {e.Message}", e), target);
+                WriteTargetUnavailable(e, target);
             }
-            catch (MassDeletionHaltedException e)
+            catch (Exception e) when (e is MassDeletionHaltedException || e is TargetOverlapsSourceException)
             {
-                WriteError(new ErrorRecord(e, "MassDeletionHalted", ErrorCategory.LimitsExceeded, target.Name)
-                {
-                    ErrorDetails = new ErrorDetails(e.Message)
-                    {
-                        RecommendedAction = "Check the source; if the deletes are intended, run again with -Force or a higher -HaltThreshold.",
-                    },
-                });
-            }
-            catch (InvalidOperationException e)
-            {
-                WriteError(new ErrorRecord(e, "TargetOverlapsSource", ErrorCategory.InvalidArgument, target.Name));
+                WriteError(TargetErrors.For(target.Name, "", e));
             }
             finally
             {
                 WriteProgress(new ProgressRecord(1, activity, "Done") { RecordType = ProgressRecordType.Completed });
             }
         }
-
-        /// <summary>One entry could not be mirrored: the same error id and target object ("TARGET:PATH") from a one-shot
-        /// sync and from the service.</summary>
-        internal static ErrorRecord EntryFailed(string target, string relativePath, Exception e) =>
-            new ErrorRecord(e, "SyncEntryFailed", e is UnauthorizedAccessException ? ErrorCategory.PermissionDenied : ErrorCategory.WriteError,
-                $"{target}:{relativePath}");
 
         private SyncOptions Options(GlobFilter exclude, string activity, bool delete, MirrorTarget target) => new SyncOptions
         {
@@ -349,7 +332,7 @@ namespace RealtimeMirror.Cmdlets
             Cancel = StopToken,
             ShouldProcess = a => ShouldProcess(a.RelativePath.Length == 0 ? "(root)" : a.RelativePath, Describe(a)),
             OnResult = r => WriteObject(r),
-            OnError = (rel, e) => WriteError(EntryFailed(target.Name, rel, e)),
+            OnError = (rel, e) => WriteError(TargetErrors.For(target.Name, rel, e)),
             OnWarning = (rel, why) => WriteWarning($"{rel}: {why}"),
             OnProgress = (done, total, current) =>
             {
