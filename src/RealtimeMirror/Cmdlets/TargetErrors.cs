@@ -1,5 +1,5 @@
 using System;
-using System.IO;
+using System.Linq;
 using System.Management.Automation;
 using RealtimeMirror.Engine.Sync;
 using RealtimeMirror.Engine.Targets;
@@ -41,13 +41,22 @@ namespace RealtimeMirror.Cmdlets
         /// </summary>
         public static ErrorRecord Unavailable(Exception e, string target)
         {
-            var u = e as TargetUnavailableException ?? new TargetUnavailableException($"Target '{target}': connection lost: {e.Message}", e);
+            var u = e as TargetUnavailableException ?? new TargetUnavailableException($"Target '{target}': connection lost: {Reason(e)}", e);
             if (u is ReplicaRootUnavailableException)
                 return Named(u, ErrorIds.ReplicaRootUnavailable, ErrorCategory.ResourceUnavailable, target, target, "");
             return u.IsPermanent
                 ? Named(u, ErrorIds.TargetRefused, ErrorCategory.AuthenticationError, target, target, "")
                 : Named(u, ErrorIds.TargetUnreachable, ErrorCategory.ConnectionError, target, target, "");
         }
+
+        /// <summary>
+        /// Parallel SFTP requests that all failed on one dead link arrive as "One or more errors occurred. (Client not
+        /// connected.) (Client not connected.) ...": say each distinct reason once.
+        /// </summary>
+        private static string Reason(Exception e) =>
+            e is AggregateException a && a.InnerExceptions.Count > 0
+                ? string.Join("; ", a.Flatten().InnerExceptions.Select(i => i.Message).Distinct())
+                : e.Message;
 
         /// <summary>An error about one entry of a target's versions area (listing, pruning).</summary>
         public static ErrorRecord VersionEntry(string id, ErrorCategory category, string target, string relativePath, Exception e) =>
