@@ -387,3 +387,53 @@ Describe 'The README''s main command' {
         $out | Should -Not -Match 'RelativePath\s+:'
     }
 }
+
+Describe 'One error id per cause' {
+    BeforeAll {
+        $idsType = (Get-Command Sync-MirrorTree).ImplementingType.Assembly.GetType('RealtimeMirror.Cmdlets.ErrorIds')
+        $codeIds = @($idsType.GetFields('Static,Public,NonPublic') | Where-Object IsLiteral | ForEach-Object { $_.GetValue($null) } | Sort-Object)
+        $sources = Get-ChildItem "$RepoRoot/src/RealtimeMirror" -Recurse -Filter *.cs | Where-Object FullName -notmatch '/(obj|bin)/'
+    }
+
+    It 'lists in README''s error table exactly the ids the code raises' {
+        $readme = Get-Content "$RepoRoot/README.md" -Raw
+        $section = [regex]::Match($readme, '(?s)\| Error id \| Cause \|(.*?)\n\n').Groups[1].Value
+        $documented = @([regex]::Matches($section, '(?m)^\| `(\w+)` \|') | ForEach-Object { $_.Groups[1].Value })
+        $documented.Count | Should -BeGreaterThan 20
+        @($documented | Group-Object | Where-Object Count -gt 1) | Should -BeNullOrEmpty -Because 'one row per id'
+        Compare-Object $codeIds ($documented | Sort-Object) | ForEach-Object { "$($_.SideIndicator) $($_.InputObject)" } |
+            Should -BeNullOrEmpty -Because '<= only in the code, => only in the README'
+    }
+
+    It 'names every id through ErrorIds, and every id there is raised somewhere' {
+        foreach ($f in $sources | Where-Object Name -ne 'ErrorIds.cs') {
+            # An id given as a bare string, right before the ErrorCategory argument (also in a ?: pair).
+            $bare = [regex]::Matches((Get-Content $f.FullName -Raw), '"[A-Za-z]+"\s*,\s*(e\s+is\s+\w+\s*\?\s*)?ErrorCategory\.')
+            @($bare | ForEach-Object Value) | Should -BeNullOrEmpty -Because "$($f.Name) should use ErrorIds"
+        }
+        $all = ($sources | Where-Object Name -ne 'ErrorIds.cs' | ForEach-Object { Get-Content $_.FullName -Raw }) -join "`n"
+        foreach ($id in $codeIds) { $all | Should -Match "ErrorIds\.$id\b" -Because "$id is listed, so it is raised" }
+    }
+
+    It 'gives a corrupt target file, a missing source and a name clash one id each, whichever command meets them' {
+        $saved = $env:REALTIMEMIRROR_CONFIG
+        $env:REALTIMEMIRROR_CONFIG = "$root/corrupt-ids.json"
+        Set-Content $env:REALTIMEMIRROR_CONFIG '{ nope'
+        try {
+            Get-MirrorTarget -ErrorVariable e1 -ErrorAction SilentlyContinue | Out-Null
+            Start-MirrorWatch "$root" -Target x -ErrorVariable e2 -ErrorAction SilentlyContinue | Out-Null
+            $e1[0].FullyQualifiedErrorId | Should -BeLike 'TargetStoreUnreadable,*'
+            $e2[0].FullyQualifiedErrorId | Should -BeLike 'TargetStoreUnreadable,*'
+        }
+        finally { $env:REALTIMEMIRROR_CONFIG = $saved }
+        Register-MirrorTarget -Name ids -Path "$root/r-ids" -Force | Out-Null
+        Sync-MirrorTree -Path "$root/no-such-dir" -Target ids -ErrorVariable s1 -ErrorAction SilentlyContinue | Out-Null
+        Start-MirrorWatch -Path "$root/no-such-dir" -ErrorVariable s2 -ErrorAction SilentlyContinue | Out-Null
+        $s1[0].FullyQualifiedErrorId | Should -BeLike 'SourceNotFound,*'
+        $s2[0].FullyQualifiedErrorId | Should -BeLike 'SourceNotFound,*'
+        New-Item -ItemType Directory "$root/clash/a/same", "$root/clash/b/same" -Force | Out-Null
+        Get-Item "$root/clash/a/same", "$root/clash/b/same" | Sync-MirrorTree -Target ids -ErrorVariable c1 -ErrorAction SilentlyContinue | Out-Null
+        { Start-MirrorWatch "$root/clash/a/same", "$root/clash/b/same" -Target ids -ErrorAction Stop } | Should -Throw -ErrorId 'SourceNameClash*'
+        $c1[0].FullyQualifiedErrorId | Should -BeLike 'SourceNameClash,*'
+    }
+}
