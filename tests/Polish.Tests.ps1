@@ -371,20 +371,54 @@ Describe 'Format views' {
 }
 
 Describe 'The README''s main command' {
-    It 'closes the target''s table so the results print as a table, not as lists' {
+    It 'prints one table of results, one line each, and nothing of Register''s, run as written against the loopback sshd' {
         $readme = Get-Content "$RepoRoot/README.md" -Raw
-        $readme | Should -Match 'Register-MirrorTarget -Name backup [^;]*-Force \| Format-Table; Start-MirrorWatch /srv/data -Target backup -InitialSync -Wait'
-        # The same shape against a local replica, through Out-Default as `pwsh -Command` prints it.
-        New-Item -ItemType Directory "$root/readme-src" -Force | Out-Null
-        Set-Content "$root/readme-src/a.txt" 'a'; Set-Content "$root/readme-src/b.txt" 'b'
+        $line = [regex]::Match($readme, "(?m)^dotnet tool update .*-Command '\./build\.ps1 -Task Build; (Import-Module [^']*Start-MirrorWatch[^']*)'$")
+        $line.Success | Should -BeTrue -Because 'the README shows the main command'
+        $command = $line.Groups[1].Value
+        $command | Should -Match '^Import-Module \./RealtimeMirror\.psd1; Register-MirrorTarget -Name backup -HostName backup\.example\.net -User root -KeyFile ~/\.ssh/id_ed25519 -RemotePath /srv/data .*; Start-MirrorWatch /srv/data -Target backup -InitialSync -Wait$'
+        # The loopback sshd's host, port and user; its key and a fresh known_hosts under a HOME of the test's own, so
+        # ~/.ssh is the test's and -AcceptNewHostKey records there. The build step before it is what this suite ran.
+        $src = "$root/readme-src"; $replica = "$root/readme-replica"
+        New-Item -ItemType Directory "$src/sub", "$root/home/.ssh" -Force | Out-Null
+        Set-Content "$src/a.txt" 'a'; Set-Content "$src/sub/b.txt" 'b'
+        Copy-Item $env:RTM_SSH_KEY "$root/home/.ssh/id_ed25519"
+        $command = $command.Replace('-HostName backup.example.net', "-HostName $env:RTM_SSH_HOST -Port $env:RTM_SSH_PORT").
+            Replace('-User root', "-User $env:RTM_SSH_USER").Replace('-RemotePath /srv/data', "-RemotePath '$replica'").
+            Replace('Start-MirrorWatch /srv/data', "Start-MirrorWatch '$src'")
         $exe = [Environment]::ProcessPath
-        $launch = if ((Split-Path -Leaf $exe) -like 'dotnet*') { @($exe, (Join-Path $PSHOME 'pwsh.dll')) } else { @($exe) }
-        $command = "`$PSStyle.OutputRendering = 'PlainText'; Import-Module '$RepoRoot/RealtimeMirror.psd1'; Register-MirrorTarget -Name readme -Path '$root/readme-replica' -Force | Format-Table; Sync-MirrorTree -Path '$root/readme-src' -Target readme"
-        $out = (& $launch[0] @($launch | Select-Object -Skip 1) -NoProfile -NonInteractive -Command $command) -join "`n"
-        $out | Should -Match 'Name\s+Kind\s+Rsync\s+Location'
-        $out | Should -Match 'Target\s+Action\s+Bytes\s+Matched\s+Via\s+RelativePath'
-        $out | Should -Match 'readme\s+Copied\s+2\s+0\s+Local\s+a\.txt'
-        $out | Should -Not -Match 'RelativePath\s+:'
+        $psi = [Diagnostics.ProcessStartInfo]::new($exe)
+        # As `dotnet pwsh.dll`: the dotnet tool's launcher would not pass SIGTERM on (README, Running as a service).
+        if ((Split-Path -Leaf $exe) -like 'dotnet*') { $psi.ArgumentList.Add((Join-Path $PSHOME 'pwsh.dll')) }
+        foreach ($a in '-NoProfile', '-Command', "`$PSStyle.OutputRendering = 'PlainText'; $command") { $psi.ArgumentList.Add($a) }
+        $psi.WorkingDirectory = $RepoRoot
+        $psi.Environment['HOME'] = "$root/home"
+        $psi.Environment['COLUMNS'] = '200'
+        $psi.RedirectStandardOutput = $true; $psi.RedirectStandardError = $true
+        $p = [Diagnostics.Process]::Start($psi)
+        $stdout = $p.StandardOutput.ReadToEndAsync(); $stderr = $p.StandardError.ReadToEndAsync()
+        try {
+            Wait-Until { (Test-Path "$replica/a.txt") -and (Test-Path "$replica/sub/b.txt") } -TimeoutSeconds 60 -Because 'the initial sync'
+            Set-Content "$src/c.txt" 'written while it runs'
+            Wait-Until { Test-Path "$replica/c.txt" } -TimeoutSeconds 30 -Because 'a change mirrored'
+            Start-Sleep -Milliseconds 500
+        }
+        finally {
+            kill -TERM $p.Id
+            if (-not $p.WaitForExit(30000)) { $p.Kill() }
+        }
+        $p.ExitCode | Should -Be 0 -Because "SIGTERM drains and exits 0 ($($stderr.Result))"
+        $stderr.Result | Should -BeNullOrEmpty
+        $out = @($stdout.Result -split "`n" | ForEach-Object TrimEnd | Where-Object { $_ })
+        $out[0] | Should -Match '^Target\s+Action\s+Bytes\s+Matched\s+Via\s+RelativePath$' -Because "the results' table comes first:`n$($stdout.Result)"
+        $out[1] | Should -Match '^-+\s+-+'
+        @($out | Select-Object -Skip 2) | Should -Not -BeNullOrEmpty
+        foreach ($row in $out | Select-Object -Skip 2) { $row | Should -Match '^backup\s+\w+\s+\d+\s+\d+\s+(Sftp|Rsync)\b' -Because 'one line per result' }
+        ($out -join "`n") | Should -Match '(?m)^backup\s+Copied\s+.*\sa\.txt$'
+        ($out -join "`n") | Should -Match '(?m)^backup\s+Copied\s+.*\sc\.txt$'
+        ($out -join "`n") | Should -Not -Match '\w+\s+: ' -Because 'no list'
+        ($out -join "`n") | Should -Not -Match 'HostName|Location|Kind' -Because 'no table of the registered target'
+        Get-Content "$root/home/.ssh/known_hosts" -Raw | Should -Match "127\.0\.0\.1\]:$($env:RTM_SSH_PORT) ssh-ed25519 "
     }
 }
 
