@@ -471,3 +471,30 @@ Describe 'One error id per cause' {
         $c1[0].FullyQualifiedErrorId | Should -BeLike 'SourceNameClash,*'
     }
 }
+
+Describe 'Shared target settings' {
+    It 'gives -<_> the same type and validation on Register-MirrorTarget, Sync-MirrorTree and Start-MirrorWatch' -ForEach @(
+        'Compress', 'BandwidthLimit', 'HaltThreshold', 'KeepAliveSeconds', 'IoTimeoutSeconds', 'Exclude', 'ExcludeFile', 'DeleteMode'
+    ) {
+        $shapes = foreach ($c in 'Register-MirrorTarget', 'Sync-MirrorTree', 'Start-MirrorWatch') {
+            $p = (Get-Command $c).Parameters[$_]
+            $p | Should -Not -BeNullOrEmpty -Because "$c takes -$_"
+            $checks = $p.Attributes | Where-Object { $_ -is [System.Management.Automation.ValidateArgumentsAttribute] -or $_ -is [System.Management.Automation.SupportsWildcardsAttribute] } |
+                ForEach-Object { if ($_ -is [System.Management.Automation.ValidateRangeAttribute]) { "Range $($_.MinRange)..$($_.MaxRange)" } else { $_.GetType().Name } }
+            "$($p.ParameterType.FullName) $(@($checks | Sort-Object) -join ', ')"
+        }
+        @($shapes | Sort-Object -Unique).Count | Should -Be 1 -Because ($shapes -join ' / ')
+    }
+
+    It 'keeps Register-MirrorTarget''s saved defaults and lets a run override the saved values' {
+        $t = Register-MirrorTarget -Name shared-defaults -Path "$root/r-shared" -Force
+        $t.KeepAliveSeconds | Should -Be 15
+        $t.IoTimeoutSeconds | Should -Be 60
+        $t.Compress | Should -BeFalse
+        $t.BandwidthLimit | Should -Be 0
+        $t.HaltThreshold | Should -BeNullOrEmpty
+        $t = Register-MirrorTarget -Name shared-defaults -Path "$root/r-shared" -KeepAliveSeconds 0 -IoTimeoutSeconds 5 -Compress -BandwidthLimit 64 -HaltThreshold ' 10% ' -Force
+        "$($t.KeepAliveSeconds) $($t.IoTimeoutSeconds) $($t.Compress) $($t.BandwidthLimit) $($t.HaltThreshold)" | Should -Be '0 5 True 64 10%'
+        Unregister-MirrorTarget shared-defaults -Confirm:$false
+    }
+}

@@ -19,16 +19,11 @@ namespace RealtimeMirror.Cmdlets
     /// </summary>
     [Cmdlet(VerbsLifecycle.Start, "MirrorWatch", SupportsShouldProcess = true)]
     [OutputType(typeof(MirrorWatch), typeof(SyncResult))]
-    public sealed class StartMirrorWatchCommand : MirrorCmdletBase
+    public sealed class StartMirrorWatchCommand : TargetSettingsCmdletBase
     {
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("FullName")]
         public string[] Path { get; set; }
-
-        /// <summary>Names or paths never reported. Default: editor swap and temp files (*.swp, *~, ...). Giving -Exclude replaces the default.</summary>
-        [Parameter]
-        [SupportsWildcards]
-        public string[] Exclude { get; set; }
 
         /// <summary>How long a path must stay quiet before its event is emitted.</summary>
         [Parameter]
@@ -83,39 +78,6 @@ namespace RealtimeMirror.Cmdlets
         [Parameter]
         public TimeSpan VerifyInterval { get; set; } = TimeSpan.FromHours(1);
 
-        /// <summary>A file of exclude globs (one a line, '#' comments), added to -Exclude (or the default excludes).</summary>
-        [Parameter]
-        public string ExcludeFile { get; set; }
-
-        /// <summary>Service mode: overrides each target's saved delete mode (Always, Never, Startup, Running).</summary>
-        [Parameter]
-        public DeleteMode DeleteMode { get => (DeleteMode)_deleteMode; set => _deleteMode = (int)value; }
-        private int _deleteMode;
-
-        /// <summary>Service mode: overrides each target's saved SSH keepalive interval.</summary>
-        [Parameter]
-        [ValidateRange(0, 3600)]
-        public int KeepAliveSeconds { get; set; }
-
-        /// <summary>Service mode: overrides each target's saved I/O timeout.</summary>
-        [Parameter]
-        [ValidateRange(1, 86400)]
-        public int IoTimeoutSeconds { get; set; }
-
-        /// <summary>Overrides the targets' saved -Compress for this run.</summary>
-        [Parameter]
-        public SwitchParameter Compress { get; set; }
-
-        /// <summary>Overrides the targets' saved bandwidth limit (KiB/s; 0 = none) for this run.</summary>
-        [Parameter]
-        [ValidateRange(0, int.MaxValue)]
-        public int BandwidthLimit { get; set; }
-
-        /// <summary>Overrides the targets' saved halt threshold ('50%' or a count) for this run.</summary>
-        [Parameter]
-        [ValidateHaltThreshold]
-        public string HaltThreshold { get; set; }
-
         /// <summary>Service mode: the first plan of each target is applied even past the halt threshold (resume after a halt at restart).</summary>
         [Parameter]
         [Alias("Resume")]
@@ -165,11 +127,11 @@ namespace RealtimeMirror.Cmdlets
                 ThrowTerminatingError(new ErrorRecord(e, Backend == WatchBackend.Fanotify ? ErrorIds.FanotifyNotAvailable : ErrorIds.InotifyNotSupported,
                     ErrorCategory.InvalidArgument, Backend));
             }
-            var exclude = new GlobFilter((Exclude ?? WatchOptions.DefaultExcludes.ToArray()).Concat(CommandLineSettings.ExcludeFilePatterns(this, ExcludeFile)));
+            var exclude = new GlobFilter((Exclude ?? WatchOptions.DefaultExcludes.ToArray()).Concat(ExcludeFilePatterns()));
             var targets = new List<MirrorTarget>();
             foreach (var name in Target ?? Array.Empty<string>())
             {
-                var t = CommandLineSettings.Apply(ResolveTarget(name), MyInvocation.BoundParameters);
+                var t = ForThisRun(ResolveTarget(name));
                 if (t != null) targets.Add(t);
             }
             // One watch serves every target: without a command-line value, the smallest saved value keeps every target's promise.
@@ -211,7 +173,7 @@ namespace RealtimeMirror.Cmdlets
             {
                 Roots = _roots,
                 Exclude = exclude,
-                DeleteMode = MyInvocation.BoundParameters.ContainsKey(nameof(DeleteMode)) ? DeleteMode : (DeleteMode?)null,
+                DeleteMode = BoundDeleteMode,
                 InitialSync = InitialSync,
                 AllowMassDelete = AllowMassDelete,
                 // The same bound for each target's queue as for the watch's: a backlog folds into a Rescan either way.

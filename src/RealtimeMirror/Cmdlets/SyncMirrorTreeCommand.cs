@@ -20,7 +20,7 @@ namespace RealtimeMirror.Cmdlets
     /// </summary>
     [Cmdlet(VerbsData.Sync, "MirrorTree", SupportsShouldProcess = true, DefaultParameterSetName = "Event")]
     [OutputType(typeof(SyncResult))]
-    public sealed class SyncMirrorTreeCommand : MirrorCmdletBase, IDisposable
+    public sealed class SyncMirrorTreeCommand : TargetSettingsCmdletBase, IDisposable
     {
         /// <summary>
         /// The source directory; wildcards allowed. Several matching directories each go to their own replica
@@ -52,10 +52,6 @@ namespace RealtimeMirror.Cmdlets
         [Parameter]
         public SwitchParameter Delete { get; set; }
 
-        [Parameter]
-        [SupportsWildcards]
-        public string[] Exclude { get; set; }
-
         /// <summary>Also emit a Skipped result for every entry already equal.</summary>
         [Parameter(ParameterSetName = "Tree")]
         [Parameter(ParameterSetName = "LiteralTree")]
@@ -64,44 +60,6 @@ namespace RealtimeMirror.Cmdlets
         /// <summary>Use whole-file SFTP even where the host has rsync.</summary>
         [Parameter]
         public SwitchParameter NoDelta { get; set; }
-
-        /// <summary>A file of exclude globs (one a line, '#' comments), added to -Exclude and the target's saved excludes.</summary>
-        [Parameter]
-        public string ExcludeFile { get; set; }
-
-        /// <summary>
-        /// Overrides the target's saved delete mode for this run. A tree sync is a start (it deletes under Always and
-        /// Startup); piped events are changes seen running (they delete under Always and Running).
-        /// </summary>
-        [Parameter]
-        public DeleteMode DeleteMode { get => (DeleteMode)_deleteMode; set => _deleteMode = (int)value; }
-        // Int-backed: a field of an engine enum would make loading this cmdlet type load the engine before the module's
-        // load context is hooked up (see EngineLoadContext); the property keeps the engine's enum for binding and Tab.
-        private int _deleteMode;
-
-        /// <summary>Overrides the target's saved SSH keepalive interval for this run.</summary>
-        [Parameter]
-        [ValidateRange(0, 3600)]
-        public int KeepAliveSeconds { get; set; }
-
-        /// <summary>Overrides the target's saved I/O timeout for this run.</summary>
-        [Parameter]
-        [ValidateRange(1, 86400)]
-        public int IoTimeoutSeconds { get; set; }
-
-        /// <summary>Overrides the targets' saved -Compress for this run.</summary>
-        [Parameter]
-        public SwitchParameter Compress { get; set; }
-
-        /// <summary>Overrides the targets' saved bandwidth limit (KiB/s; 0 = none) for this run.</summary>
-        [Parameter]
-        [ValidateRange(0, int.MaxValue)]
-        public int BandwidthLimit { get; set; }
-
-        /// <summary>Overrides the targets' saved halt threshold ('50%' or a count) for this run.</summary>
-        [Parameter]
-        [ValidateHaltThreshold]
-        public string HaltThreshold { get; set; }
 
         /// <summary>Apply the plan even when it would delete or overwrite more of the replica than the halt threshold allows.</summary>
         [Parameter]
@@ -235,11 +193,11 @@ namespace RealtimeMirror.Cmdlets
         {
             if (!_sources.TryGetValue(root, out var source)) _sources[root] = source = new SourceRoot(root);
             var commandLine = new List<string>(Exclude ?? Array.Empty<string>());
-            commandLine.AddRange(CommandLineSettings.ExcludeFilePatterns(this, ExcludeFile));
+            commandLine.AddRange(ExcludeFilePatterns());
             foreach (var name in targets)
             {
                 if (StopToken.IsCancellationRequested) return;
-                var target = CommandLineSettings.Apply(ResolveTarget(name), MyInvocation.BoundParameters);
+                var target = ForThisRun(ResolveTarget(name));
                 if (target == null) continue;
                 GlobFilter exclude;
                 try { exclude = TargetSettings.ExcludeFor(target, commandLine); }
@@ -259,8 +217,7 @@ namespace RealtimeMirror.Cmdlets
         /// </summary>
         private bool DeletesFor(MirrorTarget target, bool treeSync)
         {
-            DeleteMode? mode = MyInvocation.BoundParameters.ContainsKey(nameof(DeleteMode)) ? DeleteMode
-                : Delete ? Engine.Targets.DeleteMode.Always : target.DeleteMode;
+            DeleteMode? mode = BoundDeleteMode ?? (Delete ? Engine.Targets.DeleteMode.Always : target.DeleteMode);
             if (mode == null) return !treeSync;
             return treeSync ? TargetSettings.DeletesAtStartup(mode.Value) : TargetSettings.DeletesWhileRunning(mode.Value);
         }
