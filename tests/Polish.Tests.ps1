@@ -24,6 +24,18 @@ Describe 'Argument completers' {
         Get-Completions $Line | Should -Be @('alpha')
     }
 
+    It 'has a completer on every parameter that names a target or a watch Id' {
+        $missing = foreach ($c in Get-Command -Module RealtimeMirror | Where-Object Name -ne 'Register-MirrorTarget') {
+            foreach ($p in $c.Parameters.Values | Where-Object { $_.Name -in 'Target', 'Name', 'Id' -and $_.ParameterType -ne [switch] }) {
+                $completer = $p.Attributes | Where-Object { $_ -is [System.Management.Automation.ArgumentCompleterAttribute] }
+                if (-not $completer) { "$($c.Name) -$($p.Name)" }
+            }
+        }
+        $missing | Should -BeNullOrEmpty
+        Get-Completions 'Resume-MirrorTarget -Name al' | Should -Be @('alpha')
+        Get-Completions 'Get-MirrorVersion -Target al' | Should -Be @('alpha')
+    }
+
     It 'offers every target for an empty word' {
         Get-Completions 'Get-MirrorTarget -Name ' | Should -Be @('alpha', 'beta')
     }
@@ -34,6 +46,7 @@ Describe 'Argument completers' {
         try {
             Get-Completions 'Stop-MirrorWatch -Id ' | Should -Contain "$($w.Id)"
             Get-Completions 'Get-MirrorWatch -Id ' | Should -Contain "$($w.Id)"
+            Get-Completions 'Get-MirrorEvent -Id ' | Should -Contain "$($w.Id)"
         }
         finally { Stop-MirrorWatch -Id $w.Id -Confirm:$false }
     }

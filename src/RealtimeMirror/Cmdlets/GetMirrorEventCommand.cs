@@ -20,6 +20,7 @@ namespace RealtimeMirror.Cmdlets
         public MirrorWatch[] Watch { get; set; }
 
         [Parameter(Mandatory = true, ParameterSetName = "Id", ValueFromPipelineByPropertyName = true)]
+        [ArgumentCompleter(typeof(WatchIdCompleter))]
         public int[] Id { get; set; }
 
         [Parameter]

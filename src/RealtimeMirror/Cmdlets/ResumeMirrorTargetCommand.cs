@@ -16,6 +16,7 @@ namespace RealtimeMirror.Cmdlets
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
         [Alias("Target")]
         [SupportsWildcards]
+        [ArgumentCompleter(typeof(TargetNameCompleter))]
         public string[] Name { get; set; }
 
         /// <summary>Emit the names of the targets resumed.</summary>
