@@ -186,6 +186,43 @@ Stop-MirrorWatch -Id `$svc.Id -Confirm:`$false
     }
 }
 
+Describe 'Version times in local time' {
+    It 'shows a kept version''s Time and LastWriteTime in local time, keeping UTC in TimeUtc and LastWriteTimeUtc' {
+        New-Item -ItemType Directory "$root/vt-src" -Force | Out-Null
+        Set-Content "$root/vt-src/f.txt" 'first'
+        [IO.File]::SetLastWriteTimeUtc("$root/vt-src/f.txt", [datetime]::new(2024, 1, 2, 3, 4, 5, [DateTimeKind]::Utc))
+        Register-MirrorTarget -Name vt -Path "$root/r-vt" -KeepVersions -Force | Out-Null
+        Sync-MirrorTree -Path "$root/vt-src" -Target vt | Out-Null
+        Set-Content "$root/vt-src/f.txt" 'second, longer'
+        Sync-MirrorTree -Path "$root/vt-src" -Target vt | Out-Null
+        $saved = $env:TZ
+        $env:TZ = 'Asia/Kolkata'
+        try {
+            $r = Invoke-ChildPwsh @"
+`$v = Get-MirrorVersion -Target vt | Select-Object -First 1
+`$restored = `$v | Restore-MirrorVersion -Destination '$root/vt-restored'
+@{
+    Kind = `$v.Time.Kind.ToString(); Matches = `$v.Time -eq `$v.TimeUtc.ToLocalTime(); UtcRecent = ([datetime]::UtcNow - `$v.TimeUtc).TotalMinutes -lt 5
+    WriteKind = `$v.LastWriteTime.Kind.ToString(); WriteUtc = 'utc ' + `$v.LastWriteTimeUtc.ToString('o')
+    Table = (`$v | Format-Table | Out-String); Local = `$v.Time.ToString('yyyy-MM-dd HH:mm:ss.fff')
+    ByTime = @(Get-MirrorVersion -Target vt -Since `$v.Time.AddSeconds(-1)).Count
+    Restored = `$restored.Action.ToString()
+}
+"@
+        }
+        finally { $env:TZ = $saved }
+        $r.Kind | Should -Be 'Local'
+        $r.Matches | Should -BeTrue
+        $r.UtcRecent | Should -BeTrue
+        $r.WriteKind | Should -Be 'Local'
+        $r.WriteUtc | Should -Be 'utc 2024-01-02T03:04:05.0000000Z'
+        $r.Table | Should -Match ([regex]::Escape($r.Local))
+        $r.ByTime | Should -Be 1
+        $r.Restored | Should -Be 'Restored'
+        Get-Content "$root/vt-restored/f.txt" | Should -Be 'first'
+    }
+}
+
 Describe 'Host keys checked by host' {
     BeforeAll {
         $line = (Get-Content $env:RTM_SSH_KNOWN_HOSTS | Where-Object { $_ -like "*ssh-ed25519*" } | Select-Object -First 1)
@@ -339,7 +376,8 @@ Describe 'Target round trip: Get-MirrorTarget | Register-MirrorTarget' {
 Describe 'Format views' {
     It 'has a table and a list view for <_>' -ForEach @(
         'RealtimeMirror.Engine.Events.MirrorEvent', 'RealtimeMirror.Engine.Results.SyncResult', 'RealtimeMirror.Engine.Targets.MirrorTarget',
-        'RealtimeMirror.Engine.Watching.MirrorWatch', 'RealtimeMirror.Cmdlets.MirrorWatchInfo', 'RealtimeMirror.Engine.Service.TargetStatus'
+        'RealtimeMirror.Engine.Watching.MirrorWatch', 'RealtimeMirror.Cmdlets.MirrorWatchInfo', 'RealtimeMirror.Engine.Service.TargetStatus',
+        'RealtimeMirror.Engine.Versions.MirrorVersion'
     ) {
         $controls = (Get-FormatData -TypeName $_).FormatViewDefinition.Control | ForEach-Object { $_.GetType().Name }
         $controls | Should -Contain 'TableControl'
@@ -350,7 +388,11 @@ Describe 'Format views' {
         $declared = Get-Command -Module RealtimeMirror | ForEach-Object { $_.OutputType.Type } | Where-Object { $_ -and $_ -ne [string] } |
             ForEach-Object FullName | Sort-Object -Unique
         $declared | Should -Not -BeNullOrEmpty
-        foreach ($t in $declared) { Get-FormatData -TypeName $t | Should -Not -BeNullOrEmpty -Because "$t is a declared output type" }
+        foreach ($t in $declared) {
+            $controls = (Get-FormatData -TypeName $t).FormatViewDefinition.Control | ForEach-Object { $_.GetType().Name }
+            $controls | Should -Contain 'TableControl' -Because "$t is a declared output type"
+            $controls | Should -Contain 'ListControl' -Because "$t is a declared output type"
+        }
     }
 
     It 'shows a watch from Start-MirrorWatch as a table of its paths, not type names' {

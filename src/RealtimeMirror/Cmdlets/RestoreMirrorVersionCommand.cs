@@ -66,7 +66,7 @@ namespace RealtimeMirror.Cmdlets
                 return;
             }
             var full = RelativePath.ToFull(destinationRoot, version.Path);
-            if (!ShouldProcess(full, $"Restore the version of {version.Time:yyyy-MM-dd HH:mm:ss.fff}Z from target '{target.Name}'")) return;
+            if (!ShouldProcess(full, $"Restore the version of {version.TimeUtc:yyyy-MM-dd HH:mm:ss.fff}Z from target '{target.Name}'")) return;
             var replica = Open(target, version.Subdirectory);
             if (replica == null) return;
             try
@@ -99,7 +99,7 @@ namespace RealtimeMirror.Cmdlets
                 if (root.SourceRoot != null && Path.StartsWith(root.SourceRoot.TrimEnd('/') + "/", StringComparison.Ordinal))
                     rel = Path.Substring(root.SourceRoot.TrimEnd('/').Length + 1);
                 var found = VersionCatalog.List(root.Replica, root.Subdirectory, root.SourceRoot, p => p == rel)
-                    .FirstOrDefault(v => !byTime || Math.Abs((v.Time - wanted).TotalMilliseconds) < 1);
+                    .FirstOrDefault(v => !byTime || Math.Abs((v.TimeUtc - wanted).TotalMilliseconds) < 1);
                 if (found != null) return found;
             }
             WriteError(new ErrorRecord(new ItemNotFoundException(
