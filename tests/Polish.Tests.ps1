@@ -186,6 +186,26 @@ Stop-MirrorWatch -Id `$svc.Id -Confirm:`$false
     }
 }
 
+Describe 'MirrorEvent.WatchId' {
+    It 'carries the Id of the watch that saw it, for each of two watches' {
+        New-Item -ItemType Directory "$root/wid-a", "$root/wid-b" -Force | Out-Null
+        $a = Start-MirrorWatch -Path "$root/wid-a"
+        $b = Start-MirrorWatch -Path "$root/wid-b"
+        try {
+            $a.Id | Should -Not -Be $b.Id
+            Set-Content "$root/wid-a/x.txt" 'a'; Set-Content "$root/wid-b/y.txt" 'b'
+            $ea = @(Get-MirrorEvent -Watch $a -Timeout 3 | Where-Object RelativePath -eq 'x.txt')
+            $eb = @(Get-MirrorEvent -Id $b.Id -Timeout 3 | Where-Object RelativePath -eq 'y.txt')
+            $ea.Count | Should -BeGreaterThan 0
+            $eb.Count | Should -BeGreaterThan 0
+            $ea.WatchId | Sort-Object -Unique | Should -Be $a.Id
+            $eb.WatchId | Sort-Object -Unique | Should -Be $b.Id
+            ($ea[0] | Format-List | Out-String) | Should -Match "WatchId\s+: $($a.Id)"
+        }
+        finally { Stop-MirrorWatch -Id $a.Id, $b.Id -Confirm:$false }
+    }
+}
+
 Describe 'Version times in local time' {
     It 'shows a kept version''s Time and LastWriteTime in local time, keeping UTC in TimeUtc and LastWriteTimeUtc' {
         New-Item -ItemType Directory "$root/vt-src" -Force | Out-Null

@@ -244,7 +244,8 @@ namespace RealtimeMirror.Cmdlets
             bool isDir = o.Properties["IsDirectory"]?.Value is bool b && b;
             var old = o.Properties["OldRelativePath"]?.Value as string;
             var subdirectory = o.Properties["ReplicaSubdirectory"]?.Value as string ?? "";
-            return new MirrorEvent(root, rel, kind, isDir, null, DateTime.UtcNow, old, 0, subdirectory);
+            var watchId = o.Properties["WatchId"]?.Value is int id ? id : 0;
+            return new MirrorEvent(root, rel, kind, isDir, null, DateTime.UtcNow, old, watchId, subdirectory);
         }
 
         private void SyncOne(MirrorTarget target, SourceRoot source, List<SyncHint> hints, GlobFilter exclude, object errorTarget, bool delete)
