@@ -54,7 +54,7 @@ namespace RealtimeMirror.Engine.Tests.Service
                 WaitFor(() => File.Exists(Path.Combine(replica, "first.txt")) && service.Targets[0].State == TargetState.Idle, "the initial sync");
                 File.WriteAllText(Path.Combine(src, "second.txt"), "second");
                 WaitFor(() => service.Targets[0].State == TargetState.Retrying, "Retrying after the fault");
-                Assert.Equal("injected worker fault", service.Targets[0].LastError);
+                Assert.Equal($"Target '{target.Name}': injected worker fault", service.Targets[0].LastError); // the status names its target
                 Assert.Contains(errors, e => e.Message == "injected worker fault");
                 WaitFor(() => File.Exists(Path.Combine(replica, "second.txt")) && service.Targets[0].State == TargetState.Idle, "delivery after the restart");
                 Assert.Equal("second", File.ReadAllText(Path.Combine(replica, "second.txt")));
