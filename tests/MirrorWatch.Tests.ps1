@@ -24,7 +24,7 @@ Describe 'Start-MirrorWatch / Get-MirrorWatch / Stop-MirrorWatch' {
 
     It 'reports a missing directory and an unknown watch id as errors' {
         Start-MirrorWatch "$root/no-such" -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
-        $err[0].FullyQualifiedErrorId | Should -BeLike 'WatchPathNotFound*'
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'SourceNotFound*'
         Get-MirrorWatch -Id 99999 -ErrorVariable err2 -ErrorAction SilentlyContinue
         $err2[0].FullyQualifiedErrorId | Should -BeLike 'WatchNotFound*'
     }

@@ -187,7 +187,7 @@ Describe 'Service mode, adversarial' {
         }
         finally { $w | Stop-MirrorWatch }
         $c = New-Src 'roots/c/data'
-        { Start-MirrorWatch $a, $c -Target roots -ErrorAction Stop } | Should -Throw -ErrorId 'RootNameClash*'
+        { Start-MirrorWatch $a, $c -Target roots -ErrorAction Stop } | Should -Throw -ErrorId 'SourceNameClash*'
     }
 
     It 'turns Faulted when the root is removed, deletes nothing meanwhile, and resumes when it is back' {

@@ -84,7 +84,7 @@ namespace RealtimeMirror.Engine.Service
         /// <summary>Asks every target to compare the whole tree again (after an outage the admin knows of, or on a timer).</summary>
         public void RequestRescan()
         {
-            foreach (var root in _watch.Paths)
+            foreach (var root in _watch.Path)
                 foreach (var w in _workers) w.Enqueue(new MirrorEvent(root, "", ChangeType.Rescan, true, null, DateTime.UtcNow, null, _watch.Id));
         }
 

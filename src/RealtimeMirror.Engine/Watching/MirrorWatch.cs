@@ -32,20 +32,22 @@ namespace RealtimeMirror.Engine.Watching
         {
             Id = id;
             _options = options;
-            Paths = options.Roots.Select(r => System.IO.Path.GetFullPath(r).TrimEnd('/', '\\')).Select(r => r.Length == 0 ? "/" : r).ToList();
-            (_backend, BackendNote) = WatcherFactory.Choose(options.Backend, Paths);
+            Path = options.Roots.Select(r => System.IO.Path.GetFullPath(r).TrimEnd('/', '\\')).Select(r => r.Length == 0 ? "/" : r).ToList();
+            (_backend, BackendNote) = WatcherFactory.Choose(options.Backend, Path);
             Backend = _backend.ToString();
-            try { _subdirectories = Targets.MirrorTarget.SubdirectoriesFor(Paths); }
+            try { _subdirectories = Targets.MirrorTarget.SubdirectoriesFor(Path); }
             catch (ArgumentException)
             {
                 // Roots with the same last segment can be watched, but not mirrored to one target (refused there).
-                _subdirectories = Paths.Distinct().ToDictionary(p => p, p => "");
+                _subdirectories = Path.Distinct().ToDictionary(p => p, p => "");
             }
         }
 
         public int Id { get; }
         private IReadOnlyDictionary<string, string> _subdirectories;
-        public IReadOnlyList<string> Paths { get; }
+        /// <summary>The watched roots, full paths. (Named like Get-MirrorWatch's Path; RealtimeMirror.Types.ps1xml adds the old name,
+        /// Paths, as an alias property so scripts written against it keep working.)</summary>
+        public IReadOnlyList<string> Path { get; }
         public WatchState State { get; private set; } = WatchState.Stopped;
         /// <summary>When the watch started, in local time (<see cref="StartedUtc"/>: the same in UTC).</summary>
         public DateTime Started => StartedUtc.ToLocalTime();
@@ -68,7 +70,7 @@ namespace RealtimeMirror.Engine.Watching
 
         public void Start()
         {
-            foreach (var root in Paths)
+            foreach (var root in Path)
             {
                 var raw = new ConcurrentQueue<RawChange>();
                 var watcher = WatcherFactory.Create(_backend, root, _options.Exclude, raw, msg => LastError = msg, () => _changed.Set());

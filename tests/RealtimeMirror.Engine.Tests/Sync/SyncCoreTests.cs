@@ -215,7 +215,7 @@ namespace RealtimeMirror.Engine.Tests.Sync
             var inside = new RealtimeMirror.Engine.Targets.MirrorTarget { Name = "inside", Kind = RealtimeMirror.Engine.Targets.TargetKind.Local, Path = Path.Combine(m.Source, "backup") };
             using var session = RealtimeMirror.Engine.Sync.TargetSession.Open(inside, false, default);
             m.Sh("echo x > $S/f");
-            Assert.Throws<System.InvalidOperationException>(() => session.Sync(m.Root, new[] { SyncHint.WholeTree() }, m.Options()));
+            Assert.Throws<RealtimeMirror.Engine.Sync.TargetOverlapsSourceException>(() => session.Sync(m.Root, new[] { SyncHint.WholeTree() }, m.Options()));
             Assert.False(File.Exists(Path.Combine(m.Source, "backup/f")));
         }
 
@@ -241,7 +241,7 @@ namespace RealtimeMirror.Engine.Tests.Sync
                 {
                     var target = new RealtimeMirror.Engine.Targets.MirrorTarget { Name = "t", Kind = RealtimeMirror.Engine.Targets.TargetKind.Local, Path = path };
                     using var session = RealtimeMirror.Engine.Sync.TargetSession.Open(target, false, default);
-                    Assert.Throws<System.InvalidOperationException>(() => session.Sync(m.Root, new[] { SyncHint.WholeTree() }, m.Options(delete: true)));
+                    Assert.Throws<RealtimeMirror.Engine.Sync.TargetOverlapsSourceException>(() => session.Sync(m.Root, new[] { SyncHint.WholeTree() }, m.Options(delete: true)));
                 }
                 Assert.Equal("keep\n", File.ReadAllText(Path.Combine(m.Source, "sub/keep")));
                 Assert.False(Directory.Exists(Path.Combine(m.Source, "sub/deeper/r/sub")));
