@@ -34,7 +34,7 @@ namespace RealtimeMirror.Engine.Tests.Watching
         private protected override ITreeWatcher NewWatcher(GlobFilter exclude) => new FanotifyWatcher(_src, exclude, _raw, _faults.Enqueue, null);
         private protected override void Pause(ITreeWatcher w, bool paused) => ((FanotifyWatcher)w).PauseReader = paused;
         private protected override void FailOnce(ITreeWatcher w) => ((FanotifyWatcher)w).FailOnce = true;
-        private protected override List<string> Mapped(ITreeWatcher w) => ((FanotifyWatcher)w).MappedDirectories();
+        private protected override List<string> Mapped(ITreeWatcher w) => ((FanotifyWatcher)w).WatchedDirectories();
 
         private FanotifyWatcher WatchFanotify(GlobFilter exclude = null, Action<FanotifyWatcher> configure = null)
         {
