@@ -59,7 +59,7 @@ namespace RealtimeMirror.Engine.Tests.Watching
         public static string SkipReasonFor(Type testClass)
         {
             if (!Linux) return "kernel watch backends exist only on Linux";
-            if (testClass == typeof(FanotifyWatcherTests))
+            if (typeof(FanotifyWatcherTests).IsAssignableFrom(testClass))
             {
                 var why = WatcherFactory.FanotifyUnavailable(new[] { Path.GetTempPath() });
                 if (why != null) return "fanotify is not available here: " + why;
@@ -103,6 +103,21 @@ namespace RealtimeMirror.Engine.Tests.Watching
             c => c.Kind == kind && c.RelativePath == path && (old == null || c.OldRelativePath == old);
 
         protected string Seen => string.Join("; ", _seen);
+
+        /// <summary>
+        /// Whether the backend reports a move inside the tree as one Renamed. Fanotify before Linux 5.17 cannot (no
+        /// FAN_RENAME): it reports a Deleted of the old name and a Created of the new one, which the planner turns
+        /// into the same replica (by content instead of by rename).
+        /// </summary>
+        protected virtual bool PairsMoves => true;
+
+        /// <summary>Waits for the hints of a move (see <see cref="PairsMoves"/>), looking at what was seen already first.</summary>
+        protected bool WaitForMove(string to, string from, double seconds = 5)
+        {
+            if (PairsMoves) return _seen.Exists(Is(ChangeType.Renamed, to, from)) || WaitFor(Is(ChangeType.Renamed, to, from), seconds);
+            Predicate<RawChange> left = Is(ChangeType.Deleted, from), came = Is(ChangeType.Created, to);
+            return (_seen.Exists(left) || WaitFor(left, seconds)) && (_seen.Exists(came) || WaitFor(came, seconds));
+        }
 
         [KernelFact]
         public void Moving_a_directory_out_writing_in_it_and_moving_one_back_in_keeps_reporting()
@@ -150,7 +165,7 @@ namespace RealtimeMirror.Engine.Tests.Watching
             using (var w = Watch())
             {
                 Directory.Move(S("a"), S("z"));
-                Assert.True(WaitFor(Is(ChangeType.Renamed, "z", "a")), Seen);
+                Assert.True(WaitForMove("z", "a"), Seen);
                 File.WriteAllText(S("z/b/c/new"), "1");
                 Assert.True(WaitFor(Is(ChangeType.Created, "z/b/c/new")), Seen);
                 Assert.Equal(new[] { "", "z", "z/b", "z/b/c" }, Mapped(w));
@@ -172,10 +187,10 @@ namespace RealtimeMirror.Engine.Tests.Watching
                 for (int i = 0; i < 20; i++) File.Move(S($"a/f{i}"), S($"b/g{i}"));
                 stop.Cancel();
                 noise.Join();
-                Assert.True(WaitFor(Is(ChangeType.Renamed, "b/g19", "a/f19")), Seen);
+                Assert.True(WaitForMove("b/g19", "a/f19"), Seen);
                 Drain();
-                for (int i = 0; i < 20; i++) Assert.Contains(_seen, Is(ChangeType.Renamed, $"b/g{i}", $"a/f{i}"));
-                Assert.DoesNotContain(_seen, c => c.Kind == ChangeType.Deleted && c.RelativePath.StartsWith("a/f"));
+                for (int i = 0; i < 20; i++) Assert.True(WaitForMove($"b/g{i}", $"a/f{i}", 0), Seen);
+                if (PairsMoves) Assert.DoesNotContain(_seen, c => c.Kind == ChangeType.Deleted && c.RelativePath.StartsWith("a/f"));
             }
         }
 
@@ -378,11 +393,34 @@ namespace RealtimeMirror.Engine.Tests.Watching
                 Directory.CreateDirectory(S("stage/sub"));
                 Directory.Move(S("stage"), S("pkg"));
                 Pause(w, false);
-                Assert.True(WaitFor(Is(ChangeType.Renamed, "pkg", "stage")), Seen);
+                Assert.True(WaitForMove("pkg", "stage"), Seen);
                 Drain(100);
                 File.WriteAllText(S("pkg/sub/f"), "x");
                 Assert.True(WaitFor(Is(ChangeType.Created, "pkg/sub/f")), Seen);
                 Assert.Equal(new[] { "", "pkg", "pkg/sub" }, Mapped(w));
+            }
+        }
+
+        [KernelFact]
+        public void A_directory_with_content_renamed_twice_before_it_was_read_is_watched_at_its_last_name()
+        {
+            Directory.CreateDirectory(S("a/sub/deep"));
+            File.WriteAllText(S("a/sub/f"), "x");
+            using (var w = Watch())
+            {
+                // The middle name is both arrived at and left in one unread stretch: fanotify merges the two events of
+                // that name into one, and without FAN_RENAME nothing ties either move to the directory.
+                Pause(w, true);
+                Thread.Sleep(50);
+                File.AppendAllText(S("a/sub/f"), "y");
+                Directory.Move(S("a"), S("b"));
+                Directory.Move(S("b"), S("c"));
+                Pause(w, false);
+                Assert.True(WaitForMove("c", "b"), Seen);
+                Drain(100);
+                File.WriteAllText(S("c/sub/deep/g"), "z");
+                Assert.True(WaitFor(Is(ChangeType.Created, "c/sub/deep/g")), Seen);
+                Assert.Equal(new[] { "", "c", "c/sub", "c/sub/deep" }, Mapped(w));
             }
         }
 
@@ -397,7 +435,7 @@ namespace RealtimeMirror.Engine.Tests.Watching
                 Directory.CreateDirectory(S("stage/pkg/deep"));
                 Directory.Move(S("stage"), S("final"));
                 Pause(w, false);
-                Assert.True(WaitFor(Is(ChangeType.Renamed, "final", "stage")), Seen);
+                Assert.True(WaitForMove("final", "stage"), Seen);
                 Drain(100);
                 File.WriteAllText(S("final/pkg/deep/f"), "x");
                 Assert.True(WaitFor(Is(ChangeType.Created, "final/pkg/deep/f")), Seen);
@@ -417,7 +455,7 @@ namespace RealtimeMirror.Engine.Tests.Watching
                 Directory.Move(S("a/x"), S("a/y"));
                 Directory.CreateDirectory(S("a/x"));
                 Pause(w, false);
-                Assert.True(WaitFor(Is(ChangeType.Renamed, "a/y", "a/x")), Seen);
+                Assert.True(WaitForMove("a/y", "a/x"), Seen);
                 Drain(100);
                 File.WriteAllText(S("a/y/f"), "1");
                 File.WriteAllText(S("a/x/g"), "2");

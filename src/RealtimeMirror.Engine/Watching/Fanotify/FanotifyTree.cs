@@ -76,13 +76,17 @@ namespace RealtimeMirror.Engine.Watching.Fanotify
             : err == Errno.EOPNOTSUPP || err == Errno.EXDEV || err == Errno.ENODEV ? $"the filesystem does not give file handles to fanotify ({what})"
             : $"{what} failed: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(err)}";
 
-        /// <summary>A new group with the root's marks (no directories mapped yet); throws when fanotify cannot watch it.</summary>
-        public static FanotifyTree Open(string root, GlobFilter exclude, Action<string> onFault, Func<string, int> markFault = null)
+        /// <summary>
+        /// A new group with the root's marks (no directories mapped yet); throws when fanotify cannot watch it.
+        /// <paramref name="asBeforeLinux517"/> opens it as a kernel before 5.17 would (no target handles, no
+        /// FAN_RENAME: a move comes as two events), so tests show that path converges on a newer kernel too.
+        /// </summary>
+        public static FanotifyTree Open(string root, GlobFilter exclude, Action<string> onFault, Func<string, int> markFault = null, bool asBeforeLinux517 = false)
         {
             // The moved or removed object's own handle where the kernel gives it (5.17); only the directory's before.
-            bool target = true;
-            int fd = LibC.fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK | FAN_REPORT_DFID_NAME_TARGET, (uint)(Flags.O_RDONLY | Flags.O_CLOEXEC));
-            if (fd < 0 && Errno.Last == Errno.EINVAL)
+            bool target = !asBeforeLinux517;
+            int fd = target ? LibC.fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK | FAN_REPORT_DFID_NAME_TARGET, (uint)(Flags.O_RDONLY | Flags.O_CLOEXEC)) : -1;
+            if (!target || (fd < 0 && Errno.Last == Errno.EINVAL))
             {
                 target = false;
                 fd = LibC.fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK | FAN_REPORT_DFID_NAME, (uint)(Flags.O_RDONLY | Flags.O_CLOEXEC));
@@ -96,7 +100,7 @@ namespace RealtimeMirror.Engine.Watching.Fanotify
                 throw PosixErrors.For(err, "watch", root);
             }
             // FAN_RENAME where the kernel has it (5.17); the probe mark is replaced by the walk's own.
-            bool rename = LibC.fanotify_mark(fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, Filesystem | FAN_RENAME, rootFd, null) == 0;
+            bool rename = !asBeforeLinux517 && LibC.fanotify_mark(fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, Filesystem | FAN_RENAME, rootFd, null) == 0;
             int rootMark = LibC.fanotify_mark(fd, FAN_MARK_ADD | FAN_MARK_ONLYDIR, RootSelf, rootFd, null);
             var real = ReadFdLink(rootFd, new byte[4096]);
             if (rootMark < 0 || real == null)

@@ -16,8 +16,11 @@ namespace RealtimeMirror.Engine.Watching.Fanotify
         // Reused by every read (only the reader thread touches it).
         private readonly List<FanotifyEvent> _events = new List<FanotifyEvent>();
 
-        public FanotifyWatcher(string root, GlobFilter exclude, ConcurrentQueue<RawChange> sink, Action<string> onFault, Action wake)
-            : base(root, exclude, sink, onFault, wake) { }
+        // Tests only: the group is opened as on a kernel before 5.17 (moves come as a delete and a create).
+        private readonly bool _asBeforeLinux517;
+
+        public FanotifyWatcher(string root, GlobFilter exclude, ConcurrentQueue<RawChange> sink, Action<string> onFault, Action wake, bool asBeforeLinux517 = false)
+            : base(root, exclude, sink, onFault, wake) => _asBeforeLinux517 = asBeforeLinux517;
 
         public override WatchBackend Backend => WatchBackend.Fanotify;
         protected override string KernelName => "fanotify";
@@ -27,6 +30,7 @@ namespace RealtimeMirror.Engine.Watching.Fanotify
         /// <summary>The group's descriptor (tests read its fdinfo: the marks the kernel holds).</summary>
         internal int GroupFd => Session?.Fd ?? -1;
         internal bool HasRename => Session?.HasRename ?? false;
+        internal bool HasTarget => Session?.HasTarget ?? false;
         internal int MarkedFilesystems => Session?.MarkedFilesystems ?? 0;
         internal long Lookups => Session?.Lookups ?? 0;
         /// <summary>Test hook: the map loses a directory (and what is below it), as if its creation had been missed.</summary>
@@ -36,7 +40,7 @@ namespace RealtimeMirror.Engine.Watching.Fanotify
             lock (t) t.Unmap(dir);
         }
 
-        protected override FanotifyTree NewSession() => FanotifyTree.Open(_root, _exclude, _onFault, MarkFault);
+        protected override FanotifyTree NewSession() => FanotifyTree.Open(_root, _exclude, _onFault, MarkFault, _asBeforeLinux517);
 
         protected override string QueueLimitSysctl => "fs.fanotify.max_queued_events";
         // The group hears the whole filesystem: a large buffer takes many events per read.
