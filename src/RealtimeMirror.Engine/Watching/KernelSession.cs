@@ -131,7 +131,7 @@ namespace RealtimeMirror.Engine.Watching
 
         /// <summary>The reason and the fix, for the report.</summary>
         protected virtual string Why(int err) =>
-            err == Errno.EACCES || err == Errno.EPERM ? "permission denied" : System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(err);
+            err == Errno.EACCES || err == Errno.EPERM ? "permission denied (watching it needs read and search permission on it)" : System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(err);
 
         public virtual void Dispose()
         {

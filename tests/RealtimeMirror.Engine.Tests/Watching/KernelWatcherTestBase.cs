@@ -17,10 +17,10 @@ using Xunit.Sdk;
 namespace RealtimeMirror.Engine.Tests.Watching
 {
     /// <summary>
-    /// What every kernel backend (inotify, fanotify) must do, on real kernel events: each [KernelFact] here runs
-    /// once per derived class, and is reported as skipped, with the reason, where that backend is not available.
+    /// A source and an outside directory in a fresh temp folder, a sink for raw changes and one for faults, and the
+    /// helpers that wait for what a watcher reports there.
     /// </summary>
-    public abstract class KernelWatcherTestBase : IDisposable
+    public abstract class KernelWatcherFixture : IDisposable
     {
         protected readonly string _base;
         protected readonly string _src;
@@ -29,7 +29,7 @@ namespace RealtimeMirror.Engine.Tests.Watching
         protected readonly List<RawChange> _seen = new List<RawChange>();
         protected readonly ConcurrentQueue<string> _faults = new ConcurrentQueue<string>();
 
-        protected KernelWatcherTestBase(string prefix)
+        protected KernelWatcherFixture(string prefix)
         {
             _base = Path.Combine(Path.GetTempPath(), prefix + Guid.NewGuid().ToString("N").Substring(0, 8));
             _src = Path.Combine(_base, "src");
@@ -44,35 +44,6 @@ namespace RealtimeMirror.Engine.Tests.Watching
         }
 
         protected static bool Linux => OperatingSystem.IsLinux();
-
-        /// <summary>The backend under test, for the MirrorWatch-level tests.</summary>
-        protected abstract WatchBackend Backend { get; }
-        /// <summary>/proc/sys/fs/.../max_queued_events of the backend's kernel queue.</summary>
-        protected abstract string QueueLimitFile { get; }
-        private protected abstract ITreeWatcher NewWatcher(GlobFilter exclude);
-        private protected abstract void Pause(ITreeWatcher w, bool paused);
-        private protected abstract void FailOnce(ITreeWatcher w);
-        /// <summary>The directories the backend knows by path now, sorted.</summary>
-        private protected abstract List<string> Mapped(ITreeWatcher w);
-
-        /// <summary>Why a test class cannot run here (the [KernelFact] discoverer asks), or null.</summary>
-        public static string SkipReasonFor(Type testClass)
-        {
-            if (!Linux) return "kernel watch backends exist only on Linux";
-            if (typeof(FanotifyWatcherTests).IsAssignableFrom(testClass))
-            {
-                var why = WatcherFactory.FanotifyUnavailable(new[] { Path.GetTempPath() });
-                if (why != null) return "fanotify is not available here: " + why;
-            }
-            return null;
-        }
-
-        private protected ITreeWatcher Watch(GlobFilter exclude = null)
-        {
-            var w = NewWatcher(exclude ?? GlobFilter.None);
-            w.Start();
-            return w;
-        }
 
         protected string S(string rel) => Path.Combine(_src, rel);
 
@@ -103,6 +74,44 @@ namespace RealtimeMirror.Engine.Tests.Watching
             c => c.Kind == kind && c.RelativePath == path && (old == null || c.OldRelativePath == old);
 
         protected string Seen => string.Join("; ", _seen);
+    }
+
+    /// <summary>
+    /// What every kernel backend (inotify, fanotify) must do, on real kernel events: each [KernelFact] here runs
+    /// once per derived class, and is reported as skipped, with the reason, where that backend is not available.
+    /// </summary>
+    public abstract class KernelWatcherTestBase : KernelWatcherFixture
+    {
+        protected KernelWatcherTestBase(string prefix) : base(prefix) { }
+
+        /// <summary>The backend under test, for the MirrorWatch-level tests.</summary>
+        protected abstract WatchBackend Backend { get; }
+        /// <summary>/proc/sys/fs/.../max_queued_events of the backend's kernel queue.</summary>
+        protected abstract string QueueLimitFile { get; }
+        private protected abstract ITreeWatcher NewWatcher(GlobFilter exclude);
+        private protected abstract void Pause(ITreeWatcher w, bool paused);
+        private protected abstract void FailOnce(ITreeWatcher w);
+        /// <summary>The directories the backend knows by path now, sorted.</summary>
+        private protected abstract List<string> Mapped(ITreeWatcher w);
+
+        /// <summary>Why a test class cannot run here (the [KernelFact] discoverer asks), or null.</summary>
+        public static string SkipReasonFor(Type testClass)
+        {
+            if (!Linux) return "kernel watch backends exist only on Linux";
+            if (typeof(FanotifyWatcherTests).IsAssignableFrom(testClass))
+            {
+                var why = WatcherFactory.FanotifyUnavailable(new[] { Path.GetTempPath() });
+                if (why != null) return "fanotify is not available here: " + why;
+            }
+            return null;
+        }
+
+        private protected ITreeWatcher Watch(GlobFilter exclude = null)
+        {
+            var w = NewWatcher(exclude ?? GlobFilter.None);
+            w.Start();
+            return w;
+        }
 
         /// <summary>
         /// Whether the backend reports a move inside the tree as one Renamed. Fanotify before Linux 5.17 cannot (no

@@ -164,14 +164,19 @@ namespace RealtimeMirror.Engine.Watching.Inotify
         protected override string Why(int err)
         {
             if (err != Errno.ENOSPC) return base.Why(err);
-            long limit = ReadLimit();
-            return $"the inotify watch limit is reached (fs.inotify.max_user_watches{(limit > 0 ? " = " + limit : "")}). " +
-                   $"Raise it: sysctl fs.inotify.max_user_watches={(limit > 0 ? Math.Max(limit * 4, 524288) : 524288)} (and in /etc/sysctl.d to keep it)";
+            // In a user namespace (a container) its own user.max_inotify_watches may be the lower, binding limit; in
+            // the first namespace the two files are one setting.
+            long host = ReadLimit("/proc/sys/fs/inotify/max_user_watches"), own = ReadLimit("/proc/sys/user/max_inotify_watches");
+            bool inNamespace = own > 0 && (host <= 0 || own < host);
+            var name = inNamespace ? "user.max_inotify_watches" : "fs.inotify.max_user_watches";
+            long limit = inNamespace ? own : host;
+            return $"the inotify watch limit is reached ({name}{(limit > 0 ? " = " + limit : "")}{(inNamespace ? " in this user namespace" : "")}). " +
+                   $"Raise it: sysctl {name}={(limit > 0 ? Math.Max(limit * 4, 524288) : 524288)} (and in /etc/sysctl.d to keep it)";
         }
 
-        private static long ReadLimit()
+        private static long ReadLimit(string file)
         {
-            try { return long.Parse(File.ReadAllText("/proc/sys/fs/inotify/max_user_watches").Trim()); }
+            try { return long.Parse(File.ReadAllText(file).Trim()); }
             catch (Exception) { return 0; }
         }
     }
