@@ -22,6 +22,23 @@ Describe 'Start-MirrorWatch / Get-MirrorWatch / Stop-MirrorWatch' {
         (Get-MirrorWatch -Id $w.Id).State | Should -Not -Be 'Running'
     }
 
+    It 'names the backend asked for (<Backend>) and why, on the watch, in Get-MirrorWatch and in -Verbose, and reports through it' -ForEach @(
+        @{ Backend = 'Inotify'; Note = 'Inotify as asked*max_user_watches*' }
+        @{ Backend = 'Portable'; Note = 'Portable as asked*FileSystemWatcher*' }
+    ) {
+        $src = New-Src "named-$Backend"
+        $w = Start-MirrorWatch $src -Backend $Backend -SettleMilliseconds 50 -Verbose 4>&1 | Tee-Object -Variable all | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] }
+        try {
+            $w.Backend | Should -Be $Backend
+            $w.BackendNote | Should -BeLike $Note
+            (@($all | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n") | Should -BeLike "*$Backend as asked*"
+            (Get-MirrorWatch -Id $w.Id).Backend | Should -Be $Backend
+            [IO.File]::WriteAllText("$src/seen.txt", 'x')
+            (Get-Events $w | Where-Object RelativePath -eq 'seen.txt').ChangeType | Should -Be 'Created'
+        }
+        finally { $w | Stop-MirrorWatch }
+    }
+
     It 'reports a missing directory and an unknown watch id as errors' {
         Start-MirrorWatch "$root/no-such" -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
         $err[0].FullyQualifiedErrorId | Should -BeLike 'WatchPathNotFound*'

@@ -524,6 +524,48 @@ namespace RealtimeMirror.Engine.Tests.Watching
         }
 
         [KernelFact]
+        public void A_write_without_a_close_waits_for_the_settle_window_and_a_writer_that_never_pauses_for_the_maximum_delay()
+        {
+            File.WriteAllText(S("held"), "");
+            File.WriteAllText(S("busy"), "");
+            using var watch = new MirrorWatch(1, new WatchOptions
+            {
+                Roots = new[] { _src }, Backend = Backend, Settle = TimeSpan.FromMilliseconds(500), MaxDelay = TimeSpan.FromMilliseconds(1500),
+            });
+            watch.Start();
+            // Written and held open: no close says the writer is done, so only a quiet settle window lets it out.
+            using (var held = new FileStream(S("held"), FileMode.Open, FileAccess.Write))
+            {
+                held.Write(new byte[] { 1 });
+                held.Flush();
+                var first = FirstEventOf(watch, "held", 5);
+                Assert.True(first != null, "no event for a written file within 5 s");
+                Assert.True(first.Value.TotalMilliseconds >= 400, $"emitted after {first.Value.TotalMilliseconds} ms, before the 500 ms settle window");
+            }
+            // Written every 100 ms and never closed: never quiet for the settle window, so the maximum delay lets it out.
+            using (var busy = new FileStream(S("busy"), FileMode.Open, FileAccess.Write))
+            {
+                using var stop = new CancellationTokenSource();
+                var writer = new Thread(() => { while (!stop.IsCancellationRequested) { busy.Write(new byte[] { 2 }); busy.Flush(); Thread.Sleep(100); } });
+                writer.Start();
+                var first = FirstEventOf(watch, "busy", 6);
+                stop.Cancel();
+                writer.Join();
+                Assert.True(first != null, "no event for a file written without pause within 6 s");
+                Assert.InRange(first.Value.TotalMilliseconds, 1200, 3500);
+            }
+        }
+
+        /// <summary>How long after now the watch first emitted an event for a path, or null within the time.</summary>
+        private static TimeSpan? FirstEventOf(MirrorWatch watch, string path, double seconds)
+        {
+            var sw = Stopwatch.StartNew();
+            while (sw.Elapsed.TotalSeconds < seconds)
+                if (watch.TryTake(out var e, 20, CancellationToken.None) && e.RelativePath == path) return sw.Elapsed;
+            return null;
+        }
+
+        [KernelFact]
         public void Create_modify_attrib_and_delete_of_files_and_directories_are_reported_with_their_kind()
         {
             // Each name changes one way: fanotify merges unread events about one name into one (all still hinted).
