@@ -113,19 +113,10 @@ namespace RealtimeMirror.Engine.Tests.Watching
     [AttributeUsage(AttributeTargets.Method)]
     public sealed class InsideUserNamespaceFactAttribute : FactAttribute { }
 
-    public sealed class InsideUserNamespaceFactDiscoverer : IXunitTestCaseDiscoverer
+    public sealed class InsideUserNamespaceFactDiscoverer : SkippableFactDiscoverer
     {
-        private readonly IMessageSink _sink;
-        public InsideUserNamespaceFactDiscoverer(IMessageSink sink) => _sink = sink;
-
-        public IEnumerable<IXunitTestCase> Discover(ITestFrameworkDiscoveryOptions options, ITestMethod method, IAttributeInfo attribute)
-        {
-            var display = options.MethodDisplayOrDefault();
-            var displayOptions = options.MethodDisplayOptionsOrDefault();
-            if (Environment.GetEnvironmentVariable("RTM_TEST_INSIDE_USER_NAMESPACE") == null)
-                yield return new XunitSkippedDataRowTestCase(_sink, display, displayOptions, method,
-                    "runs inside the user namespace that The_real_watch_limit_and_an_unreadable_directory_... makes");
-            else yield return new XunitTestCase(_sink, display, displayOptions, method);
-        }
+        public InsideUserNamespaceFactDiscoverer(IMessageSink sink) : base(sink) { }
+        protected override string SkipReason(ITestMethod method) => Environment.GetEnvironmentVariable("RTM_TEST_INSIDE_USER_NAMESPACE") == null
+            ? "runs inside the user namespace that The_real_watch_limit_and_an_unreadable_directory_... makes" : null;
     }
 }

@@ -113,6 +113,15 @@ namespace RealtimeMirror.Engine.Tests.Watching
             return w;
         }
 
+        /// <summary>Does what the test says while the reader reads nothing, so the kernel queues it all unread.</summary>
+        private protected void WhileUnread(ITreeWatcher w, Action act)
+        {
+            Pause(w, true);
+            Thread.Sleep(50);
+            act();
+            Pause(w, false);
+        }
+
         /// <summary>
         /// Whether the backend reports a move inside the tree as one Renamed. Fanotify before Linux 5.17 cannot (no
         /// FAN_RENAME): it reports a Deleted of the old name and a Created of the new one, which the planner turns
@@ -281,10 +290,10 @@ namespace RealtimeMirror.Engine.Tests.Watching
             if (limit > 200_000) return; // too many files to make here
             using (var w = Watch())
             {
-                Pause(w, true);
-                Thread.Sleep(50);
-                for (int i = 0; i < limit + 1000; i++) File.WriteAllBytes(S("f" + i), Array.Empty<byte>());
-                Pause(w, false);
+                WhileUnread(w, () =>
+                {
+                    for (int i = 0; i < limit + 1000; i++) File.WriteAllBytes(S("f" + i), Array.Empty<byte>());
+                });
                 Assert.True(WaitFor(Is(ChangeType.Rescan, ""), 20), $"{_seen.Count} changes, no Rescan");
                 Assert.True(w.Overflows > 0);
                 Assert.Contains(_faults, f => f.Contains("overflow"));
@@ -397,11 +406,11 @@ namespace RealtimeMirror.Engine.Tests.Watching
             {
                 // Unpacked into a staging directory and renamed into place faster than the records are read: by the
                 // time "stage" is read as created it is not there to watch; its rename must still get it watched.
-                Pause(w, true);
-                Thread.Sleep(50);
-                Directory.CreateDirectory(S("stage/sub"));
-                Directory.Move(S("stage"), S("pkg"));
-                Pause(w, false);
+                WhileUnread(w, () =>
+                {
+                    Directory.CreateDirectory(S("stage/sub"));
+                    Directory.Move(S("stage"), S("pkg"));
+                });
                 Assert.True(WaitForMove("pkg", "stage"), Seen);
                 Drain(100);
                 File.WriteAllText(S("pkg/sub/f"), "x");
@@ -419,12 +428,12 @@ namespace RealtimeMirror.Engine.Tests.Watching
             {
                 // The middle name is both arrived at and left in one unread stretch: fanotify merges the two events of
                 // that name into one, and without FAN_RENAME nothing ties either move to the directory.
-                Pause(w, true);
-                Thread.Sleep(50);
-                File.AppendAllText(S("a/sub/f"), "y");
-                Directory.Move(S("a"), S("b"));
-                Directory.Move(S("b"), S("c"));
-                Pause(w, false);
+                WhileUnread(w, () =>
+                {
+                    File.AppendAllText(S("a/sub/f"), "y");
+                    Directory.Move(S("a"), S("b"));
+                    Directory.Move(S("b"), S("c"));
+                });
                 Assert.True(WaitForMove("c", "b"), Seen);
                 Drain(100);
                 File.WriteAllText(S("c/sub/deep/g"), "z");
@@ -439,11 +448,11 @@ namespace RealtimeMirror.Engine.Tests.Watching
             Directory.CreateDirectory(S("stage"));
             using (var w = Watch())
             {
-                Pause(w, true);
-                Thread.Sleep(50);
-                Directory.CreateDirectory(S("stage/pkg/deep"));
-                Directory.Move(S("stage"), S("final"));
-                Pause(w, false);
+                WhileUnread(w, () =>
+                {
+                    Directory.CreateDirectory(S("stage/pkg/deep"));
+                    Directory.Move(S("stage"), S("final"));
+                });
                 Assert.True(WaitForMove("final", "stage"), Seen);
                 Drain(100);
                 File.WriteAllText(S("final/pkg/deep/f"), "x");
@@ -458,12 +467,12 @@ namespace RealtimeMirror.Engine.Tests.Watching
             Directory.CreateDirectory(S("a"));
             using (var w = Watch())
             {
-                Pause(w, true);
-                Thread.Sleep(50);
-                Directory.CreateDirectory(S("a/x"));
-                Directory.Move(S("a/x"), S("a/y"));
-                Directory.CreateDirectory(S("a/x"));
-                Pause(w, false);
+                WhileUnread(w, () =>
+                {
+                    Directory.CreateDirectory(S("a/x"));
+                    Directory.Move(S("a/x"), S("a/y"));
+                    Directory.CreateDirectory(S("a/x"));
+                });
                 Assert.True(WaitForMove("a/y", "a/x"), Seen);
                 Drain(100);
                 File.WriteAllText(S("a/y/f"), "1");
@@ -481,11 +490,11 @@ namespace RealtimeMirror.Engine.Tests.Watching
             Directory.CreateDirectory(Path.Combine(_out, "other/new"));
             using (var w = Watch())
             {
-                Pause(w, true);
-                Thread.Sleep(50);
-                Directory.Move(S("a/x"), Path.Combine(_out, "x1"));
-                Directory.Move(Path.Combine(_out, "other"), S("a/x"));
-                Pause(w, false);
+                WhileUnread(w, () =>
+                {
+                    Directory.Move(S("a/x"), Path.Combine(_out, "x1"));
+                    Directory.Move(Path.Combine(_out, "other"), S("a/x"));
+                });
                 Assert.True(WaitFor(Is(ChangeType.Created, "a/x")), Seen);
                 Assert.Contains(_seen, Is(ChangeType.Deleted, "a/x")); // reported first: the kernel's order is kept
                 Drain(100);
@@ -618,18 +627,28 @@ namespace RealtimeMirror.Engine.Tests.Watching
     [AttributeUsage(AttributeTargets.Method)]
     public sealed class KernelFactAttribute : FactAttribute { }
 
-    public sealed class KernelFactDiscoverer : IXunitTestCaseDiscoverer
+    /// <summary>Discovers a [Fact] as run, or as skipped with the reason <see cref="SkipReason"/> gives.</summary>
+    public abstract class SkippableFactDiscoverer : IXunitTestCaseDiscoverer
     {
         private readonly IMessageSink _sink;
-        public KernelFactDiscoverer(IMessageSink sink) => _sink = sink;
+        protected SkippableFactDiscoverer(IMessageSink sink) => _sink = sink;
+
+        /// <summary>Why the test cannot run here, or null.</summary>
+        protected abstract string SkipReason(ITestMethod method);
 
         public IEnumerable<IXunitTestCase> Discover(ITestFrameworkDiscoveryOptions options, ITestMethod method, IAttributeInfo attribute)
         {
-            var why = KernelWatcherTestBase.SkipReasonFor(method.TestClass.Class.ToRuntimeType());
+            var why = SkipReason(method);
             var display = options.MethodDisplayOrDefault();
             var displayOptions = options.MethodDisplayOptionsOrDefault();
             if (why != null) yield return new XunitSkippedDataRowTestCase(_sink, display, displayOptions, method, why);
             else yield return new XunitTestCase(_sink, display, displayOptions, method);
         }
+    }
+
+    public sealed class KernelFactDiscoverer : SkippableFactDiscoverer
+    {
+        public KernelFactDiscoverer(IMessageSink sink) : base(sink) { }
+        protected override string SkipReason(ITestMethod method) => KernelWatcherTestBase.SkipReasonFor(method.TestClass.Class.ToRuntimeType());
     }
 }
