@@ -28,6 +28,7 @@ namespace RealtimeMirror.Engine.Service
             _watch = watch;
             _options = options;
             Logging.ServiceLogging.Attach(options); // before the workers start: they log from their own threads
+            Logging.ServiceLogging.AttachWatch(watch, options);
             _workers = targets.Select(t => new TargetWorker(t, options)).ToList();
             _fanOut = new Thread(FanOut) { IsBackground = true, Name = "RealtimeMirror fan-out " + watch.Id };
             // Status for Get-/Stop-MirrorWatch in other processes.

@@ -58,7 +58,6 @@ namespace RealtimeMirror.Engine.Watching
         public long Overflows => _roots.Sum(r => r.Watcher.Overflows) + Interlocked.Read(ref _folds);
         /// <summary>Events still settling plus events ready and not yet taken.</summary>
         public int QueueLength => _roots.Sum(r => r.Raw.Count) + _pendingInCoalescers + _ready.Count;
-        public string LastError { get; private set; }
         public TimeSpan Settle => _options.Settle;
         /// <summary>The OS interface the watch uses: "Fanotify", "Inotify" or "Portable" (FileSystemWatcher).</summary>
         public string Backend { get; }
@@ -73,7 +72,7 @@ namespace RealtimeMirror.Engine.Watching
             foreach (var root in Path)
             {
                 var raw = new ConcurrentQueue<RawChange>();
-                var watcher = WatcherFactory.Create(_backend, root, _options.Exclude, raw, msg => LastError = msg, () => _changed.Set());
+                var watcher = WatcherFactory.Create(_backend, root, _options.Exclude, raw, Fault, () => _changed.Set());
                 _roots.Add((watcher, new Coalescer(_options.Settle, _options.MaxDelay), raw));
             }
             foreach (var r in _roots) r.Watcher.Start();
@@ -150,7 +149,7 @@ namespace RealtimeMirror.Engine.Watching
             catch (Exception e)
             {
                 // The pump itself failed: say so on the watch (Get-MirrorWatch shows it) rather than going quiet.
-                LastError = "The watch stopped: " + e.Message;
+                Fault("The watch stopped: " + e.Message);
                 State = WatchState.Faulted;
             }
             finally
@@ -177,7 +176,7 @@ namespace RealtimeMirror.Engine.Watching
                     if (!r.Watcher.RootMissing)
                     {
                         r.Watcher.RootMissing = true;
-                        LastError = $"Watched root '{r.Watcher.Root}' is missing; nothing is deleted on the replicas until it is back.";
+                        Fault($"Watched root '{r.Watcher.Root}' is missing; nothing is deleted on the replicas until it is back.");
                         State = WatchState.Faulted;
                     }
                 }
@@ -185,7 +184,7 @@ namespace RealtimeMirror.Engine.Watching
                 {
                     r.Watcher.RootMissing = false;
                     try { r.Watcher.Restart(); }
-                    catch (Exception e) { LastError = $"Watched root '{r.Watcher.Root}' is back but cannot be watched: {e.Message}"; allThere = false; continue; }
+                    catch (Exception e) { Fault($"Watched root '{r.Watcher.Root}' is back but cannot be watched: {e.Message}"); allThere = false; continue; }
                     r.Coalescer.Add(new RawChange(ChangeType.Rescan, "", true, DateTime.UtcNow));
                 }
             }
