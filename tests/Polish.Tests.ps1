@@ -336,6 +336,45 @@ Describe 'Sync-MirrorTree -Path wildcards and -LiteralPath' {
     }
 }
 
+Describe 'Start-MirrorWatch -Path wildcards and -LiteralPath' {
+    BeforeAll {
+        $src = "$root/wwatch"
+        New-Item -ItemType Directory "$src/one", "$src/two", "$src/odd[1]" -Force | Out-Null
+        Set-Content "$src/file.txt" 'not a tree'
+    }
+
+    It 'watches every directory a wildcard matches, and a file or no match is SourceNotFound' {
+        $w = Start-MirrorWatch "$src/*[eo]"
+        try { $w.Path | Should -Be "$src/one", "$src/two" } finally { $w | Stop-MirrorWatch }
+        Start-MirrorWatch "$src/nothing*" -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'SourceNotFound*'
+        "$($err[0])" | Should -Match 'No directory matches'
+        Start-MirrorWatch "$src/file.txt" -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'SourceNotFound*'
+        "$($err[0])" | Should -Match 'is a file'
+    }
+
+    It 'takes -LiteralPath as typed, and directories from Get-ChildItem bind to it' {
+        $w = Start-MirrorWatch -LiteralPath "$src/odd[1]"
+        try { $w.Path | Should -Be "$src/odd[1]" } finally { $w | Stop-MirrorWatch }
+        # A wildcard character in a piped directory's name is never read as a pattern.
+        $w = Get-ChildItem -LiteralPath $src -Directory | Start-MirrorWatch
+        try { $w.Path | Sort-Object | Should -Be ("$src/odd[1]", "$src/one", "$src/two" | Sort-Object) } finally { $w | Stop-MirrorWatch }
+    }
+}
+
+Describe 'A forgotten source' {
+    It 'is the error SourceMissing from Sync-MirrorTree, never a prompt for InputObject' {
+        Register-MirrorTarget -Name fs -Path "$root/r-fs" -Force | Out-Null
+        # In a -NonInteractive child: a mandatory parameter left out would fail with "missing mandatory parameters: InputObject".
+        $got = Invoke-ChildPwsh 'try { Sync-MirrorTree -Target fs; "no error" } catch { "$($_.FullyQualifiedErrorId) | $($_.Exception.Message)" }'
+        $got | Should -BeLike 'SourceMissing,*| Sync-MirrorTree needs a source: -Path*'
+        # An empty stream from upstream is no error: nothing to do.
+        @() | Sync-MirrorTree -Target fs -ErrorVariable err | Should -BeNullOrEmpty
+        $err | Should -BeNullOrEmpty
+    }
+}
+
 Describe 'Target round trip: Get-MirrorTarget | Register-MirrorTarget' {
     BeforeAll {
         Set-Content "$root/rt.exclude" '*.bak'

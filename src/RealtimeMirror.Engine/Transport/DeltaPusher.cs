@@ -54,8 +54,11 @@ namespace RealtimeMirror.Engine.Transport
             try
             {
                 SshConnector.Connect(ssh, target);
-                // A fixed command: no name of ours is in it.
-                var probe = ssh.RunCommand("rsync --version");
+                // A fixed command: no name of ours is in it. Bounded like every other channel: a host that accepts the
+                // login but never runs the command (a hung shell profile) must not hold the target in Connecting.
+                using var probe = ssh.CreateCommand("rsync --version");
+                probe.CommandTimeout = target.IoTimeout;
+                probe.Execute();
                 var firstLine = LoginShellNoise.FirstLine(probe.Result) ?? "";
                 // rsync's own first line starts with its name; anything before it is the shell's, and would be read
                 // as the protocol version of every push.

@@ -28,6 +28,7 @@ namespace RealtimeMirror.Cmdlets
         public const string SourceNotFound = nameof(SourceNotFound);
         public const string SourceNameClash = nameof(SourceNameClash);
         public const string InvalidSourcePattern = nameof(InvalidSourcePattern);
+        public const string SourceMissing = nameof(SourceMissing);
         public const string NotAMirrorEvent = nameof(NotAMirrorEvent);
         public const string DeleteWithEvents = nameof(DeleteWithEvents);
         public const string HaltedTargetNotFound = nameof(HaltedTargetNotFound);

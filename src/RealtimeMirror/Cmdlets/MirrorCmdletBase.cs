@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Management.Automation;
 using System.Threading;
 using RealtimeMirror.Engine.Targets;
@@ -48,6 +49,31 @@ namespace RealtimeMirror.Cmdlets
             catch (WildcardPatternException) { return literal; }
             isWildcard = true;
             return n => n != null && wildcard.IsMatch(n);
+        }
+
+        /// <summary>
+        /// The directories a wildcard -Path matches, in byte order (files are not trees). None: writes SourceNotFound
+        /// (or InvalidSourcePattern for a pattern PowerShell cannot parse), saying <paramref name="consequence"/>.
+        /// </summary>
+        protected List<string> DirectoriesMatching(string pattern, string consequence)
+        {
+            List<string> matches;
+            try
+            {
+                matches = GetResolvedProviderPathFromPSPath(pattern, out _)
+                    .Where(p => System.IO.Directory.Exists(p)).Distinct(StringComparer.Ordinal).OrderBy(p => p, StringComparer.Ordinal).ToList();
+            }
+            catch (ItemNotFoundException) { matches = new List<string>(); }
+            catch (WildcardPatternException e)
+            {
+                WriteError(new ErrorRecord(new ArgumentException($"-Path '{pattern}' is not a valid wildcard pattern ({e.Message}). Use -LiteralPath for a directory whose name contains [ or ].", e),
+                    ErrorIds.InvalidSourcePattern, ErrorCategory.InvalidArgument, pattern));
+                return new List<string>();
+            }
+            if (matches.Count == 0)
+                WriteError(new ErrorRecord(new System.IO.DirectoryNotFoundException($"No directory matches '{pattern}'. {consequence} (For a name containing [ ] * or ?, use -LiteralPath.)"),
+                    ErrorIds.SourceNotFound, ErrorCategory.ObjectNotFound, pattern));
+            return matches;
         }
 
         protected void WriteTargetNotFound(string name) =>

@@ -17,13 +17,19 @@ namespace RealtimeMirror.Cmdlets
     /// the mirror service: watch first, then the optional initial sync, then every settled change applied to
     /// each target in the background; with -Wait it stays in the foreground (for systemd) and streams results.
     /// </summary>
-    [Cmdlet(VerbsLifecycle.Start, "MirrorWatch", SupportsShouldProcess = true)]
+    [Cmdlet(VerbsLifecycle.Start, "MirrorWatch", SupportsShouldProcess = true, DefaultParameterSetName = "Path")]
     [OutputType(typeof(MirrorWatch), typeof(SyncResult))]
     public sealed class StartMirrorWatchCommand : TargetSettingsCmdletBase
     {
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-        [Alias("FullName")]
+        /// <summary>The directories to watch; wildcards allowed (each matching directory is a root).</summary>
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Path", ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [SupportsWildcards]
         public string[] Path { get; set; }
+
+        /// <summary>The directories to watch, taken exactly as typed; what Get-ChildItem's objects bind to (PSPath, FullName).</summary>
+        [Parameter(Mandatory = true, ParameterSetName = "LiteralPath", ValueFromPipelineByPropertyName = true)]
+        [Alias("PSPath", "LP", "FullName")]
+        public string[] LiteralPath { get; set; }
 
         /// <summary>How long a path must stay quiet before its event is emitted.</summary>
         [Parameter]
@@ -101,17 +107,23 @@ namespace RealtimeMirror.Cmdlets
 
         protected override void ProcessRecord()
         {
+            if (ParameterSetName == "LiteralPath")
+            {
+                foreach (var p in LiteralPath) AddRoot(GetUnresolvedProviderPathFromPSPath(p), p);
+                return;
+            }
             foreach (var p in Path)
             {
-                var full = GetUnresolvedProviderPathFromPSPath(p);
-                if (!Directory.Exists(full))
-                {
-                    WriteError(new ErrorRecord(new DirectoryNotFoundException($"Cannot watch '{full}': no such directory."),
-                        ErrorIds.SourceNotFound, ErrorCategory.ObjectNotFound, p));
-                    continue;
-                }
-                _roots.Add(full);
+                if (!WildcardPattern.ContainsWildcardCharacters(p)) AddRoot(GetUnresolvedProviderPathFromPSPath(p), p);
+                else foreach (var match in DirectoriesMatching(p, "Nothing is watched for it.")) AddRoot(match, p);
             }
+        }
+
+        private void AddRoot(string full, string input)
+        {
+            if (Directory.Exists(full)) { _roots.Add(full); return; }
+            var why = File.Exists(full) ? $"Cannot watch '{full}': it is a file; Start-MirrorWatch watches directories." : $"Cannot watch '{full}': no such directory.";
+            WriteError(new ErrorRecord(new DirectoryNotFoundException(why), ErrorIds.SourceNotFound, ErrorCategory.ObjectNotFound, input));
         }
 
         protected override void EndProcessing()

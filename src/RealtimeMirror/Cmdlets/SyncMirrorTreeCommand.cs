@@ -38,9 +38,10 @@ namespace RealtimeMirror.Cmdlets
 
         /// <summary>
         /// A MirrorEvent, live or deserialized (Import-Clixml, remoting): it always binds here, never as a tree path,
-        /// so an event can never turn into "mirror this directory onto the replica root".
+        /// so an event can never turn into "mirror this directory onto the replica root". Not Mandatory on purpose: a
+        /// forgotten -Path is an error saying what is missing (SourceMissing), not a prompt for an "InputObject".
         /// </summary>
-        [Parameter(Mandatory = true, ParameterSetName = "Event", ValueFromPipeline = true)]
+        [Parameter(ParameterSetName = "Event", ValueFromPipeline = true)]
         public PSObject InputObject { get; set; }
 
         [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
@@ -91,6 +92,9 @@ namespace RealtimeMirror.Cmdlets
                 SyncWildcardPath();
                 return;
             }
+            if (InputObject == null && !MyInvocation.ExpectingInput)
+                ThrowTerminatingError(new ErrorRecord(new ArgumentException("Sync-MirrorTree needs a source: -Path DIR (or -LiteralPath DIR), or MirrorEvents or directories from the pipeline."),
+                    ErrorIds.SourceMissing, ErrorCategory.InvalidArgument, null));
             var e = AsEvent(InputObject);
             if (e != null)
             {
@@ -144,25 +148,8 @@ namespace RealtimeMirror.Cmdlets
         /// </summary>
         private void SyncWildcardPath()
         {
-            List<string> matches;
-            try
-            {
-                matches = GetResolvedProviderPathFromPSPath(Path, out var provider)
-                    .Where(p => Directory.Exists(p)).Distinct(StringComparer.Ordinal).OrderBy(p => p, StringComparer.Ordinal).ToList();
-            }
-            catch (ItemNotFoundException) { matches = new List<string>(); }
-            catch (WildcardPatternException e)
-            {
-                WriteError(new ErrorRecord(new ArgumentException($"-Path '{Path}' is not a valid wildcard pattern ({e.Message}). Use -LiteralPath for a directory whose name contains [ or ].", e),
-                    ErrorIds.InvalidSourcePattern, ErrorCategory.InvalidArgument, Path));
-                return;
-            }
-            if (matches.Count == 0)
-            {
-                WriteError(new ErrorRecord(new DirectoryNotFoundException($"No directory matches '{Path}'. Nothing was synced. (For a name containing [ ] * or ?, use -LiteralPath.)"),
-                    ErrorIds.SourceNotFound, ErrorCategory.ObjectNotFound, Path));
-                return;
-            }
+            var matches = DirectoriesMatching(Path, "Nothing was synced.");
+            if (matches.Count == 0) return;
             if (matches.Count == 1) { SyncTree(matches[0], "", Path, Target); return; }
             IReadOnlyDictionary<string, string> subdirectories;
             try { subdirectories = MirrorTarget.SubdirectoriesFor(matches); }
