@@ -18,6 +18,14 @@ Describe 'Help for <_>' -ForEach $commands {
         @($help.examples.example)[0].code | Should -BeLike '*-Mirror*'
     }
 
+    It 'links its online version (what Get-Help -Online opens): its page under the manifest''s ProjectUri' {
+        $project = (Import-PowerShellDataFile "$PSScriptRoot/../RealtimeMirror.psd1").PrivateData.PSData.ProjectUri
+        $first = @($help.relatedLinks.navigationLink)[0]
+        $first.linkText | Should -Be 'Online Version:'
+        $first.uri | Should -Be "$project/blob/main/docs/$_.md"
+        Test-Path "$PSScriptRoot/../docs/$_.md" | Should -BeTrue
+    }
+
     It 'describes every parameter' {
         foreach ($p in $cmd.Parameters.Keys | Where-Object { $_ -notin $common }) {
             (Get-Help $_ -Parameter $p).description.Text | Should -Not -BeNullOrEmpty -Because "-$p needs a description"

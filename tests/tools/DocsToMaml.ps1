@@ -145,6 +145,10 @@ foreach ($file in Get-ChildItem $DocsPath -Filter '*-*.md' | Sort-Object Name) {
     $w.WriteEndElement()
 
     $w.WriteStartElement('command', 'relatedLinks', $ns.command)
+    # The front matter's "online version" is the first link, as PlatyPS writes it: Get-Help -Online opens it.
+    if ($text -match '(?m)^online version:[ \t]*(\S+)[ \t]*$') {
+        $w.WriteStartElement('maml', 'navigationLink', $ns.maml); El 'maml' 'linkText' 'Online Version:'; El 'maml' 'uri' $Matches[1]; $w.WriteEndElement()
+    }
     foreach ($l in $s['RELATED LINKS']) {
         if ($l -match '^\[([^\]]+)\]\(([^)]*)\)') {
             $w.WriteStartElement('maml', 'navigationLink', $ns.maml); El 'maml' 'linkText' $Matches[1]; El 'maml' 'uri' $Matches[2]; $w.WriteEndElement()
