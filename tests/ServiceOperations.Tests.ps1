@@ -129,6 +129,45 @@ Describe 'Start-MirrorWatch -Wait as a service' {
         $out | Should -Match 'VERBOSE: ops: rsync push of \d+ entries; server command'
     }
 
+    It '-Verbose shows a <Rsync> target''s connection with its keepalive and timeout, the host-key check, <Shows> and each batch''s size and duration' -ForEach @(
+        @{ Rsync = 'Never'; Shows = 'no rsync command' }, @{ Rsync = 'Always'; Shows = 'the exact rsync server command' }
+    ) {
+        $name = "verbose-$Rsync"
+        $src = "$root/$name"; New-Item -ItemType Directory $src | Out-Null
+        Register-TestSshTarget -Name $name -RemotePath "$root/$name-replica" -Extra @{ Rsync = $Rsync; KeepAliveSeconds = 4; IoTimeoutSeconds = 9 } | Out-Null
+        $log = "$root/logs/$name.log"
+        $child = Start-ServiceChild "Start-MirrorWatch '$src' -Target $name -Wait -LogPath '$log' -SettleMilliseconds 50 -Verbose"
+        try {
+            Wait-LogLine $log 'action=Ready'
+            # Ten files: enough for one rsync push where the host has rsync (fewer go as single uploads).
+            1..10 | ForEach-Object { [IO.File]::WriteAllText("$src/f$_.txt", 'thirteen byte') }
+            Wait-Until { @(Get-Content $log | Where-Object { $_ -match "target=$name action=Copied path=f\d+\.txt bytes=13" }).Count -eq 10 } -Because 'the ten files'
+            Send-SigTerm $child
+            Wait-ChildExit $child 40 | Should -Be 0
+        }
+        finally { Stop-ServiceChild $child }
+        $verbose = @(Get-Content $child.Out | Where-Object { $_ -like "VERBOSE: ${name}: *" } | ForEach-Object { $_.Substring("VERBOSE: ${name}: ".Length) })
+        $user = [regex]::Escape($env:RTM_SSH_USER); $port = $env:RTM_SSH_PORT
+        $client = if ($Rsync -eq 'Never') { 'Sftp' } else { 'Ssh' }  # over rsync: the exec channel's own login
+        @($verbose -match "^Connecting $client to $user@127\.0\.0\.1 port $port \(keepalive 4 s, I/O timeout 9 s\)\.$").Count | Should -BeGreaterThan 0
+        @($verbose -match "^Host key of 127\.0\.0\.1:$port \(ssh-ed25519 SHA256:[A-Za-z0-9+/]+\): Trusted in .*known_hosts\.$").Count | Should -BeGreaterThan 0
+        $remote = [regex]::Escape("$root/$name-replica")
+        $commands = @($verbose -match '^rsync push of \d+ entries; server command on 127\.0\.0\.1: ')
+        if ($Rsync -eq 'Never') { $commands | Should -BeNullOrEmpty }
+        else {
+            # The command line exactly as the server runs it: rsync's receiver flags, then '.' and the replica.
+            $commands[0] | Should -Match "^rsync push of \d+ entries; server command on 127\.0\.0\.1: rsync --server -[A-Za-z.]+( --[a-z-]+(=\S+)?)* \. '?$remote/?'?$"
+        }
+        # Each batch: its hints, the entries it applied, the bytes it sent, and how long it took; together the ten files.
+        $batches = @($verbose | Where-Object { $_ -match '^Batch of \d+ hint\(s\) in 1 root\(s\) done in \d+ ms: (\d+) entries applied, (\d+) B sent; queue \d+\.$' } | ForEach-Object {
+                [pscustomobject]@{ Entries = [int]$Matches[1]; Bytes = [long]$Matches[2] } })
+        $batches.Count | Should -BeGreaterThan 0
+        ($batches | Measure-Object Entries -Sum).Sum | Should -BeGreaterOrEqual 10
+        ($batches | Measure-Object Bytes -Sum).Sum | Should -Be 130
+        # The same lines in the log file, at debug level.
+        @(Get-Content $log | Where-Object { $_ -match " DEBUG target=$name .*Batch of \d+ hint" }).Count | Should -Be $batches.Count
+    }
+
     It 'rotates its log at -LogMaxBytes, keeping FILE.1..FILE.5' {
         $src = "$root/rotate"; New-Item -ItemType Directory $src | Out-Null
         Register-TestSshTarget -Name rot -RemotePath "$root/rotate-replica" | Out-Null

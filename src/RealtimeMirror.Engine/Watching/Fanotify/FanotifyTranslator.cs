@@ -25,7 +25,7 @@ namespace RealtimeMirror.Engine.Watching.Fanotify
         {
             _tree = tree;
             _exclude = exclude;
-            _pathPatterns = exclude.Patterns.Any(p => p.TrimEnd('/').IndexOf('/') >= 0);
+            _pathPatterns = exclude.HasPathPatterns;
             _sink = sink;
         }
 
