@@ -22,10 +22,13 @@ BeforeAll {
     function Send-SshdSignal([string] $State, [string] $Signal) {
         bash -c "desc() { for c in `$(pgrep -P `$1); do echo `$c; desc `$c; done; }; p=`$(cat '$State/sshd.pid'); kill -$Signal `$p `$(desc `$p) 2>/dev/null; true"
     }
+    # Kills the listener and its sessions, as a crash would. Only sshd itself: a shell a session runs (the login
+    # shell's rc files, rsync) sees its connection gone and ends on its own, so nothing it holds (a lock file of the
+    # machine's shell setup, say) is left behind for every later login to wait on.
     function Stop-SecondSshd([string] $State) {
         if (-not (Test-Path "$State/sshd.pid")) { return }
         Send-SshdSignal $State CONT
-        Send-SshdSignal $State KILL
+        bash -c "desc() { for c in `$(pgrep -P `$1); do echo `$c; desc `$c; done; }; p=`$(cat '$State/sshd.pid'); for c in `$p `$(desc `$p); do case `$(cat /proc/`$c/comm 2>/dev/null) in sshd*) kill -KILL `$c 2>/dev/null;; esac; done; true"
         Remove-Item "$State/sshd.pid" -ErrorAction SilentlyContinue
     }
     function Register-SecondTarget([string] $Name, [int] $Port, [string] $RemotePath, [hashtable] $Extra = @{}) {
@@ -168,6 +171,57 @@ Describe 'A frozen host' {
     }
 }
 
+Describe 'Lag and counts while a target is down' {
+    It 'lets the lag grow while the host is gone and brings it back to zero once delivered, in Get-MirrorWatch and the status file alike' {
+        $src = New-Src 'lag-src'
+        Set-Content "$src/before.txt" 'before'
+        $state = Start-SecondSshd 2313
+        Register-SecondTarget -Name lag -Port 2313 -RemotePath "$root/lag-replica" -Extra @{ IoTimeoutSeconds = 3 } | Out-Null
+        $w = Start-MirrorWatch $src -Target lag -InitialSync -SettleMilliseconds 50
+        $file = "$env:REALTIMEMIRROR_RUNTIME_DIR/$PID-$($w.Id).json"
+        function Get-FileState { (Get-Content -Raw $file | ConvertFrom-Json).Targets[0] }
+        try {
+            Wait-Until { (Get-State $w).State -eq 'Idle' -and (Test-Path "$root/lag-replica/before.txt") } -TimeoutSeconds 60 -Because 'the initial sync'
+            $filesBefore = (Get-State $w).FilesApplied
+            Stop-SecondSshd $state
+            $written = [DateTime]::UtcNow
+            [IO.File]::WriteAllText("$src/while-down.txt", 'written while the host was down')
+            Wait-Until { (Get-State $w).State -eq 'Retrying' } -TimeoutSeconds 30 -Because 'Retrying while the host is gone'
+            $first = (Get-State $w).Lag
+            Start-Sleep -Seconds 2
+            $now = Get-State $w
+            $now.Lag.TotalSeconds | Should -BeGreaterThan ($first.TotalSeconds + 1.5) -Because 'the lag keeps growing while nothing is delivered'
+            $now.Lag.TotalSeconds | Should -BeGreaterThan ((([DateTime]::UtcNow - $written).TotalSeconds) - 1) -Because "it is the age of the oldest change not on the replica"
+            $now.QueueLength | Should -BeGreaterThan 0
+            $now.LastError | Should -Not -BeNullOrEmpty
+            $now.LastErrorTimeUtc | Should -BeGreaterThan $written.AddSeconds(-1)
+            # The status file says the same, refreshed while the target is down.
+            Wait-Until { (Get-FileState).LagSeconds -gt $now.Lag.TotalSeconds - 1 } -TimeoutSeconds 3 -Because 'the status file refreshed'
+            $f = Get-FileState
+            $f.State | Should -Be 'Retrying'
+            $f.QueueLength | Should -BeGreaterThan 0
+            $f.LastError | Should -Be $now.LastError
+            ([datetime]$f.LastErrorTime).ToUniversalTime() | Should -BeGreaterThan $written.AddSeconds(-1)
+            ([datetime]$f.NextRetry).ToUniversalTime() | Should -BeGreaterThan $written
+
+            Start-SecondSshd 2313 | Out-Null
+            Wait-Until { (Test-Path "$root/lag-replica/while-down.txt") -and (Get-State $w).Lag -eq [TimeSpan]::Zero } -TimeoutSeconds 90 -Because 'delivery after the host is back'
+            $after = Get-State $w
+            $after.State | Should -Be 'Idle'
+            $after.QueueLength | Should -Be 0
+            $after.FilesApplied | Should -BeGreaterThan $filesBefore
+            Wait-Until { $x = Get-FileState; $x.LagSeconds -eq 0 -and $x.QueueLength -eq 0 -and $x.State -eq 'Idle' } -TimeoutSeconds 35 -Because 'the status file back at zero'
+            (Get-FileState).FilesApplied | Should -Be $after.FilesApplied
+            (Get-FileState).BytesSent | Should -Be $after.BytesSent
+            $after.BytesSent | Should -BeGreaterOrEqual ('before'.Length + 'written while the host was down'.Length)
+        }
+        finally {
+            $w | Stop-MirrorWatch
+            Stop-SecondSshd $state
+        }
+    }
+}
+
 Describe 'Per-entry failures heal without a restart' {
     It 'delivers the rest once a full replica disk has room again' {
         $mnt = "$root/tmpfs"
@@ -203,9 +257,18 @@ Describe 'Per-entry failures heal without a restart' {
         try {
             1..3 | ForEach-Object { Set-Content "$src/locked/l$_.txt" "locked $_" }
             Wait-Until { (Get-State $w).RetrySetSize -gt 0 } -TimeoutSeconds 30 -Because 'the failed files in the retry set'
+            # The status file tells another process the same: the retry set, the errors, the last one and when.
+            $file = "$env:REALTIMEMIRROR_RUNTIME_DIR/$PID-$($w.Id).json"
+            Wait-Until { (Get-Content -Raw $file | ConvertFrom-Json).Targets[0].RetrySetSize -gt 0 } -TimeoutSeconds 3 -Because 'the status file refreshed'
+            $f = (Get-Content -Raw $file | ConvertFrom-Json).Targets[0]
+            $f.Errors | Should -BeGreaterThan 0
+            $f.LastError | Should -Match 'ermi|ot permitted'
+            ([datetime]$f.LastErrorTime).ToUniversalTime() | Should -BeGreaterThan ([DateTime]::UtcNow.AddSeconds(-60))
+            (Get-State $w).LastErrorTimeUtc | Should -BeGreaterThan ([DateTime]::UtcNow.AddSeconds(-60))
             bash -c "chattr -i '$root/locked-replica/locked'"
             Wait-Until { @(Get-ChildItem "$root/locked-replica/locked").Count -eq 3 } -TimeoutSeconds 90 -Because 'the retried files'
             Assert-TreesEqual $src "$root/locked-replica" -NoDirectoryTimes
+            Wait-Until { $x = (Get-Content -Raw $file | ConvertFrom-Json).Targets[0]; $x.RetrySetSize -eq 0 -and $x.FilesApplied -ge 3 } -TimeoutSeconds 35 -Because 'an empty retry set in the status file'
         }
         finally {
             bash -c "chattr -i '$root/locked-replica/locked' 2>/dev/null; true"
