@@ -73,22 +73,104 @@ Describe 'Saved settings' {
         Test-Path "$root/saved-replica/extra2.txt" | Should -BeTrue
     }
 
-    It 'removes a stale temp file of ours even without -Delete' {
-        $src = New-Src 'stale-src'
+    It 'removes stale temp files of ours from a <Kind> replica at start, one-shot and service alike, even without deleting' -ForEach @(
+        @{ Kind = 'local' }, @{ Kind = 'sftp' }, @{ Kind = 'rsync' }
+    ) {
+        $src = New-Src "stale-$Kind-src"
+        New-Item -ItemType Directory "$src/sub" | Out-Null
         Set-Content "$src/a.txt" 'a'
-        Register-MirrorTarget -Name stale -Path "$root/stale-replica" | Out-Null
-        Register-TestSshTarget -Name stale-ssh -RemotePath "$root/stale-ssh-replica" | Out-Null
-        foreach ($r in "$root/stale-replica", "$root/stale-ssh-replica") {
-            New-Item -ItemType Directory $r -Force | Out-Null
-            Set-Content "$r/.a.txt.rtm-0123456789ab" 'half a file from a killed transfer'
-            Set-Content "$r/extra.txt" 'not ours: stays without -Delete'
+        Set-Content "$src/sub/b.txt" 'b'
+        foreach ($run in 'oneshot', 'service') {
+            $replica = "$root/stale-$Kind-$run"
+            $name = "stale-$Kind-$run"
+            switch ($Kind) {
+                'local' { Register-MirrorTarget -Name $name -Path $replica -DeleteMode Never | Out-Null }
+                'sftp' { Register-TestSshTarget -Name $name -RemotePath $replica -Extra @{ Rsync = 'Never'; DeleteMode = 'Never' } | Out-Null }
+                'rsync' { Register-TestSshTarget -Name $name -RemotePath $replica -Extra @{ Rsync = 'Always'; DeleteMode = 'Never' } | Out-Null }
+            }
+            # What cut-off uploads left: our temp names beside a file and for one that never arrived, at two depths.
+            New-Item -ItemType Directory "$replica/sub" -Force | Out-Null
+            Set-Content "$replica/.a.txt.rtm-0123456789ab" 'half a file from a killed transfer'
+            Set-Content "$replica/sub/.gone.bin.rtm-ba9876543210" 'half of a file the source no longer has'
+            Set-Content "$replica/extra.txt" 'not ours: stays, nothing deletes here'
+            if ($run -eq 'oneshot') { Sync-MirrorTree -Path $src -Target $name -ErrorAction Stop | Out-Null }
+            else {
+                $w = Start-MirrorWatch $src -Target $name -InitialSync
+                try { Wait-Until { (Get-MirrorWatch -Id $w.Id).Targets[0].State -eq 'Idle' } -TimeoutSeconds 60 -Because 'the initial sync' }
+                finally { $w | Stop-MirrorWatch }
+            }
+            @(Get-ChildItem -Force -Recurse $replica -Filter '.*.rtm-*') | Should -HaveCount 0 -Because "the $run sync cleans them up"
+            Test-Path "$replica/extra.txt" | Should -BeTrue
+            Get-Content "$replica/a.txt" | Should -Be 'a'
+            Get-Content "$replica/sub/b.txt" | Should -Be 'b'
         }
-        Sync-MirrorTree -Path $src -Target stale, stale-ssh | Out-Null
-        foreach ($r in "$root/stale-replica", "$root/stale-ssh-replica") {
-            @(Get-ChildItem -Force $r -Filter '.*.rtm-*') | Should -HaveCount 0
-            Test-Path "$r/extra.txt" | Should -BeTrue
-            Get-Content "$r/a.txt" | Should -Be 'a'
+    }
+}
+
+Describe 'Saved settle time and maximum delay' {
+    # A file still held open by its writer: a closed file is sent at once, an open one once it was quiet for the settle
+    # time, or at the latest the maximum delay after its first change.
+    BeforeAll {
+        function Open-Writer([string] $Path) { [IO.File]::Open($Path, [IO.FileMode]::Create, [IO.FileAccess]::Write, [IO.FileShare]::ReadWrite) }
+        function Write-Line($Stream, [string] $Text) { $b = [Text.Encoding]::UTF8.GetBytes("$Text`n"); $Stream.Write($b, 0, $b.Length); $Stream.Flush() }
+    }
+
+    It 'the service waits out a target''s saved settle time, and the command line overrides it' {
+        $src = New-Src 'settle-src'
+        Register-MirrorTarget -Name settle -Path "$root/settle-replica" -SettleMilliseconds 5000 | Out-Null
+        $w = Start-MirrorWatch $src -Target settle -InitialSync
+        try {
+            Wait-Until { (Get-State $w).State -eq 'Idle' } -Because 'the initial sync'
+            $f = Open-Writer "$src/slow.log"
+            try {
+                Write-Line $f 'waits 5 s of quiet'
+                $clock = [Diagnostics.Stopwatch]::StartNew()
+                Start-Sleep -Seconds 2
+                Test-Path "$root/settle-replica/slow.log" | Should -BeFalse -Because 'the saved 5 s settle time has not passed'
+                Wait-Until { Test-Path "$root/settle-replica/slow.log" } -TimeoutSeconds 30 -Because 'the settle time over'
+                $clock.Elapsed.TotalSeconds | Should -BeGreaterThan 4.5
+            }
+            finally { $f.Dispose() }
         }
+        finally { $w | Stop-MirrorWatch }
+        $w = Start-MirrorWatch $src -Target settle -SettleMilliseconds 50
+        try {
+            $f = Open-Writer "$src/fast.log"
+            try {
+                Write-Line $f 'the command line says 50 ms'
+                $clock = [Diagnostics.Stopwatch]::StartNew()
+                Wait-Until { Test-Path "$root/settle-replica/fast.log" } -Because 'the overriding settle time'
+                $clock.Elapsed.TotalSeconds | Should -BeLessThan 4 -Because '-SettleMilliseconds 50 overrides the saved 5 s'
+            }
+            finally { $f.Dispose() }
+        }
+        finally { $w | Stop-MirrorWatch }
+    }
+
+    It 'sends a file that never goes quiet once the target''s saved maximum delay has passed' {
+        $src = New-Src 'maxdelay-src'
+        Register-MirrorTarget -Name maxdelay -Path "$root/maxdelay-replica" -SettleMilliseconds 5000 -MaxDelayMilliseconds 1500 | Out-Null
+        $w = Start-MirrorWatch $src -Target maxdelay -InitialSync
+        try {
+            Wait-Until { (Get-State $w).State -eq 'Idle' } -Because 'the initial sync'
+            # Appended every 300 ms for 8 s, never closed: never 5 s of quiet, so only the maximum delay sends it meanwhile.
+            $f = Open-Writer "$src/busy.log"
+            try {
+                $clock = [Diagnostics.Stopwatch]::StartNew()
+                $arrived = $null
+                $i = 0
+                while ($clock.Elapsed.TotalSeconds -lt 8) {
+                    Write-Line $f "line $((++$i))"
+                    if (-not $arrived -and (Test-Path "$root/maxdelay-replica/busy.log")) { $arrived = $clock.Elapsed.TotalSeconds }
+                    Start-Sleep -Milliseconds 300
+                }
+            }
+            finally { $f.Dispose() }
+            $arrived | Should -Not -BeNullOrEmpty -Because 'the maximum delay sends it while it is still being written'
+            $arrived | Should -BeLessThan 6
+            $arrived | Should -BeGreaterThan 1.2 -Because 'it is not sent before the maximum delay either'
+        }
+        finally { $w | Stop-MirrorWatch }
     }
 }
 
