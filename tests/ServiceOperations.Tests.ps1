@@ -168,6 +168,35 @@ Describe 'Start-MirrorWatch -Wait as a service' {
         @(Get-Content $log | Where-Object { $_ -match " DEBUG target=$name .*Batch of \d+ hint" }).Count | Should -Be $batches.Count
     }
 
+    It 'holds the workers back while a slow consumer of -Wait falls behind, and loses nothing' {
+        $src = "$root/slow-consumer"; New-Item -ItemType Directory $src | Out-Null
+        1..12000 | ForEach-Object { [IO.File]::WriteAllText("$src/f$_.txt", "$_") }
+        Register-MirrorTarget -Name slow -Path "$root/slow-replica" | Out-Null
+        $go = "$root/slow-consumer.go"
+        # The consumer takes one result, then waits for the test's word: the service's output buffer (10,000) fills.
+        $child = Start-ServiceChild ("Start-MirrorWatch '$src' -Target slow -InitialSync -Wait | ForEach-Object -Begin { `$n = 0 } -Process { " +
+            "if (`$n++ -eq 0) { while (-not (Test-Path '$go')) { Start-Sleep -Milliseconds 100 } }; `$_.RelativePath }")
+        $file = "$env:REALTIMEMIRROR_RUNTIME_DIR/$($child.Process.Id)-1.json"
+        function Get-Applied { try { (Get-Content -Raw $file | ConvertFrom-Json).Targets[0].FilesApplied } catch { -1 } }
+        try {
+            # Backpressure: the worker stops applying once the buffer is full, instead of dropping what it cannot hand over.
+            Wait-Until { (Get-Applied) -ge 10000 } -TimeoutSeconds 120 -Because 'the buffer filling'
+            Start-Sleep -Seconds 3
+            $held = Get-Applied
+            Start-Sleep -Seconds 2
+            Get-Applied | Should -Be $held -Because 'the worker waits for the consumer'
+            $held | Should -BeLessThan 12000
+            New-Item -ItemType File $go | Out-Null
+            Wait-Until { (Get-Applied) -ge 12000 -and @(Get-ChildItem "$root/slow-replica" -File).Count -eq 12000 } -TimeoutSeconds 120 -Because 'the rest once the consumer reads on'
+            Send-SigTerm $child
+            Wait-ChildExit $child 60 | Should -Be 0
+        }
+        finally { Stop-ServiceChild $child }
+        $names = @(Get-Content $child.Out | Where-Object { $_ -match '^f\d+\.txt$' })
+        $names.Count | Should -Be 12000 -Because 'every result reached the consumer, once'
+        @($names | Sort-Object -Unique).Count | Should -Be 12000
+    }
+
     It 'rotates its log at -LogMaxBytes, keeping FILE.1..FILE.5' {
         $src = "$root/rotate"; New-Item -ItemType Directory $src | Out-Null
         Register-TestSshTarget -Name rot -RemotePath "$root/rotate-replica" | Out-Null

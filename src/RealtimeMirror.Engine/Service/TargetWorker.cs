@@ -73,6 +73,7 @@ namespace RealtimeMirror.Engine.Service
 
         public void Enqueue(MirrorEvent e)
         {
+            _options.BeforeEnqueueForTests?.Invoke(_target.Name, e);
             lock (_gate)
             {
                 foreach (var h in SyncHint.FromEvent(e))
