@@ -8,10 +8,11 @@ BeforeAll {
     # Starts `Start-MirrorWatch ... -Wait` in a child pwsh with this test file's private target file. The pwsh dotnet
     # tool's launcher does not pass signals on, so the child is started as `dotnet pwsh.dll` (the real process).
     # -Command, not -EncodedCommand: with the latter pwsh writes its streams as CLIXML. No double quotes in $Command.
-    function Start-ServiceChild([string] $Command, [hashtable] $Environment = @{}) {
+    # -AsIs: $Command is the whole script (it imports the module itself), as the systemd unit's is.
+    function Start-ServiceChild([string] $Command, [hashtable] $Environment = @{}, [switch] $AsIs) {
         $exe = [Environment]::ProcessPath
         $launch = @(if ((Split-Path -Leaf $exe) -like 'dotnet*') { Join-Path $PSHOME 'pwsh.dll' })
-        $script = "`$PSStyle.OutputRendering = 'PlainText'; Import-Module '$RepoRoot/RealtimeMirror.psd1'; $Command"
+        $script = if ($AsIs) { $Command } else { "`$PSStyle.OutputRendering = 'PlainText'; Import-Module '$RepoRoot/RealtimeMirror.psd1'; $Command" }
         $id = [guid]::NewGuid().ToString('N').Substring(0, 6)
         $envVars = @{
             REALTIMEMIRROR_CONFIG = $env:REALTIMEMIRROR_CONFIG
@@ -254,6 +255,79 @@ Describe 'Start-MirrorWatch -Wait as a service' {
         finally { $sock.Dispose() }
     }
 
+    It 'runs the shipped unit''s ExecStart as systemd would: READY=1, the files mirrored, SIGTERM exits 0' {
+        $unit = Get-Content "$RepoRoot/bin/systemd/realtimemirror@.service"
+        $exec = ($unit | Where-Object { $_ -like 'ExecStart=*' }).Substring('ExecStart='.Length)
+        $exec -match '^/usr/bin/pwsh -NoProfile -NonInteractive -Command "(.*)"$' | Should -BeTrue -Because "ExecStart is $exec"
+        $script = $Matches[1]
+        # systemd's part: %i is the instance (the target), ${VAR} the unit's Environment= and the instance's .env file.
+        $src = "$root/unit-src"; New-Item -ItemType Directory $src | Out-Null
+        [IO.File]::WriteAllText("$src/before.txt", 'before the start')
+        Register-TestSshTarget -Name unit -RemotePath "$root/unit-replica" | Out-Null
+        $vars = @{ RTM_MODULE = "$RepoRoot/RealtimeMirror.psd1"; RTM_SOURCE = $src; RTM_LOG = "$root/logs/unit.log" }
+        $script = $script.Replace('%i', 'unit')
+        foreach ($k in $vars.Keys) { $script = $script.Replace("`${$k}", $vars[$k]) }
+        $script | Should -Not -Match '\$\{' -Because 'every variable the unit uses has a value in the unit or the .env file the README describes'
+        $sock = New-DatagramListener "$root/unit-notify.sock"
+        try {
+            $child = Start-ServiceChild $script @{ NOTIFY_SOCKET = "$root/unit-notify.sock" } -AsIs
+            try {
+                $got = Receive-Datagrams $sock 60 { param($l) @($l | Where-Object { [Text.Encoding]::UTF8.GetString($_) -eq 'READY=1' }).Count -ge 1 }
+                @($got | ForEach-Object { [Text.Encoding]::UTF8.GetString($_) }) | Should -Contain 'READY=1'
+                Test-Path "$root/unit-replica/before.txt" | Should -BeTrue -Because 'the unit runs the initial sync before READY=1'
+                [IO.File]::WriteAllText("$src/after.txt", 'while running')
+                Wait-Until { Test-Path "$root/unit-replica/after.txt" } -Because 'a live change'
+                Send-SigTerm $child
+                Wait-ChildExit $child 40 | Should -Be 0
+            }
+            finally { Stop-ServiceChild $child }
+        }
+        finally { $sock.Dispose() }
+        Get-Content -Raw $vars.RTM_LOG | Should -Match 'action=Copied path=after\.txt'
+    }
+
+    It 'ships a unit whose settings and command agree with the README and the cmdlet''s parameters' {
+        $unitText = Get-Content -Raw "$RepoRoot/bin/systemd/realtimemirror@.service"
+        $unitText | Should -Be (Get-Content -Raw "$RepoRoot/src/RealtimeMirror/systemd/realtimemirror@.service")
+        $unit = $unitText -split "`n"
+        $settings = @{}
+        foreach ($line in $unit) { if ($line -match '^(\w+)=(.*)$') { $settings[$Matches[1]] = $Matches[2] } }
+        $settings.Type | Should -Be 'notify'
+        $settings.NotifyAccess | Should -Be 'main'
+        $settings.Restart | Should -Be 'on-failure'
+        $settings.RestartPreventExitStatus | Should -Be '1' -Because 'a refused target exits 1 and restarting cannot help'
+        [int]($settings.TimeoutStopSec) | Should -BeGreaterThan 30 -Because 'the drain takes up to -DrainTimeoutSeconds (30 s by default)'
+        # The README names the same settings and the same command.
+        $readme = Get-Content -Raw "$RepoRoot/README.md"
+        $runs = [regex]::Match($readme, 'The unit runs `([^`]+)`')
+        $runs.Success | Should -BeTrue
+        $settings.ExecStart | Should -BeLike "*; $($runs.Groups[1].Value)*"
+        foreach ($m in [regex]::Matches($readme.Substring($readme.IndexOf('The unit runs')), '`(\w+)=([^`]+)`')) {
+            $settings[$m.Groups[1].Value] | Should -Be $m.Groups[2].Value -Because "the README says $($m.Value)"
+        }
+        $perInstance = [regex]::Match($readme, 'Per-instance settings go in [^.]*\.').Value
+        $perInstance | Should -Not -BeNullOrEmpty
+        foreach ($var in [regex]::Matches($perInstance, '`(RTM_\w+)`') | ForEach-Object { $_.Groups[1].Value }) {
+            $unitText | Should -Match "\$\{$var\}" -Because "the README tells admins to set $var"
+        }
+        # What the unit's own comment offers for the .env file is used by ExecStart, and has a default.
+        $offered = @($unit | Where-Object { $_ -match '^#.*Per-instance settings' } | ForEach-Object { [regex]::Matches($_, '(RTM_\w+)=') } | ForEach-Object { $_.Groups[1].Value })
+        $offered.Count | Should -BeGreaterThan 0
+        foreach ($var in $offered) {
+            $settings.ExecStart | Should -Match "\$\{$var\}" -Because "the unit's comment offers $var"
+            $unitText | Should -Match "(?m)^Environment=$var=" -Because "$var needs a default"
+        }
+        # Every parameter the unit passes is one Start-MirrorWatch has.
+        $settings.ExecStart -match '-Command "(.*)"$' | Should -BeTrue
+        $ast = [Management.Automation.Language.Parser]::ParseInput($Matches[1], [ref]$null, [ref]$null)
+        $call = $ast.FindAll({ param($n) $n -is [Management.Automation.Language.CommandAst] -and $n.GetCommandName() -eq 'Start-MirrorWatch' }, $true) | Select-Object -First 1
+        $call | Should -Not -BeNullOrEmpty
+        $known = (Get-Command Start-MirrorWatch).Parameters.Keys
+        foreach ($p in $call.CommandElements | Where-Object { $_ -is [Management.Automation.Language.CommandParameterAst] }) {
+            $known | Should -Contain $p.ParameterName
+        }
+    }
+
     It 'understands an abstract-namespace NOTIFY_SOCKET (@name)' {
         $src = "$root/abstract"; New-Item -ItemType Directory $src | Out-Null
         $name = 'rtm-test-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
@@ -279,7 +353,8 @@ Describe 'Start-MirrorWatch -Wait as a service' {
         $log = "$root/logs/badkey.log"
         $sw = [Diagnostics.Stopwatch]::StartNew()
         $child = Start-ServiceChild "Start-MirrorWatch '$src' -Target badkey -Wait -LogPath '$log'"
-        try { Wait-ChildExit $child 30 | Should -Not -Be 0 }
+        # Exactly 1: the unit's RestartPreventExitStatus=1 keeps systemd from restarting into the same refusal.
+        try { Wait-ChildExit $child 30 | Should -Be 1 }
         finally { Stop-ServiceChild $child }
         $sw.Elapsed.TotalSeconds | Should -BeLessThan 20
         $err = Get-Content -Raw $child.Err
