@@ -345,7 +345,7 @@ Describe 'Start-MirrorWatch -Wait as a service' {
         finally { $sock.Dispose() }
     }
 
-    It 'exits non-zero within seconds when every target is refused for good (host key changed)' {
+    It 'exits 1 within seconds when every target is refused for good (host key changed)' {
         $src = "$root/badkey"; New-Item -ItemType Directory $src | Out-Null
         ssh-keygen -q -t ed25519 -N '' -f "$root/other_host_key" | Out-Null
         Set-Content "$root/known_hosts_wrong" "[127.0.0.1]:$($env:RTM_SSH_PORT) $((Get-Content "$root/other_host_key.pub") -replace ' [^ ]+$', '')"
