@@ -54,8 +54,11 @@ namespace RealtimeMirror.Engine.Transport
             try
             {
                 SshConnector.Connect(ssh, target);
-                // A fixed command: no name of ours is in it.
-                var probe = ssh.RunCommand("rsync --version");
+                // A fixed command: no name of ours is in it. Bounded like every other wait on the host: a login whose
+                // shell never gets to run it (a stuck rc file) is a lost connection, retried, not a hang in Connecting.
+                using var probe = ssh.CreateCommand("rsync --version");
+                probe.CommandTimeout = target.IoTimeout;
+                probe.Execute();
                 var firstLine = LoginShellNoise.FirstLine(probe.Result) ?? "";
                 // rsync's own first line starts with its name; anything before it is the shell's, and would be read
                 // as the protocol version of every push.

@@ -14,11 +14,14 @@ namespace RealtimeMirror.Engine.Tests.Transport
     {
         private readonly string _state = Directory.CreateTempSubdirectory("rtm-sshd2-").FullName;
 
-        public SecondSshd(int port)
+        /// <param name="extraConfig">More sshd_config lines (a ForceCommand that misbehaves, say).</param>
+        public SecondSshd(int port, string extraConfig = "")
         {
             Port = port;
             var keys = Path.GetDirectoryName(SshTestEnvironment.Target("/").KeyFile);
-            Bash($"cp '{keys}'/host_ed25519* '{keys}'/client_ed25519* '{_state}/' && RTM_SSHD_STATE='{_state}' RTM_SSHD_PORT={port} bash '{FindScript()}'");
+            var extra = Path.Combine(_state, "extra_config");
+            File.WriteAllText(extra, extraConfig);
+            Bash($"cp '{keys}'/host_ed25519* '{keys}'/client_ed25519* '{_state}/' && RTM_SSHD_EXTRA_CONFIG=\"$(cat '{extra}')\" RTM_SSHD_STATE='{_state}' RTM_SSHD_PORT={port} bash '{FindScript()}'");
         }
 
         public int Port { get; }
