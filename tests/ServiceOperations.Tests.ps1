@@ -364,6 +364,19 @@ Describe 'Start-MirrorWatch -Wait as a service' {
         Test-Path "$root/badkey-replica" | Should -BeFalse
     }
 
+    It 'exits 1 when its only target refuses the login for good (authentication refused)' {
+        $src = "$root/badauth"; New-Item -ItemType Directory $src | Out-Null
+        ssh-keygen -q -t ed25519 -N '' -f "$root/unknown_client_key" | Out-Null
+        Register-TestSshTarget -Name badauth -RemotePath "$root/badauth-replica" -Extra @{ KeyFile = "$root/unknown_client_key"; NoConnect = $true } | Out-Null
+        $child = Start-ServiceChild "Start-MirrorWatch '$src' -Target badauth -Wait"
+        try { Wait-ChildExit $child 30 | Should -Be 1 }
+        finally { Stop-ServiceChild $child }
+        $err = Get-Content -Raw $child.Err
+        $err | Should -Match 'refused authentication'
+        $err | Should -Match 'refused for good'
+        Test-Path "$root/badauth-replica" | Should -BeFalse
+    }
+
     It 'keeps retrying a target that is only unreachable (no exit)' {
         $src = "$root/down"; New-Item -ItemType Directory $src | Out-Null
         Register-TestSshTarget -Name down -RemotePath "$root/down-replica" -Extra @{ Port = 2298; NoConnect = $true } | Out-Null
