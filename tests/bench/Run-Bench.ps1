@@ -420,7 +420,7 @@ foreach (`$f in Get-ChildItem /proc/self/fdinfo) { try { foreach (`$l in [IO.Fil
 # A moment for the runtime's background JIT and GC after the start-up, then the idle CPU.
 Start-Sleep -Seconds 5
 `$t0 = Ticks; Start-Sleep -Seconds $ScaleIdleSeconds; `$cpu = (Ticks) - `$t0
-`$fault = if (`$w.LastError) { ' LastError' } else { '' }
+`$fault = if (`$w.LastError) { ' ' + (`$w.LastError -replace '\s+', ' ') + " (overflows: `$(`$w.Overflows))" } else { '' }
 "SCALE `$ms `$(`$rss1 - `$rss0) `$(`$heap1 - `$heap0) `$kernel `$cpu `$(`$w.Backend)`$fault"
 `$w | Stop-MirrorWatch
 "@
@@ -430,7 +430,7 @@ Start-Sleep -Seconds 5
             $f = "$line" -split ' '
             if ($f[6] -ne $b) { Write-Warning "scale: asked $b, got $($f[6])" }
             Add-Row "${label}: start-up" "RealtimeMirror ($($b.ToLowerInvariant()))" ([Math]::Round([double]$f[1] / 1000, 2)) 's' `
-                ("+{0:N0} MiB RSS (+{1:N0} MiB managed), {2:N0} kernel watches/marks, idle {3:N2} % CPU over {4} s{5}" -f ([long]$f[2] / 1024), ([long]$f[3] / 1MB), [long]$f[4], ([double]$f[5] / $ScaleIdleSeconds), $ScaleIdleSeconds, $(if ($f.Count -gt 7) { '; the watch reported an error (limit?)' } else { '' }))
+                ("+{0:N0} MiB RSS (+{1:N0} MiB managed), {2:N0} kernel watches/marks, idle {3:N2} % CPU over {4} s{5}" -f ([long]$f[2] / 1024), ([long]$f[3] / 1MB), [long]$f[4], ([double]$f[5] / $ScaleIdleSeconds), $ScaleIdleSeconds, $(if ($f.Count -gt 7) { '; the watch said: ' + ($f[7..($f.Count - 1)] -join ' ') } else { '' }))
         }
         # lsyncd's default.rsync to a local directory; timed until its inotify watches cover every directory.
         New-Dirs "$Work/scale-lsyncd-dst"
@@ -440,8 +440,14 @@ Start-Sleep -Seconds 5
         $p = Start-Process lsyncd -ArgumentList $conf -PassThru -RedirectStandardError "$Work/lsyncd-scale.err" -RedirectStandardOutput "$Work/lsyncd-scale.out"
         try {
             $watches = 0
-            while ($sw.Elapsed.TotalSeconds -lt 300 -and ($watches = Get-KernelWatches "/proc/$($p.Id)") -lt $dirs) { Start-Sleep -Milliseconds 50 }
+            while ($sw.Elapsed.TotalSeconds -lt 300 -and -not $p.HasExited -and ($watches = Get-KernelWatches "/proc/$($p.Id)") -lt $dirs) { Start-Sleep -Milliseconds 50 }
             $secs = $sw.Elapsed.TotalSeconds
+            if ($p.HasExited) {
+                # lsyncd gives up when inotify refuses a watch (max_user_watches): a row that says so, with its last words.
+                $why = @(Get-Content "$Work/lsyncd-scale.log", "$Work/lsyncd-scale.err" -ErrorAction SilentlyContinue | Where-Object { $_ }) | Select-Object -Last 1
+                Add-Row "${label}: start-up" 'lsyncd' '-' '' ("exited after {0:N1} s with {1:N0} watches set: {2}" -f $secs, $watches, $why)
+                continue
+            }
             $rss = [long]((Get-Content "/proc/$($p.Id)/status" | Where-Object { $_ -like 'VmRSS*' }) -replace '\D', '')
             # Its initial rsync runs in a child; lsyncd's own CPU while nothing changes:
             Start-Sleep -Seconds 5

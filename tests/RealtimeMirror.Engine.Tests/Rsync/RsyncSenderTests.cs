@@ -127,6 +127,24 @@ namespace RealtimeMirror.Engine.Tests.Rsync
         }
 
         [Fact]
+        public void Weak_checksum_of_a_window_equals_rsyncs_byte_by_byte_definition_at_every_length()
+        {
+            // The vectorised sum must give the same bits as rsync's loop for every length (whole 32-byte chunks and
+            // tails), for bytes >= 0x80 (summed as signed chars) and for windows long enough to wrap the 32-bit sums.
+            var rng = new Random(11);
+            var data = new byte[300_000];
+            rng.NextBytes(data);
+            for (int i = 0; i < 4096; i++) data[i] = 0xFF; // a run of the most negative-heavy byte
+            foreach (var (offset, count) in new[] { (0, 0), (3, 1), (0, 31), (1, 32), (5, 33), (7, 64), (0, 4096), (9, 700), (13, 131_072), (0, 300_000) }
+                .Concat(Enumerable.Range(0, 200).Select(k => (rng.Next(0, 1000), rng.Next(0, 2000)))))
+            {
+                uint s1 = 0, s2 = 0;
+                for (int i = 0; i < count; i++) { s1 += (uint)(sbyte)data[offset + i]; s2 += s1; }
+                Assert.Equal((s1 & 0xffff) | (s2 << 16), RollingChecksum.Compute(data, offset, count));
+            }
+        }
+
+        [Fact]
         public void First_push_gives_equal_trees_with_awkward_names_modes_times_and_links()
         {
             Directory.CreateDirectory(Path.Combine(_src, "dir one", "-sub"));
