@@ -44,18 +44,18 @@ namespace RealtimeMirror.Engine.Tests.Service
             try
             {
                 service.Start();
-                WaitFor(() => service.Targets.All(t => t.State == TargetState.Idle), "the initial syncs");
+                Eventually.True(() => service.Targets.All(t => t.State == TargetState.Idle), "the initial syncs");
                 File.WriteAllText(Path.Combine(src, "poison.txt"), "the event a cannot queue");
-                WaitFor(() => errors.Any(), "the fault reported");
+                Eventually.True(() => errors.Any(), "the fault reported");
                 var (target, path, error) = errors.Single();
                 Assert.Equal(("a", "poison.txt", "injected enqueue fault"), (target, path, error.Message));
                 // b as usual, a through the whole-tree compare queued in its place.
                 foreach (var n in new[] { "a", "b" })
-                    WaitFor(() => File.Exists(Path.Combine(Replica(n), "poison.txt")), "poison.txt on " + n);
+                    Eventually.True(() => File.Exists(Path.Combine(Replica(n), "poison.txt")), "poison.txt on " + n);
                 // The fan-out is alive: later changes reach both.
                 File.WriteAllText(Path.Combine(src, "later.txt"), "after the fault");
                 foreach (var n in new[] { "a", "b" })
-                    WaitFor(() => File.Exists(Path.Combine(Replica(n), "later.txt")), "later.txt on " + n);
+                    Eventually.True(() => File.Exists(Path.Combine(Replica(n), "later.txt")), "later.txt on " + n);
                 Assert.Equal("the event a cannot queue", File.ReadAllText(Path.Combine(Replica("a"), "poison.txt")));
                 Assert.Single(errors);
             }
@@ -63,16 +63,6 @@ namespace RealtimeMirror.Engine.Tests.Service
             {
                 service.Stop();
                 watch.Stop();
-            }
-        }
-
-        private static void WaitFor(Func<bool> condition, string what)
-        {
-            var deadline = DateTime.UtcNow.AddSeconds(20);
-            while (!condition())
-            {
-                if (DateTime.UtcNow > deadline) throw new TimeoutException("Timed out waiting for " + what);
-                Thread.Sleep(20);
             }
         }
     }
