@@ -418,6 +418,23 @@ Describe 'Per-entry failures heal without a restart' {
         finally { $w | Stop-MirrorWatch }
     }
 
+    It 'mirrors a watched root given as a symlink to a directory, and keeps running' {
+        $real = New-Src 'symlinked-real'
+        Set-Content "$real/a.txt" 'a'
+        New-Item -ItemType SymbolicLink -Path "$root/symlinked-root" -Target $real | Out-Null
+        Register-MirrorTarget -Name symlinked -Path "$root/symlinked-replica" | Out-Null
+        $w = Start-MirrorWatch "$root/symlinked-root" -Target symlinked -InitialSync -SettleMilliseconds 50
+        try {
+            Wait-Until { (Get-State $w).State -eq 'Idle' -and (Test-Path "$root/symlinked-replica/a.txt") } -Because 'the initial sync'
+            Set-Content "$real/b.txt" 'b'
+            Wait-Until { Test-Path "$root/symlinked-replica/b.txt" } -Because 'a live change below the symlinked root'
+            (Get-MirrorWatch -Id $w.Id).State | Should -Be 'Running'
+            (Get-State $w).Errors | Should -Be 0
+            Assert-TreesEqual $real "$root/symlinked-replica" -NoDirectoryTimes
+        }
+        finally { $w | Stop-MirrorWatch }
+    }
+
     It 'completes the initial sync when sshd is killed in the middle and comes back' {
         $src = New-Src 'killed-src'
         foreach ($d in 1..20) {
