@@ -501,7 +501,7 @@ Describe 'Delete modes in the service' {
 }
 
 Describe 'Transfer options saved with a target: compression and a bandwidth limit' {
-    It 'keeps a 512 KiB copy at about the limit over SFTP and rsync, and -Compress sends a compressible file in far fewer bytes' {
+    It 'keeps a 512 KiB copy at about the limit over SFTP and rsync, and -Compress sends a compressible file in far fewer bytes over both' {
         $src = Join-Path $TestDrive 'bw-src'
         New-Item -ItemType Directory $src | Out-Null
         [IO.File]::WriteAllBytes("$src/random.bin", [byte[]](Get-Random -Count 524288 -Minimum 0 -Maximum 256 -SetSeed 7 | ForEach-Object { [byte]$_ }))
@@ -512,19 +512,24 @@ Describe 'Transfer options saved with a target: compression and a bandwidth limi
             Sync-MirrorTree -Path $src -Target $name -ErrorAction Stop | Out-Null
             # 512 KiB at 256 KiB/s: about 2 s (a quarter second of burst allowed).
             $clock.Elapsed.TotalSeconds | Should -BeGreaterThan 1.4 -Because "the $mode transfer is held to the limit"
+            $clock.Elapsed.TotalSeconds | Should -BeLessThan 12 -Because "the $mode transfer goes at about the limit, not far below it"
             (Get-FileHash "$src/random.bin").Hash | Should -Be (Get-FileHash (Join-Path $TestDrive "bw-replica-$mode/random.bin")).Hash
         }
         Set-Content "$src/text.txt" (('the same line of text, again and again ' * 40 + "`n") * 2000)
         Remove-Item "$src/random.bin"
-        Register-TestSshTarget -Name z-on -RemotePath (Join-Path $TestDrive 'z-on') -Extra @{ Rsync = 'Always'; Compress = $true; Force = $true } | Out-Null
-        Register-TestSshTarget -Name z-off -RemotePath (Join-Path $TestDrive 'z-off') -Extra @{ Rsync = 'Always'; Force = $true } | Out-Null
         # Bytes on the wire: the loopback interface's counter, as the benchmark measures them.
         function Get-LoopbackBytes { [long](((Get-Content /proc/net/dev) -match '^\s*lo:' -split '\s+' | Where-Object { $_ })[1]) }
-        $before = Get-LoopbackBytes; Sync-MirrorTree -Path $src -Target z-on -ErrorAction Stop | Out-Null; $on = (Get-LoopbackBytes) - $before
-        $before = Get-LoopbackBytes; Sync-MirrorTree -Path $src -Target z-off -ErrorAction Stop | Out-Null; $off = (Get-LoopbackBytes) - $before
-        (Get-FileHash "$src/text.txt").Hash | Should -Be (Get-FileHash (Join-Path $TestDrive 'z-on/text.txt')).Hash
-        (Get-FileHash "$src/text.txt").Hash | Should -Be (Get-FileHash (Join-Path $TestDrive 'z-off/text.txt')).Hash
-        $off | Should -BeGreaterThan 1MB
-        $on | Should -BeLessThan ($off / 5)
+        # Through rsync (zstd tokens) and over SFTP alone (the SSH connection compresses, like ssh -C).
+        foreach ($mode in 'Always', 'Never') {
+            Register-TestSshTarget -Name "z-on-$mode" -RemotePath (Join-Path $TestDrive "z-on-$mode") -Extra @{ Rsync = $mode; Compress = $true; Force = $true } | Out-Null
+            Register-TestSshTarget -Name "z-off-$mode" -RemotePath (Join-Path $TestDrive "z-off-$mode") -Extra @{ Rsync = $mode; Force = $true } | Out-Null
+            $before = Get-LoopbackBytes; $rOn = Sync-MirrorTree -Path $src -Target "z-on-$mode" -ErrorAction Stop; $on = (Get-LoopbackBytes) - $before
+            $before = Get-LoopbackBytes; $rOff = Sync-MirrorTree -Path $src -Target "z-off-$mode" -ErrorAction Stop; $off = (Get-LoopbackBytes) - $before
+            ($rOn | Where-Object RelativePath -eq 'text.txt').Transport | Should -Be ($mode -eq 'Always' ? 'Rsync' : 'Sftp')
+            (Get-FileHash "$src/text.txt").Hash | Should -Be (Get-FileHash (Join-Path $TestDrive "z-on-$mode/text.txt")).Hash
+            (Get-FileHash "$src/text.txt").Hash | Should -Be (Get-FileHash (Join-Path $TestDrive "z-off-$mode/text.txt")).Hash
+            $off | Should -BeGreaterThan 1MB -Because "the $mode transfer without -Compress"
+            $on | Should -BeLessThan ($off / 5) -Because "the $mode transfer with -Compress ($on against $off bytes)"
+        }
     }
 }

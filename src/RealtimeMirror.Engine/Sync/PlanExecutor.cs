@@ -154,10 +154,12 @@ namespace RealtimeMirror.Engine.Sync
                 foreach (var a in actions) Run(a, o, outcome);
                 return;
             }
-            // The sender reports the regular files the receiver asked for; links and specials it makes unasked.
-            var replan = new HashSet<string>(outcomeOfPush.ReplanPaths, StringComparer.Ordinal);
+            // The sender reports the regular files the receiver asked for; links and specials it makes unasked. What the
+            // receiver did not confirm is not reported done: it was reported as an error and goes to the retry set.
+            var notDone = new HashSet<string>(outcomeOfPush.ReplanPaths, StringComparer.Ordinal);
+            notDone.UnionWith(outcomeOfPush.Unconfirmed);
             foreach (var a in actions)
-                if (a.Source.Kind != EntryKind.File && !replan.Contains(a.RelativePath))
+                if (a.Source.Kind != EntryKind.File && !notDone.Contains(a.RelativePath))
                     o.OnResult(new SyncResult(_replica.TargetName, a.RelativePath,
                         a.Kind == ActionKind.SetMetadata ? SyncAction.MetadataOnly : a.Replica != null ? SyncAction.Updated : SyncAction.Copied,
                         false, 0, 0, 0, DeltaPusher.TransportName, null, RelativePath.ToFull(_source.Path, a.RelativePath), clock.Elapsed));

@@ -61,7 +61,7 @@ namespace RealtimeMirror.Engine.Targets
         /// <summary>Null: the command's default.</summary>
         public int? MaxDelayMilliseconds { get; set; }
 
-        /// <summary>Compress file data on the wire where rsync carries it (zstd, negotiated with the host's rsync; like rsync -z).</summary>
+        /// <summary>Compress on the wire: file data through the host's rsync as zstd (like rsync -z), SFTP by compressing the SSH connection (like ssh -C).</summary>
         public bool Compress { get; set; }
         /// <summary>KiB/s the mirror may use toward this target (rsync and SFTP alike; like rsync --bwlimit); 0 = no limit.</summary>
         public int BandwidthLimit { get; set; }

@@ -18,7 +18,10 @@ namespace RealtimeMirror.Engine.Targets
     /// <summary>Builds authenticated, host-key-verified SSH.NET clients for a target.</summary>
     public static class SshConnector
     {
-        public static ConnectionInfo ConnectionFor(MirrorTarget target)
+        /// <param name="compressed">The SSH connection itself compresses (zlib@openssh.com, delayed until after login, like
+        /// `ssh -C`) when the server allows it: how -Compress reaches what goes over SFTP. rsync sessions leave it off,
+        /// since they compress file data with zstd themselves.</param>
+        public static ConnectionInfo ConnectionFor(MirrorTarget target, bool compressed = false)
         {
             var user = string.IsNullOrEmpty(target.User) ? Environment.UserName : target.User;
             var methods = new List<AuthenticationMethod>();
@@ -46,12 +49,22 @@ namespace RealtimeMirror.Engine.Targets
                 throw new TargetUnavailableException($"Target '{target.Name}': no key file or credential to log in to {target.HostName} with.") { IsPermanent = true };
             // File names are bytes, not UTF-8: SFTP strings (paths, listings, link targets) and exec commands must
             // carry them exactly, so every channel of this login encodes strings with the one path encoding.
-            return new ConnectionInfo(target.HostName, target.Port, user, methods.ToArray())
+            var info = new ConnectionInfo(target.HostName, target.Port, user, methods.ToArray())
             {
                 // Connect, channel-open and window waits: a frozen host must turn into an error, not a hang.
                 Timeout = target.IoTimeout,
                 Encoding = Paths.PathEncoding.Instance,
             };
+            if (compressed) PreferCompression(info.CompressionAlgorithms);
+            return info;
+        }
+
+        /// <summary>SSH takes the first of the client's algorithms the server also has: "none" goes last.</summary>
+        private static void PreferCompression(IDictionary<string, Func<Renci.SshNet.Compression.Compressor>> algorithms)
+        {
+            if (!algorithms.ContainsKey("zlib@openssh.com") || !algorithms.TryGetValue("none", out var none)) return;
+            algorithms.Remove("none");
+            algorithms.Add("none", none);
         }
 
         /// <summary>Connects a client, verifying the host key; TOFU records a new key when allowed.</summary>

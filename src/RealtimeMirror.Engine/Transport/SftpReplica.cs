@@ -60,7 +60,7 @@ namespace RealtimeMirror.Engine.Transport
             cancel.ThrowIfCancellationRequested();
             if (_sftp != null && _sftp.IsConnected) return;
             _sftp?.Dispose();
-            _sftp = new SftpClient(SshConnector.ConnectionFor(_target)) { OperationTimeout = Timeout };
+            _sftp = new SftpClient(SshConnector.ConnectionFor(_target, compressed: _target.Compress)) { OperationTimeout = Timeout };
             SshConnector.Connect(_sftp, _target, _acceptNewHostKey, cancel);
             // The token lives as long as the session (the service's Stop): shutting the socket ends every request
             // blocked on a frozen host, where the requests themselves would wait out the I/O timeout. A live host gets

@@ -74,7 +74,7 @@ namespace RealtimeMirror.Cmdlets
         [Parameter]
         public SwitchParameter NoOwner { get; set; }
 
-        /// <summary>Saved setting: compress file data on the wire where the host's rsync carries it (like rsync -z).</summary>
+        /// <summary>Saved setting: compress on the wire (zstd through the host's rsync, like rsync -z; zlib over SFTP, like ssh -C).</summary>
         [Parameter]
         public SwitchParameter Compress { get; set; }
 

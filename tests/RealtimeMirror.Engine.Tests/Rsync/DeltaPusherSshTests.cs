@@ -231,6 +231,26 @@ namespace RealtimeMirror.Engine.Tests.Rsync
             Assert.Throws<ArgumentException>(() => RsyncServerCommand.ServerArgs(new RsyncPushOptions(), remotePath));
         }
 
+        /// <summary>Results come from what we sent and the receiver confirmed: the server is never asked for log lines to parse.</summary>
+        [Fact]
+        public void The_server_is_never_asked_for_log_lines()
+        {
+            foreach (var o in new[]
+            {
+                new RsyncPushOptions(),
+                new RsyncPushOptions { PreserveOwner = true, PreserveGroup = true, PreserveSpecials = true, PreserveHardLinks = true,
+                    IgnoreTimes = true, Compress = true, ConfirmEachFile = true, Delete = true, BackupDir = ".rtm-versions/1", ServerProtocol = 27 },
+            })
+            {
+                var args = RsyncServerCommand.ServerArgs(o, "/srv/r");
+                var letters = args[2].Substring(1, args[2].IndexOf("e.", StringComparison.Ordinal) - 1); // before the capabilities
+                Assert.DoesNotContain('v', letters);
+                Assert.DoesNotContain('i', letters);
+                Assert.DoesNotContain(args, a => a.StartsWith("--verbose") || a.StartsWith("--itemize") || a.StartsWith("--out-format") ||
+                    a.StartsWith("--log-format") || a.StartsWith("--info") || a.StartsWith("--debug") || a.StartsWith("--stats"));
+            }
+        }
+
         [Fact]
         public void An_ordinary_remote_path_is_quoted_for_the_shell()
         {

@@ -133,20 +133,6 @@ namespace RealtimeMirror.Engine.Tests.Rsync
         }
 
         [Fact]
-        public void Io_error_in_the_list_makes_the_receiver_skip_deletion()
-        {
-            File.WriteAllText(Path.Combine(_src, "keep"), "k");
-            File.WriteAllText(Path.Combine(_dst, "stray"), "s");
-            // 23 (partial transfer) is how the receiver says it skipped deletion.
-            var (outcome, _) = Push(delete: true, ioError: FileListWriter.IoErrorGeneral, expectedExit: 23);
-            Assert.Contains(outcome.ServerMessages, m => m.Contains("skipping file deletion"));
-            Assert.True(File.Exists(Path.Combine(_dst, "stray")), "deleted despite io_error");
-            Assert.True(File.Exists(Path.Combine(_dst, "keep")));
-            Push(delete: true);
-            Assert.False(File.Exists(Path.Combine(_dst, "stray")), "the control push should delete");
-        }
-
-        [Fact]
         public void Hard_links_land_as_one_inode()
         {
             File.WriteAllText(Path.Combine(_src, "a"), "shared");
@@ -229,6 +215,9 @@ namespace RealtimeMirror.Engine.Tests.Rsync
         [InlineData(new[] { 0, -5, 700, 16, 0 }, "checksum header")]       // negative count
         [InlineData(new[] { 0, 1 << 28, 700, 16, 0 }, "checksum header")]  // count past any real file
         [InlineData(new[] { 0, 2, 700, 16, 900 }, "checksum header")]      // remainder past the block
+        [InlineData(new[] { 0, 5000, 700, 16, 0 }, "checksum header")]     // more 700-byte blocks than a stock receiver makes (3.5 MB: 1864-byte blocks)
+        [InlineData(new[] { 0, 1 << 20, 8192, 16, 0 }, "checksum header")] // 8 GiB in 8 KiB blocks: a stock receiver uses 90 KiB
+        [InlineData(new[] { 0, 0, 700, 16, 5 }, "checksum header")]        // no blocks, yet a remainder
         [InlineData(new[] { 7, 0, 0, 0, 0 }, "asked for entry #7")]        // index past the list
         [InlineData(new[] { 1, 0, 0, 0, 0 }, "asked for entry #1")]        // index of a directory
         public void Hostile_server_input_is_refused(int[] script, string expected)
@@ -239,6 +228,90 @@ namespace RealtimeMirror.Engine.Tests.Rsync
             var sender = new RsyncSender(FakeServer(script), new MemoryStream(), new RsyncPushOptions());
             var e = Assert.Throws<InvalidDataException>(() => sender.Push(new TestSource(_src), entries, false, 0, null, default));
             Assert.Contains(expected, e.Message);
+        }
+
+        /// <summary>A frame header: tag <paramref name="code"/> (0 data), <paramref name="length"/> bytes claimed.</summary>
+        private static byte[] Frame(int code, int length) => BitConverter.GetBytes(((7 + code) << 24) | length);
+
+        /// <summary>A scripted protocol-27 server: raw version and seed, then exactly the bytes given (frames and all).</summary>
+        private static Stream RawServer(int version, params byte[][] parts)
+        {
+            var ms = new MemoryStream();
+            ms.Write(BitConverter.GetBytes(version));
+            ms.Write(BitConverter.GetBytes(12345));
+            foreach (var p in parts) ms.Write(p);
+            ms.Position = 0;
+            return ms;
+        }
+
+        private static byte[] Data(params int[] v) => Frame(0, v.Length * 4).Concat(Ints(v)).ToArray();
+
+        public static IEnumerable<object[]> HostileMessages => new[]
+        {
+            // MSG_SUCCESS naming an entry past the list, and one confirmed twice.
+            new object[] { new[] { Frame(100, 4), Ints(7) }, "confirmed entry #7, but only 2 were listed" },
+            new object[] { new[] { Frame(100, 4), Ints(-1) }, "confirmed entry #-1" },
+            new object[] { new[] { Frame(100, 4), Ints(0), Frame(100, 4), Ints(0) }, "confirmed entry #0 twice" },
+            // Lengths a message never has.
+            new object[] { new[] { Frame(100, 3), new byte[3] }, "MSG_SUCCESS of 3 bytes" },
+            new object[] { new[] { Frame(102, 8), new byte[8] }, "MSG_NO_SEND of 8 bytes" },
+            new object[] { new[] { Frame(22, 2), new byte[2] }, "MSG_IO_ERROR of 2 bytes" },
+            new object[] { new[] { Frame(42, 4), new byte[4] }, "MSG_NOOP of 4 bytes" },
+            new object[] { new[] { Frame(86, 9), new byte[9] }, "MSG_ERROR_EXIT of 9 bytes" },
+            new object[] { new[] { Frame(3, 0xFFFFFF) }, "a log message (tag 3) of 16777215 bytes" },          // no log line is that long
+            new object[] { new[] { Frame(101, 6000), new byte[6000] }, "MSG_DELETED of 6000 bytes" },
+            // Tags no receiver sends its sender: unknown ones, and the generator's own (MSG_REDO, MSG_LOG).
+            new object[] { new[] { Frame(55, 0) }, "tag 55" },
+            new object[] { new[] { Frame(9, 4), new byte[4] }, "tag 9" },
+            new object[] { new[] { Frame(6, 5), new byte[5] }, "tag 6" },
+        };
+
+        /// <summary>Each breaks rsync's message rules after a well-formed start: the push ends at once with an error naming it.</summary>
+        [Theory]
+        [MemberData(nameof(HostileMessages))]
+        public void Hostile_messages_end_the_push_with_a_clear_error(byte[][] frames, string expected)
+        {
+            Directory.CreateDirectory(Path.Combine(_src, "dir"));
+            File.WriteAllText(Path.Combine(_src, "a"), "a");
+            var entries = PosixTestFs.Walk(_src);
+            // The server asks for "a" (entry 0) after the messages, or would if they were fine: the error comes first.
+            var sender = new RsyncSender(RawServer(27, frames.Append(Data(0, 0, 0, 0, 0)).ToArray()), new MemoryStream(), new RsyncPushOptions());
+            var e = Assert.Throws<InvalidDataException>(() => sender.Push(new TestSource(_src), entries, false, 0, null, default));
+            Assert.Contains(expected, e.Message);
+        }
+
+        public static IEnumerable<object[]> CutShort => new[]
+        {
+            new object[] { new[] { Data(0, 1, 700) } },                      // in the middle of a checksum header
+            new object[] { new[] { Frame(0, 20), Ints(0, 1, 700) } },         // in the middle of a frame
+            new object[] { new[] { Frame(0, 0xFFFFFF), Ints(0, 1, 700) } },   // a frame claiming 16 MiB, past any real one
+            new object[] { new[] { Frame(0, 4) } },                           // after a frame header
+            new object[] { new[] { new byte[] { 0x01, 0x00 } } },             // in the middle of a frame header
+            new object[] { new[] { Data(0, 1, 700, 16, 0), new byte[] { 1, 2, 3 } } }, // in the middle of the block sums
+        };
+
+        /// <summary>A connection that ends anywhere in the exchange is an error that says so, never a wait for more.</summary>
+        [Theory]
+        [MemberData(nameof(CutShort))]
+        public void A_stream_cut_short_anywhere_is_a_clear_error(byte[][] parts)
+        {
+            File.WriteAllText(Path.Combine(_src, "a"), "a");
+            var sender = new RsyncSender(RawServer(27, parts), new MemoryStream(), new RsyncPushOptions());
+            var run = System.Threading.Tasks.Task.Run(() => sender.Push(new TestSource(_src), PosixTestFs.Walk(_src), false, 0, null, default));
+            Assert.True(((IAsyncResult)run).AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(10)), "the sender hung");
+            var e = Assert.IsType<EndOfStreamException>(run.Exception?.InnerException);
+            Assert.Contains("closed the connection", e.Message);
+        }
+
+        [Theory]
+        [InlineData(26)]
+        [InlineData(20)]
+        public void A_server_older_than_protocol_27_is_refused_by_name(int version)
+        {
+            File.WriteAllText(Path.Combine(_src, "a"), "a");
+            var sender = new RsyncSender(RawServer(version), new MemoryStream(), new RsyncPushOptions()) { ServerName = "old-host" };
+            var e = Assert.Throws<NotSupportedException>(() => sender.Push(new TestSource(_src), PosixTestFs.Walk(_src), false, 0, null, default));
+            Assert.Contains($"The rsync on old-host speaks protocol {version}; at least 27 is needed", e.Message);
         }
 
         /// <summary>A scripted protocol-31 server: version, compat flags, (with varint flags) its checksum list, seed, then one data frame.</summary>

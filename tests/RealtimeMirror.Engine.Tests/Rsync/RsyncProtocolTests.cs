@@ -25,7 +25,7 @@ namespace RealtimeMirror.Engine.Tests.Rsync
         public static IEnumerable<object[]> Protocols => new[] { 27, 28, 29, 30, 31 }.Select(p => new object[] { p });
 
         private (RsyncPushOutcome Outcome, List<RsyncFileReport> Reports) Push(int protocol, Action<RsyncPushOptions> configure = null,
-            Action<string> beforeRead = null, IReadOnlyDictionary<string, string> env = null, int expectedExit = 0)
+            Action<string> beforeRead = null, IReadOnlyDictionary<string, string> env = null, int expectedExit = 0, int ioError = 0)
         {
             var options = new RsyncPushOptions { ServerProtocol = protocol };
             configure?.Invoke(options);
@@ -33,7 +33,7 @@ namespace RealtimeMirror.Engine.Tests.Rsync
             var sender = new RsyncSender(server.StandardOutput.BaseStream, server.StandardInput.BaseStream, options) { ServerName = "local rsync", BeforeRead = beforeRead };
             var reports = new List<RsyncFileReport>();
             var stderr = server.StandardError.ReadToEndAsync();
-            var outcome = sender.Push(new TestSource(_src), PosixTestFs.Walk(_src), wholeTree: true, 0, reports.Add, default);
+            var outcome = sender.Push(new TestSource(_src), PosixTestFs.Walk(_src), wholeTree: true, ioError, reports.Add, default);
             server.StandardInput.Close();
             Assert.True(server.WaitForExit(60000), "rsync --server did not exit");
             Assert.True(server.ExitCode == expectedExit, $"rsync exit {server.ExitCode}: {stderr.Result} {string.Join(" | ", outcome.ServerMessages)}");
@@ -82,15 +82,21 @@ namespace RealtimeMirror.Engine.Tests.Rsync
             Directory.CreateDirectory(Path.Combine(_src, "locked"));
             for (int i = 0; i < 4; i++) File.WriteAllText(Path.Combine(_src, "open", $"f{i}"), $"file {i}");
             File.WriteAllText(Path.Combine(_src, "locked", "x"), "cannot land");
+            // Links and specials the receiver makes unasked are confirmed alike, so they count only once in place too.
+            PosixTestFs.Symlink("f0", _src + "/open/link");
+            PosixTestFs.MkFifo(Path.Combine(_src, "open", "pipe"));
+            PosixTestFs.Symlink("x", _src + "/locked/link");
             Directory.CreateDirectory(Path.Combine(_dst, "locked"));
             // A directory the receiver cannot write into (immutable; as root, modes would not stop it).
             bool locked = Chattr("+i", Path.Combine(_dst, "locked"));
             try
             {
-                var (outcome, reports) = Push(protocol, o => o.ConfirmEachFile = true, expectedExit: locked ? 23 : 0);
+                var (outcome, reports) = Push(protocol, o => { o.ConfirmEachFile = true; o.PreserveSpecials = true; }, expectedExit: locked ? 23 : 0);
                 Assert.Equal(new[] { "open/f0", "open/f1", "open/f2", "open/f3" }.Concat(locked ? new string[0] : new[] { "locked/x" }).OrderBy(p => p, StringComparer.Ordinal),
                     reports.Select(r => r.RelativePath).OrderBy(p => p, StringComparer.Ordinal));
-                Assert.Equal(locked ? new[] { "locked/x" } : new string[0], outcome.Unconfirmed);
+                Assert.Equal(locked ? new[] { "locked/link", "locked/x" } : new string[0], outcome.Unconfirmed.OrderBy(p => p, StringComparer.Ordinal));
+                Assert.Equal("f0", PosixTestFs.ReadLink(_dst + "/open/link"));
+                Assert.Equal(EntryKind.Fifo, PosixTestFs.LStat(Path.Combine(_dst, "open", "pipe"), "open/pipe").Kind);
                 // --remove-source-files only makes the receiver confirm: the sender (us) removes nothing.
                 Assert.True(File.Exists(Path.Combine(_src, "locked", "x")));
                 for (int i = 0; i < 4; i++) Assert.Equal($"file {i}", File.ReadAllText(Path.Combine(_dst, "open", $"f{i}")));
@@ -105,10 +111,13 @@ namespace RealtimeMirror.Engine.Tests.Rsync
             return p.ExitCode == 0;
         }
 
+        /// <summary>
+        /// 31 carries 64-bit seconds and nanoseconds, 30 64-bit seconds, 27-29 unsigned 32-bit seconds: there a time
+        /// before 1970 or after 2106 lands at the nearest end of that range (as over SFTP v3), never wrapped (1965 as 2101).
+        /// </summary>
         [Theory]
-        [InlineData(30)]
-        [InlineData(31)]
-        public void Times_before_1970_after_2038_and_after_2106_land_exactly_with_nanoseconds_from_31(int protocol)
+        [MemberData(nameof(Protocols))]
+        public void Times_1965_2040_2107_and_nanoseconds_land_as_the_protocol_carries_them(int protocol)
         {
             var times = new (string Name, long Sec, int Ns)[]
             {
@@ -118,15 +127,92 @@ namespace RealtimeMirror.Engine.Tests.Rsync
             foreach (var t in times) { File.WriteAllText(Path.Combine(_src, t.Name), t.Name); PosixTestFs.SetMTime(Path.Combine(_src, t.Name), t.Sec, t.Ns); }
             Directory.CreateDirectory(Path.Combine(_src, "dir"));
             PosixTestFs.SetMTime(Path.Combine(_src, "dir"), 4_354_819_200, 5);
+            long Carried(long sec) => protocol >= 30 ? sec : Math.Clamp(sec, 0L, uint.MaxValue);
             Push(protocol);
             foreach (var t in times)
             {
                 var m = PosixTestFs.LStat(Path.Combine(_dst, t.Name), t.Name);
-                Assert.Equal((t.Name, t.Sec, protocol >= 31 ? t.Ns : 0), (t.Name, m.MTime, m.MTimeNanos));
+                Assert.Equal((t.Name, Carried(t.Sec), protocol >= 31 ? t.Ns : 0), (t.Name, m.MTime, m.MTimeNanos));
             }
             var d = PosixTestFs.LStat(Path.Combine(_dst, "dir"), "dir");
-            Assert.Equal((4_354_819_200L, protocol >= 31 ? 5 : 0), (d.MTime, d.MTimeNanos));
+            Assert.Equal((Carried(4_354_819_200L), protocol >= 31 ? 5 : 0), (d.MTime, d.MTimeNanos));
             if (protocol >= 31) Assert.Equal(Nanos(_src), Nanos(_dst));
+            // What landed is what this protocol can say: a second push with -I sends the same times and changes none.
+            var before = Nanos(_dst);
+            Push(protocol, o => o.IgnoreTimes = true);
+            Assert.Equal(before, Nanos(_dst));
+        }
+
+        /// <summary>
+        /// -Compress: zstd where the session negotiates compression (30 and 31 with varint flags, as rsync 3.2+ speaks
+        /// them); below 30 the receiver would expect zlib, which is refused at the start with a clear error (the product
+        /// then sends the batch over SFTP). Without -Compress every protocol sends plain tokens.
+        /// </summary>
+        [Theory]
+        [MemberData(nameof(Protocols))]
+        public void Compression_on_and_off_at_each_protocol(int protocol)
+        {
+            var text = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Range(0, 20_000).Select(i => $"line {i % 613} of compressible text\n")));
+            File.WriteAllBytes(Path.Combine(_src, "text"), text);
+            var (plain, _) = Push(protocol);
+            Assert.Equal("none", plain.Compression);
+            Assert.True(plain.BytesSent > text.Length, $"sent {plain.BytesSent} bytes of {text.Length} uncompressed");
+            Assert.Equal(Sig(_src), Sig(_dst));
+
+            Process.Start("rm", new[] { "-rf", _dst + "/text" }).WaitForExit();
+            if (protocol < 30)
+            {
+                var options = new RsyncPushOptions { ServerProtocol = protocol, Compress = true };
+                using var server = LocalRsyncServer.Start(options, _dst);
+                var sender = new RsyncSender(server.StandardOutput.BaseStream, server.StandardInput.BaseStream, options) { ServerName = "old-host" };
+                var e = Assert.Throws<NotSupportedException>(() => sender.Push(new TestSource(_src), PosixTestFs.Walk(_src), true, 0, null, default));
+                Assert.Contains($"The rsync on old-host (protocol {protocol}) would compress with zlib", e.Message);
+                server.Kill();
+                Assert.False(File.Exists(Path.Combine(_dst, "text")));
+                return;
+            }
+            var (zstd, reports) = Push(protocol, o => o.Compress = true);
+            Assert.Equal("zstd", zstd.Compression);
+            Assert.True(zstd.BytesSent < text.Length / 5, $"sent {zstd.BytesSent} bytes of {text.Length} with zstd");
+            Assert.False(Assert.Single(reports).Redo);
+            Assert.Equal(Sig(_src), Sig(_dst));
+        }
+
+        /// <summary>io_error at the list's end (an int below 30, in the end marker from 30): the receiver deletes nothing.</summary>
+        [Theory]
+        [MemberData(nameof(Protocols))]
+        public void Io_error_in_the_list_makes_the_receiver_skip_deletion(int protocol)
+        {
+            File.WriteAllText(Path.Combine(_src, "keep"), "k");
+            File.WriteAllText(Path.Combine(_dst, "stray"), "s");
+            // 23 (partial transfer) is how the receiver says it skipped deletion.
+            var (outcome, _) = Push(protocol, o => o.Delete = true, expectedExit: 23, ioError: FileListWriter.IoErrorGeneral);
+            Assert.Contains(outcome.ServerMessages, m => m.Contains("skipping file deletion"));
+            Assert.True(File.Exists(Path.Combine(_dst, "stray")), "deleted despite io_error");
+            Assert.Equal("k", File.ReadAllText(Path.Combine(_dst, "keep")));
+            Push(protocol, o => o.Delete = true);
+            Assert.False(File.Exists(Path.Combine(_dst, "stray")), "the control push should delete");
+        }
+
+        /// <summary>rsync --delete removes what the list lacks, in the directories it covers, but never what matches an exclude.</summary>
+        [Theory]
+        [MemberData(nameof(Protocols))]
+        public void Delete_removes_extras_and_keeps_excluded_ones(int protocol)
+        {
+            Directory.CreateDirectory(Path.Combine(_src, "d"));
+            File.WriteAllText(Path.Combine(_src, "keep"), "k");
+            File.WriteAllText(Path.Combine(_src, "d", "keep"), "k");
+            Directory.CreateDirectory(Path.Combine(_dst, "old dir", "x"));
+            File.WriteAllText(Path.Combine(_dst, "old dir", "x", "f"), "f");
+            Directory.CreateDirectory(Path.Combine(_dst, "d", "cache"));
+            File.WriteAllText(Path.Combine(_dst, "d", "cache", "c"), "excluded directory");
+            File.WriteAllText(Path.Combine(_dst, "stray"), "s");
+            File.WriteAllText(Path.Combine(_dst, "d", "stray"), "s");
+            File.WriteAllText(Path.Combine(_dst, "scratch.tmp"), "t");
+            File.WriteAllText(Path.Combine(_dst, "d", "deep.tmp"), "t");
+            Push(protocol, o => { o.Delete = true; o.ProtectFromDelete = new[] { "*.tmp", "cache/" }; });
+            var left = PosixTestFs.Walk(_dst).Select(m => m.RelativePath).OrderBy(p => p, StringComparer.Ordinal);
+            Assert.Equal(new[] { "d", "d/cache", "d/cache/c", "d/deep.tmp", "d/keep", "keep", "scratch.tmp" }, left);
         }
 
         [Theory]
@@ -242,7 +328,10 @@ namespace RealtimeMirror.Engine.Tests.Rsync
             File.WriteAllText(Path.Combine(_src, "x"), "other group");
             PosixTestFs.Link(Path.Combine(_src, "x"), Path.Combine(_src, "y"));
             File.WriteAllText(Path.Combine(_src, "alone"), "alone");
-            Push(protocol, o => o.PreserveHardLinks = true);
+            // With confirmations, as DeltaPusher pushes: the receiver confirms each name of a group once (a name
+            // confirmed twice would be refused as a protocol violation).
+            var (outcome, _) = Push(protocol, o => { o.PreserveHardLinks = true; o.ConfirmEachFile = true; });
+            Assert.Empty(outcome.Unconfirmed);
             Assert.Equal(Sig(_src), Sig(_dst));
             long Ino(string rel) => PosixTestFs.LStat(Path.Combine(_dst, rel), rel).Inode;
             Assert.Equal(Ino("a"), Ino("b"));
@@ -299,14 +388,7 @@ namespace RealtimeMirror.Engine.Tests.Rsync
 
             // io_error in (or, without 'f' at 30, after) the list: the receiver deletes nothing.
             File.WriteAllText(Path.Combine(_dst, "stray"), "s");
-            var options = new RsyncPushOptions { ServerProtocol = protocol, Capabilities = caps, Delete = true };
-            using var server = LocalRsyncServer.Start(options, _dst);
-            var sender = new RsyncSender(server.StandardOutput.BaseStream, server.StandardInput.BaseStream, options);
-            var stderr = server.StandardError.ReadToEndAsync();
-            var outcome2 = sender.Push(new TestSource(_src), PosixTestFs.Walk(_src), true, FileListWriter.IoErrorGeneral, null, default);
-            server.StandardInput.Close();
-            Assert.True(server.WaitForExit(20000));
-            Assert.True(server.ExitCode == 23, $"exit {server.ExitCode}: {stderr.Result}");
+            Push(protocol, o => { o.Capabilities = caps; o.Delete = true; }, expectedExit: 23, ioError: FileListWriter.IoErrorGeneral);
             // Protocol 30 without 'f' (before rsync 3.0.7...) has only MSG_IO_ERROR, which races the receiver's deletions
             // (rsync's own "unsafe" case): the error is known (exit 23) but a deletion may have gone first.
             if (protocol >= 31 || caps.Contains('f')) Assert.True(File.Exists(Path.Combine(_dst, "stray")), "deleted despite io_error");
@@ -387,6 +469,71 @@ namespace RealtimeMirror.Engine.Tests.Rsync
             var e = Assert.Throws<NotSupportedException>(() => sender.Push(new TestSource(_src), PosixTestFs.Walk(_src), true, 0, null, default));
             Assert.Contains("zlib", e.Message);
             server.Kill();
+        }
+
+        /// <summary>
+        /// The sender never reads a token stream (only the receiver decodes one), so a corrupt one can only be ours gone
+        /// wrong on the way: the receiver's zstd refuses it and exits, and the push ends with an error, not a hang.
+        /// </summary>
+        [Fact]
+        public void A_corrupt_compressed_token_stream_ends_the_push_with_the_receivers_error()
+        {
+            var text = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Range(0, 20_000).Select(i => $"line {i % 613} of compressible text\n")));
+            File.WriteAllBytes(Path.Combine(_src, "text"), text);
+            var options = new RsyncPushOptions { ServerProtocol = 31, Compress = true };
+            using var server = LocalRsyncServer.Start(options, _dst);
+            var stderr = server.StandardError.ReadToEndAsync();
+            var toServer = new CorruptingStream(server.StandardInput.BaseStream, ZstdMagic);
+            var sender = new RsyncSender(server.StandardOutput.BaseStream, toServer, options) { ServerName = "local rsync" };
+            var run = System.Threading.Tasks.Task.Run(() => sender.Push(new TestSource(_src), PosixTestFs.Walk(_src), true, 0, null, default));
+            Assert.True(((IAsyncResult)run).AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(30)), "the sender hung");
+            Assert.True(toServer.Corrupted, "no zstd frame went out");
+            var e = Assert.IsAssignableFrom<IOException>(run.Exception?.InnerException);
+            Assert.Contains("closed the connection", e.Message);
+            Assert.True(server.WaitForExit(10000));
+            // 12, "error in rsync protocol data stream": rsync's receiver dies on the bad frame (3.5.0 says no more), and
+            // DeltaPusher quotes this stderr after "ended the session".
+            Assert.True(server.ExitCode == 12, $"exit {server.ExitCode}: {stderr.Result}");
+            Assert.Contains("error in rsync protocol data stream", stderr.Result);
+            Assert.False(File.Exists(Path.Combine(_dst, "text")));
+        }
+
+        private static readonly byte[] ZstdMagic = { 0x28, 0xB5, 0x2F, 0xFD };
+
+        /// <summary>Passes writes through, but the first time <paramref name="marker"/> goes out in one write, it goes as zeros.</summary>
+        private sealed class CorruptingStream : Stream
+        {
+            private readonly Stream _inner;
+            private readonly byte[] _marker;
+            public bool Corrupted { get; private set; }
+            public CorruptingStream(Stream inner, byte[] marker) { _inner = inner; _marker = marker; }
+
+            public override void Write(byte[] buffer, int offset, int count)
+            {
+                if (!Corrupted)
+                {
+                    int at = buffer.AsSpan(offset, count).IndexOf(_marker);
+                    if (at >= 0)
+                    {
+                        buffer = buffer.AsSpan(offset, count).ToArray();
+                        offset = 0;
+                        Array.Clear(buffer, at, _marker.Length);
+                        Corrupted = true;
+                    }
+                }
+                _inner.Write(buffer, offset, count);
+            }
+
+            public override void Flush() => _inner.Flush();
+            public override bool CanRead => false;
+            public override bool CanSeek => false;
+            public override bool CanWrite => true;
+            public override long Length => throw new NotSupportedException();
+            public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+            public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+            public override void SetLength(long value) => throw new NotSupportedException();
+            protected override void Dispose(bool disposing) { if (disposing) _inner.Dispose(); base.Dispose(disposing); }
         }
 
         [Theory]

@@ -26,7 +26,8 @@ namespace RealtimeMirror.Engine.Transport.Rsync
         public static BlockSums Read(ServerInput input, int protocol = 27, int maxStrong = MaxStrongLength)
         {
             var s = new BlockSums { Count = input.ReadInt(), BlockLength = input.ReadInt(), StrongLength = input.ReadInt(), Remainder = input.ReadInt() };
-            if (!s.IsPlausible() || s.StrongLength > maxStrong || protocol >= 30 && s.BlockLength > MaxBlockLength)
+            if (!s.IsPlausible() || s.StrongLength > maxStrong || protocol >= 30 && s.BlockLength > MaxBlockLength ||
+                s.Count > MaxCountFor(s.BlockLength, protocol))
                 throw new InvalidDataException($"Bad checksum header from the rsync server (count {s.Count}, block length {s.BlockLength}, " +
                     $"strong length {s.StrongLength}, remainder {s.Remainder}).");
             // Grown as the sums arrive: a claimed count alone must not make us allocate hundreds of megabytes.
@@ -49,10 +50,20 @@ namespace RealtimeMirror.Engine.Transport.Rsync
             return s;
         }
 
+        /// <summary>
+        /// A stock receiver makes blocks of about the square root of its basis (at least 700 bytes, a multiple of 8), so
+        /// a basis has about as many blocks as a block has bytes, unless the block length met the protocol's cap (128 KiB
+        /// from 30 on, for a basis past 16 GiB). A count well past that describes no file a stock rsync sums, and would
+        /// only make us hold its sums; the slack covers the rounding and older receivers.
+        /// </summary>
+        internal static int MaxCountFor(int blockLength, int protocol) =>
+            protocol >= 30 && blockLength == MaxBlockLength ? MaxCount : (int)Math.Min(MaxCount, 2L * blockLength + 1024);
+
         private bool IsPlausible()
         {
             if (Count < 0 || Count > MaxCount || StrongLength < 0 || StrongLength > MaxStrongLength) return false;
-            if (Count == 0) return BlockLength >= 0 && BlockLength <= MaxSqrtBlockLength && Remainder >= 0 && Remainder <= BlockLength;
+            // No basis (all zero) or an empty one (a block length, nothing left over).
+            if (Count == 0) return BlockLength >= 0 && BlockLength <= MaxSqrtBlockLength && Remainder == 0;
             bool blockOk = BlockLength > 0 && (BlockLength <= MaxBlockLength || BlockLength <= Math.Min(Count, MaxSqrtBlockLength));
             return blockOk && StrongLength > 0 && Remainder >= 0 && Remainder < BlockLength;
         }

@@ -108,7 +108,7 @@ namespace RealtimeMirror.Engine.Transport.Rsync
                 if (first >= 0) { o.WriteVarint(first); continue; } // the rest is the first entry's
                 long size = e.Kind == EntryKind.File ? e.Size : 0;
                 if (protocol >= 30) { o.WriteVarlong(size, 3); o.WriteVarlong(e.MTime, 4); }
-                else { o.WriteLong(size); o.WriteInt(unchecked((int)(uint)e.MTime)); }
+                else { o.WriteLong(size); o.WriteInt(Time32(e.MTime)); }
                 if ((flags & XmitModNsec) != 0) o.WriteVarint(e.MTimeNanos);
                 o.WriteInt(TypeBits(e.Kind) | Permissions(e));
                 if (opt.PreserveOwner) WriteId(o, protocol, e.Uid >= 0 ? (uint)e.Uid : geteuid());
@@ -133,12 +133,18 @@ namespace RealtimeMirror.Engine.Transport.Rsync
             {
                 o.WriteByte(0);
                 if (protocol < 30) o.WriteInt(ioError);
-                else if (ioError != 0) o.SendMessage(MsgIoError, BitConverter.GetBytes(ioError));
+                else if (ioError != 0) o.SendMessage(ServerMessageRules.MsgIoError, BitConverter.GetBytes(ioError));
             }
         }
 
         private const int XmitExtendedFlags = 1 << 2, XmitHlinked = 1 << 9, XmitHlinkFirst = 1 << 12, XmitIoErrorEndList = 1 << 12, XmitModNsec = 1 << 13;
-        private const int MsgIoError = 22;
+
+        /// <summary>
+        /// An mtime as protocols 27-29 carry it: 32 bits the receiver reads as unsigned, so 1970 to 2106. A time outside
+        /// is clamped to the nearest end, as SFTP v3 does, rather than wrapped: 1965 would land as 2101, a date in the
+        /// future that every later compare believes.
+        /// </summary>
+        internal static int Time32(long mtime) => unchecked((int)(uint)Math.Clamp(mtime, 0L, uint.MaxValue));
 
         private static void WriteId(ServerOutput o, int protocol, uint id)
         {
@@ -161,7 +167,7 @@ namespace RealtimeMirror.Engine.Transport.Rsync
                 o.WriteByte((byte)(XmitLongName | (e.RelativePath == "." ? XmitTopDir : 0)));
                 o.WriteName(e.RelativePath);
                 o.WriteLong(e.Kind == EntryKind.File ? e.Size : 0);
-                o.WriteInt(unchecked((int)(uint)e.MTime)); // read as unsigned 32-bit: good to 2106
+                o.WriteInt(Time32(e.MTime));
                 o.WriteInt(TypeBits(e.Kind) | Permissions(e));
                 // Unknown owner: claim ourselves, never root (0) by accident.
                 if (opt.PreserveOwner) o.WriteInt(unchecked((int)(e.Uid >= 0 ? (uint)e.Uid : geteuid())));

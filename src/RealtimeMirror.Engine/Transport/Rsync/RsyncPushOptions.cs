@@ -94,8 +94,9 @@ namespace RealtimeMirror.Engine.Transport.Rsync
         public long BytesReceived { get; internal set; }
         /// <summary>Regular files the receiver asked for (first phase).</summary>
         public int FilesRequested { get; internal set; }
-        /// <summary>With <see cref="RsyncPushOptions.ConfirmEachFile"/>: listed regular files the receiver did not confirm
-        /// (not written, or failed after the data arrived), less those in <see cref="Replan"/>.</summary>
+        /// <summary>With <see cref="RsyncPushOptions.ConfirmEachFile"/>: listed entries other than directories (files,
+        /// links, specials) the receiver did not confirm (not written, or failed after the data arrived), less those in
+        /// <see cref="Replan"/>.</summary>
         public IReadOnlyList<string> Unconfirmed { get; internal set; } = Array.Empty<string>();
         /// <summary>The receiver's log and error lines (names in the project's path encoding).</summary>
         public IReadOnlyList<string> ServerMessages { get; internal set; } = Array.Empty<string>();

@@ -26,7 +26,6 @@ namespace RealtimeMirror.Engine.Transport.Rsync
         private const int NdxDone = -1, NdxDelStats = -3;
         private const int ItemBasisTypeFollows = 1 << 11, ItemXnameFollows = 1 << 12, ItemIsNew = 1 << 13, ItemTransfer = 1 << 15;
         private const int CfIncRecurse = 1, CfSafeFlist = 8, CfChksumSeedFix = 32, CfVarintFlistFlags = 128;
-        private const int MsgNoSend = 102;
 
         private readonly Stream _fromServer, _toServer;
         private readonly RsyncPushOptions _options;
@@ -53,6 +52,8 @@ namespace RealtimeMirror.Engine.Transport.Rsync
             Action<RsyncFileReport> onFile, CancellationToken cancel)
         {
             var input = new ServerInput(_fromServer, cancel);
+            // A server that broke the protocol may also have stopped reading: closing our output unblocks a write to it.
+            input.OnViolation = () => _toServer.Dispose();
             var output = new ServerOutput(_toServer);
             var outcome = new RsyncPushOutcome();
             var replan = new ReplanList();
@@ -68,22 +69,23 @@ namespace RealtimeMirror.Engine.Transport.Rsync
                 outcome.Compression = zstd ? "zstd" : "none";
                 outcome.Protocol = protocol;
                 outcome.Checksum = checksum.Kind == RsyncChecksumKind.Md4Old ? "md4" : checksum.Kind.ToString().ToLowerInvariant();
+                // Sized before the reader starts: no confirmation can come before the list, and each is checked against it.
+                var list = BuildList(source, entries, wholeTree, protocol);
+                input.ExpectConfirmations(list.Count);
                 input.StartDemultiplexing();
                 if (protocol >= 30) output.StartMultiplexing();
 
-                if (_options.Delete)
-                {
-                    foreach (var p in _options.ProtectFromDelete) output.WriteName("- " + p);
-                    output.WriteInt(0);
-                }
-
-                var list = BuildList(source, entries, wholeTree, protocol);
-                if (_options.ConfirmEachFile) input.ExpectConfirmations(list.Count);
-                FileListWriter.Write(output, list, _options, ioError, protocol, varintFlags, safeFlist);
-                output.Flush();
-
                 using var tokens = zstd ? new ZstdTokens(output) : null;
-                try { Transfer(source, onFile, cancel, input, output, outcome, replan, protocol, checksum, list, tokens); }
+                try
+                {
+                    WriteLists(output, list, ioError, protocol, varintFlags, safeFlist);
+                    Transfer(source, onFile, cancel, input, output, outcome, replan, protocol, checksum, list, tokens);
+                }
+                catch (Exception e) when (input.Violation != null && !(e is InvalidDataException) && !cancel.IsCancellationRequested)
+                {
+                    // Whatever the closed output threw, the cause is what the server sent: say that.
+                    throw new InvalidDataException(input.Violation.Message, input.Violation);
+                }
                 catch (EndOfStreamException) when (input.ServerErrorExit && protocol >= 31)
                 {
                     // Protocol 31 acknowledges the server's error exit with an empty MSG_ERROR_EXIT, then ends.
@@ -97,6 +99,18 @@ namespace RealtimeMirror.Engine.Transport.Rsync
             outcome.ServerMessages = input.Messages;
             outcome.Replan = replan.Items;
             return outcome;
+        }
+
+        /// <summary>With --delete the filter list (our excludes, which the receiver must not delete), then the file list.</summary>
+        private void WriteLists(ServerOutput output, List<FileMeta> list, int ioError, int protocol, bool varintFlags, bool safeFlist)
+        {
+            if (_options.Delete)
+            {
+                foreach (var p in _options.ProtectFromDelete) output.WriteName("- " + p);
+                output.WriteInt(0);
+            }
+            FileListWriter.Write(output, list, _options, ioError, protocol, varintFlags, safeFlist);
+            output.Flush();
         }
 
         /// <summary>The file loop, its phases and the goodbye.</summary>
@@ -133,7 +147,7 @@ namespace RealtimeMirror.Engine.Transport.Rsync
                 if (report == null)
                 {
                     // Not sent: from 30 on the receiver is told so (else it waits for it); below, it just keeps its copy.
-                    if (protocol >= 30) output.SendMessage(MsgNoSend, BitConverter.GetBytes(ndx));
+                    if (protocol >= 30) output.SendMessage(ServerMessageRules.MsgNoSend, BitConverter.GetBytes(ndx));
                     continue;
                 }
                 report.Redo = phase > 0;
@@ -151,8 +165,9 @@ namespace RealtimeMirror.Engine.Transport.Rsync
 
         /// <summary>
         /// After the goodbye every confirmation is in (messages and data share one ordered stream): each sent file the
-        /// receiver confirmed is reported; every listed regular file it did not confirm, and that is not re-planned
-        /// anyway, is Unconfirmed (the caller retries it). A confirmed file that was not sent was already up to date.
+        /// receiver confirmed is reported; every listed entry but a directory (files, and the links and specials it
+        /// makes unasked, which it confirms alike) that it did not confirm, and that is not re-planned anyway, is
+        /// Unconfirmed (the caller retries it). A confirmed file that was not sent was already up to date.
         /// </summary>
         private static void ReportConfirmed(List<FileMeta> list, Dictionary<int, RsyncFileReport> held, ServerInput input, ReplanList replan,
             Action<RsyncFileReport> onFile, RsyncPushOutcome outcome)
@@ -160,7 +175,7 @@ namespace RealtimeMirror.Engine.Transport.Rsync
             var unconfirmed = new List<string>();
             for (int ndx = 0; ndx < list.Count; ndx++)
             {
-                if (list[ndx].Kind != EntryKind.File || replan.Contains(list[ndx].RelativePath)) continue;
+                if (list[ndx].Kind == EntryKind.Directory || replan.Contains(list[ndx].RelativePath)) continue;
                 if (!input.IsConfirmed(ndx)) { unconfirmed.Add(list[ndx].RelativePath); continue; }
                 if (held.TryGetValue(ndx, out var report)) onFile?.Invoke(report);
             }

@@ -11,7 +11,7 @@ namespace RealtimeMirror.Engine.Transport.Rsync
     /// <summary>
     /// Reads what the server sends. Its first 8 bytes (version, checksum seed) come raw; after that every
     /// byte comes in frames with a 4-byte little-endian header ((7 + code) &lt;&lt; 24 | length): code 0 is
-    /// data, others are log messages. A background thread unwraps the frames, because rsync writes while
+    /// data, others are messages, each held to <see cref="ServerMessageRules"/>. A background thread unwraps the frames, because rsync writes while
     /// it reads: a sender that only reads when it wants data can deadlock with it.
     /// </summary>
     internal sealed class ServerInput : IDisposable
@@ -151,31 +151,76 @@ namespace RealtimeMirror.Engine.Transport.Rsync
                     uint h = BitConverter.ToUInt32(header, 0);
                     int code = (int)(h >> 24) - 7;
                     int length = (int)(h & 0xFFFFFF);
+                    BytesReceived += 4;
+                    ServerMessageRules.Check(code, length); // before anything is read or allocated for it
+                    if (code == ServerMessageRules.MsgData) { ReadData(length); continue; }
                     var payload = new byte[length];
                     if (length > 0) ReadExactly(_raw, payload, length);
-                    BytesReceived += 4 + length;
-                    if (code == 0) _data.Add(payload, _cancel);
-                    else if (code == MsgNoop || code == MsgIoError) { } // keep-alive; the receiver's own io_error shows in its exit code
-                    else if (code == MsgSuccess && (length == 4 || length == 20)) Confirm(BitConverter.ToInt32(payload, 0));
-                    else if (code == MsgErrorExit)
-                    {
-                        AddMessage(length == 4 ? $"rsync server: exiting with code {BitConverter.ToInt32(payload, 0)}" : "rsync server: exiting on error");
-                        ServerErrorExit = true;
-                        break; // it is going away: what follows is not ours to wait for
-                    }
-                    else if (code > 0 && code <= 8) AddMessage(PathEncoding.FromBytes(payload).TrimEnd('\n'));
-                    else AddMessage($"rsync server: unexpected message {code} of {length} bytes");
+                    BytesReceived += length;
+                    if (!Handle(code, payload)) break;
                 }
+            }
+            catch (InvalidDataException e)
+            {
+                Violation = e;
+                try { OnViolation?.Invoke(); } catch (Exception) { /* closing a stream that is already gone */ }
             }
             catch (Exception e) when (!(e is OperationCanceledException)) { _readError = e; }
             catch (OperationCanceledException) { }
             finally { _data.CompleteAdding(); }
         }
 
-        public const int MsgIoError = 22, MsgNoop = 42, MsgErrorExit = 86, MsgSuccess = 100;
+        /// <summary>One data frame, queued in pieces of at most <see cref="ServerMessageRules.MaxDataPiece"/> bytes.</summary>
+        private void ReadData(int length)
+        {
+            while (length > 0)
+            {
+                var piece = new byte[Math.Min(length, ServerMessageRules.MaxDataPiece)];
+                ReadExactly(_raw, piece, piece.Length);
+                BytesReceived += piece.Length;
+                _data.Add(piece, _cancel);
+                length -= piece.Length;
+            }
+        }
+
+        /// <summary>Acts on one message whose length is already checked; false when the server is going away.</summary>
+        private bool Handle(int code, byte[] payload)
+        {
+            switch (code)
+            {
+                case ServerMessageRules.MsgSuccess: Confirm(BitConverter.ToInt32(payload, 0)); return true;
+                case ServerMessageRules.MsgErrorExit:
+                    AddMessage(payload.Length == 4 ? $"rsync server: exiting with code {BitConverter.ToInt32(payload, 0)}" : "rsync server: exiting on error");
+                    ServerErrorExit = true;
+                    return false; // it is going away: what follows is not ours to wait for
+                case ServerMessageRules.MsgErrorXfer:
+                case ServerMessageRules.MsgInfo:
+                case ServerMessageRules.MsgError:
+                case ServerMessageRules.MsgWarning:
+                    AddMessage(PathEncoding.FromBytes(payload).TrimEnd('\n'));
+                    return true;
+                default:
+                    // Keep-alives, the receiver's own io_error (it shows in its exit code), its timeout, deletions it
+                    // logs, a MSG_NO_SEND passed on: nothing for a sender to act on.
+                    return true;
+            }
+        }
+
+        public const int MsgErrorExit = ServerMessageRules.MsgErrorExit;
+
+        /// <summary>
+        /// The server broke the protocol (a message it may not send, an index it may not name): the reader stopped, and
+        /// every read after the data already queued throws this. Null while all is well.
+        /// </summary>
+        public InvalidDataException Violation { get => _violation; private set => _violation = value; }
+        private volatile InvalidDataException _violation; // set by the reader thread, read by the sender's
+
+        /// <summary>Runs on the reader thread when <see cref="Violation"/> is set: the sender closes its output there, so
+        /// a write blocked on a server that no longer reads returns too.</summary>
+        public Action OnViolation { get; set; }
 
         // Entries of the file list the receiver confirmed (MSG_SUCCESS). Sized by our own list, so a hostile server's
-        // confirmations cost no memory; an index outside it is noted as a message and ignored.
+        // confirmations cost no memory; an index outside it, or one confirmed twice, breaks the protocol.
         private bool[] _confirmed = Array.Empty<bool>();
 
         /// <summary>Set before the file list goes out: how many entries confirmations may name.</summary>
@@ -185,9 +230,11 @@ namespace RealtimeMirror.Engine.Transport.Rsync
         {
             lock (_messages)
             {
-                if (ndx >= 0 && ndx < _confirmed.Length) { _confirmed[ndx] = true; return; }
+                if (ndx < 0 || ndx >= _confirmed.Length)
+                    throw new InvalidDataException($"The rsync server confirmed entry #{ndx}, but only {_confirmed.Length} were listed.");
+                if (_confirmed[ndx]) throw new InvalidDataException($"The rsync server confirmed entry #{ndx} twice.");
+                _confirmed[ndx] = true;
             }
-            AddMessage($"rsync server: confirmation of entry #{ndx}, which was not listed");
         }
 
         public bool IsConfirmed(int ndx) { lock (_messages) return ndx >= 0 && ndx < _confirmed.Length && _confirmed[ndx]; }
@@ -281,8 +328,12 @@ namespace RealtimeMirror.Engine.Transport.Rsync
                     if (_data.TryTake(out _current)) { _pos = 0; continue; }
                     BeforeWait?.Invoke();
                     if (!_data.TryTake(out _current, Timeout.Infinite, _cancel))
+                    {
+                        _current = Array.Empty<byte>();
+                        if (Violation != null) throw new InvalidDataException(Violation.Message, Violation);
                         throw new EndOfStreamException("The rsync server closed the connection" +
                             (_readError != null ? $" ({_readError.Message})" : "") + Describe());
+                    }
                     _pos = 0;
                 }
                 int n = Math.Min(count, _current.Length - _pos);
