@@ -7,6 +7,7 @@
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('bin/RealtimeMirror.Format.ps1xml')
+    TypesToProcess       = @('bin/RealtimeMirror.Types.ps1xml')
     CmdletsToExport      = @(
         'Register-MirrorTarget', 'Get-MirrorTarget', 'Unregister-MirrorTarget',
         'Sync-MirrorTree',

@@ -48,7 +48,7 @@ function Invoke-Native([string] $What, [scriptblock] $Command) {
 # What stays in bin/ itself: the cmdlet assembly (default load context) and the files the manifest names. Everything
 # else the publish brings (the engine and its libraries: SSH.NET, BouncyCastle, Newtonsoft.Json, ...) goes to bin/deps,
 # where only the module's own AssemblyLoadContext (src/RealtimeMirror/EngineLoadContext.cs) looks for it.
-$ModuleFiles = @('RealtimeMirror.dll', 'RealtimeMirror.pdb', 'RealtimeMirror.Format.ps1xml', 'systemd')
+$ModuleFiles = @('RealtimeMirror.dll', 'RealtimeMirror.pdb', 'RealtimeMirror.Format.ps1xml', 'RealtimeMirror.Types.ps1xml', 'systemd')
 
 function Invoke-Build {
     # Published into a staging folder, then laid out in a fresh bin/, so a library dropped from the project (or one

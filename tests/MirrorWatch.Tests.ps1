@@ -22,9 +22,26 @@ Describe 'Start-MirrorWatch / Get-MirrorWatch / Stop-MirrorWatch' {
         (Get-MirrorWatch -Id $w.Id).State | Should -Not -Be 'Running'
     }
 
+    It 'names the backend asked for (<Backend>) and why, on the watch, in Get-MirrorWatch and in -Verbose, and reports through it' -ForEach @(
+        @{ Backend = 'Inotify'; Note = 'Inotify as asked*max_user_watches*' }
+        @{ Backend = 'Portable'; Note = 'Portable as asked*FileSystemWatcher*' }
+    ) {
+        $src = New-Src "named-$Backend"
+        $w = Start-MirrorWatch $src -Backend $Backend -SettleMilliseconds 50 -Verbose 4>&1 | Tee-Object -Variable all | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] }
+        try {
+            $w.Backend | Should -Be $Backend
+            $w.BackendNote | Should -BeLike $Note
+            (@($all | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n") | Should -BeLike "*$Backend as asked*"
+            (Get-MirrorWatch -Id $w.Id).Backend | Should -Be $Backend
+            [IO.File]::WriteAllText("$src/seen.txt", 'x')
+            (Get-Events $w | Where-Object RelativePath -eq 'seen.txt').ChangeType | Should -Be 'Created'
+        }
+        finally { $w | Stop-MirrorWatch }
+    }
+
     It 'reports a missing directory and an unknown watch id as errors' {
         Start-MirrorWatch "$root/no-such" -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
-        $err[0].FullyQualifiedErrorId | Should -BeLike 'WatchPathNotFound*'
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'SourceNotFound*'
         Get-MirrorWatch -Id 99999 -ErrorVariable err2 -ErrorAction SilentlyContinue
         $err2[0].FullyQualifiedErrorId | Should -BeLike 'WatchNotFound*'
     }
@@ -220,5 +237,43 @@ Describe 'Service mode: Start-MirrorWatch -Target' {
             $w | Stop-MirrorWatch
             if (Test-Path "$state/sshd.pid") { Stop-Process -Id (Get-Content "$state/sshd.pid") -ErrorAction SilentlyContinue }
         }
+    }
+}
+
+Describe 'inotify refusals in a service log' {
+    # A user namespace with its own small user.max_inotify_watches, and a directory of an owner it does not map (its
+    # root may not read it): the real ENOSPC and EACCES, which this root test process cannot meet itself.
+    BeforeDiscovery { $script:NoUserNs = -not $IsLinux -or ((& unshare -U -r true 2>&1), $LASTEXITCODE)[-1] -ne 0 }
+
+    It 'logs each once as a warning naming the directory and the fix, and goes on mirroring the rest' -Skip:$script:NoUserNs {
+        $access = New-Src 'refused/access'
+        $full = New-Src 'refused/full'
+        New-Item -ItemType Directory "$access/locked/inner", "$access/open" | Out-Null
+        0..39 | ForEach-Object { New-Item -ItemType Directory ("$full/d{0:00}" -f $_) | Out-Null }
+        chown -R 4000123:4000123 "$access/locked"
+        chmod 700 "$access/locked"
+        Register-MirrorTarget -Name refused -Path "$root/refused-replica" | Out-Null
+        $log = "$root/refused.log"
+        $r = Invoke-ChildPwsh -Prefix @('unshare', '-U', '-r', 'sh', '-c', 'echo 24 > /proc/sys/user/max_inotify_watches && exec "$0" "$@"') -Script @"
+`$w = Start-MirrorWatch '$access', '$full' -Target refused -InitialSync -Backend Inotify -SettleMilliseconds 50 -LogPath '$log' -HaltThreshold 100%
+Start-Sleep -Milliseconds 500
+[IO.File]::WriteAllText('$access/open/after.txt', 'a')
+[IO.File]::WriteAllText('$full/after.txt', 'b')
+`$deadline = [DateTime]::UtcNow.AddSeconds(20)
+while ([DateTime]::UtcNow -lt `$deadline -and -not ((Test-Path '$root/refused-replica/access/open/after.txt') -and (Test-Path '$root/refused-replica/full/after.txt'))) { Start-Sleep -Milliseconds 100 }
+`$info = Get-MirrorWatch -Id `$w.Id
+`$w | Stop-MirrorWatch
+@{ State = "`$(`$info.State)"; Backend = `$info.Backend }
+"@
+        $r.Backend | Should -Be 'Inotify'
+        $r.State | Should -Be 'Running'
+        Test-Path "$root/refused-replica/access/open/after.txt" | Should -BeTrue
+        Test-Path "$root/refused-replica/full/after.txt" | Should -BeTrue
+        $warnings = @(Get-Content $log | Where-Object { $_ -like '* WARN *action=WatchFault*' })
+        $warnings.Count | Should -Be 2 -Because ($warnings -join "`n")
+        @($warnings | Where-Object { $_ -like "*cannot watch '$access/locked' with inotify: permission denied*" }).Count | Should -Be 1
+        $limit = @($warnings | Where-Object { $_ -like "*cannot watch '$full/d*" })
+        $limit.Count | Should -Be 1
+        $limit[0] | Should -BeLike '*user.max_inotify_watches = 24 in this user namespace*sysctl user.max_inotify_watches=*'
     }
 }

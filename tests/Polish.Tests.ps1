@@ -24,6 +24,18 @@ Describe 'Argument completers' {
         Get-Completions $Line | Should -Be @('alpha')
     }
 
+    It 'has a completer on every parameter that names a target or a watch Id' {
+        $missing = foreach ($c in Get-Command -Module RealtimeMirror | Where-Object Name -ne 'Register-MirrorTarget') {
+            foreach ($p in $c.Parameters.Values | Where-Object { $_.Name -in 'Target', 'Name', 'Id' -and $_.ParameterType -ne [switch] }) {
+                $completer = $p.Attributes | Where-Object { $_ -is [System.Management.Automation.ArgumentCompleterAttribute] }
+                if (-not $completer) { "$($c.Name) -$($p.Name)" }
+            }
+        }
+        $missing | Should -BeNullOrEmpty
+        Get-Completions 'Resume-MirrorTarget -Name al' | Should -Be @('alpha')
+        Get-Completions 'Get-MirrorVersion -Target al' | Should -Be @('alpha')
+    }
+
     It 'offers every target for an empty word' {
         Get-Completions 'Get-MirrorTarget -Name ' | Should -Be @('alpha', 'beta')
     }
@@ -34,6 +46,7 @@ Describe 'Argument completers' {
         try {
             Get-Completions 'Stop-MirrorWatch -Id ' | Should -Contain "$($w.Id)"
             Get-Completions 'Get-MirrorWatch -Id ' | Should -Contain "$($w.Id)"
+            Get-Completions 'Get-MirrorEvent -Id ' | Should -Contain "$($w.Id)"
         }
         finally { Stop-MirrorWatch -Id $w.Id -Confirm:$false }
     }
@@ -170,6 +183,63 @@ Stop-MirrorWatch -Id `$svc.Id -Confirm:`$false
         $r.EventKind | Should -Be 'Local'; $r.EventMatches | Should -BeTrue; $r.EventUtcRecent | Should -BeTrue
         $r.WatchStartedKind | Should -Be 'Local'; $r.WatchStartedMatches | Should -BeTrue
         $r.LastSyncKind | Should -Be 'Local'; $r.LastSyncMatches | Should -BeTrue; $r.LastSyncUtcRecent | Should -BeTrue
+    }
+}
+
+Describe 'MirrorEvent.WatchId' {
+    It 'carries the Id of the watch that saw it, for each of two watches' {
+        New-Item -ItemType Directory "$root/wid-a", "$root/wid-b" -Force | Out-Null
+        $a = Start-MirrorWatch -Path "$root/wid-a"
+        $b = Start-MirrorWatch -Path "$root/wid-b"
+        try {
+            $a.Id | Should -Not -Be $b.Id
+            Set-Content "$root/wid-a/x.txt" 'a'; Set-Content "$root/wid-b/y.txt" 'b'
+            $ea = @(Get-MirrorEvent -Watch $a -Timeout 3 | Where-Object RelativePath -eq 'x.txt')
+            $eb = @(Get-MirrorEvent -Id $b.Id -Timeout 3 | Where-Object RelativePath -eq 'y.txt')
+            $ea.Count | Should -BeGreaterThan 0
+            $eb.Count | Should -BeGreaterThan 0
+            $ea.WatchId | Sort-Object -Unique | Should -Be $a.Id
+            $eb.WatchId | Sort-Object -Unique | Should -Be $b.Id
+            ($ea[0] | Format-List | Out-String) | Should -Match "WatchId\s+: $($a.Id)"
+        }
+        finally { Stop-MirrorWatch -Id $a.Id, $b.Id -Confirm:$false }
+    }
+}
+
+Describe 'Version times in local time' {
+    It 'shows a kept version''s Time and LastWriteTime in local time, keeping UTC in TimeUtc and LastWriteTimeUtc' {
+        New-Item -ItemType Directory "$root/vt-src" -Force | Out-Null
+        Set-Content "$root/vt-src/f.txt" 'first'
+        [IO.File]::SetLastWriteTimeUtc("$root/vt-src/f.txt", [datetime]::new(2024, 1, 2, 3, 4, 5, [DateTimeKind]::Utc))
+        Register-MirrorTarget -Name vt -Path "$root/r-vt" -KeepVersions -Force | Out-Null
+        Sync-MirrorTree -Path "$root/vt-src" -Target vt | Out-Null
+        Set-Content "$root/vt-src/f.txt" 'second, longer'
+        Sync-MirrorTree -Path "$root/vt-src" -Target vt | Out-Null
+        $saved = $env:TZ
+        $env:TZ = 'Asia/Kolkata'
+        try {
+            $r = Invoke-ChildPwsh @"
+`$v = Get-MirrorVersion -Target vt | Select-Object -First 1
+`$restored = `$v | Restore-MirrorVersion -Destination '$root/vt-restored'
+@{
+    Kind = `$v.Time.Kind.ToString(); Matches = `$v.Time -eq `$v.TimeUtc.ToLocalTime(); UtcRecent = ([datetime]::UtcNow - `$v.TimeUtc).TotalMinutes -lt 5
+    WriteKind = `$v.LastWriteTime.Kind.ToString(); WriteUtc = 'utc ' + `$v.LastWriteTimeUtc.ToString('o')
+    Table = (`$v | Format-Table | Out-String); Local = `$v.Time.ToString('yyyy-MM-dd HH:mm:ss.fff')
+    ByTime = @(Get-MirrorVersion -Target vt -Since `$v.Time.AddSeconds(-1)).Count
+    Restored = `$restored.Action.ToString()
+}
+"@
+        }
+        finally { $env:TZ = $saved }
+        $r.Kind | Should -Be 'Local'
+        $r.Matches | Should -BeTrue
+        $r.UtcRecent | Should -BeTrue
+        $r.WriteKind | Should -Be 'Local'
+        $r.WriteUtc | Should -Be 'utc 2024-01-02T03:04:05.0000000Z'
+        $r.Table | Should -Match ([regex]::Escape($r.Local))
+        $r.ByTime | Should -Be 1
+        $r.Restored | Should -Be 'Restored'
+        Get-Content "$root/vt-restored/f.txt" | Should -Be 'first'
     }
 }
 
@@ -326,7 +396,8 @@ Describe 'Target round trip: Get-MirrorTarget | Register-MirrorTarget' {
 Describe 'Format views' {
     It 'has a table and a list view for <_>' -ForEach @(
         'RealtimeMirror.Engine.Events.MirrorEvent', 'RealtimeMirror.Engine.Results.SyncResult', 'RealtimeMirror.Engine.Targets.MirrorTarget',
-        'RealtimeMirror.Engine.Watching.MirrorWatch', 'RealtimeMirror.Cmdlets.MirrorWatchInfo', 'RealtimeMirror.Engine.Service.TargetStatus'
+        'RealtimeMirror.Engine.Watching.MirrorWatch', 'RealtimeMirror.Cmdlets.MirrorWatchInfo', 'RealtimeMirror.Engine.Service.TargetStatus',
+        'RealtimeMirror.Engine.Versions.MirrorVersion'
     ) {
         $controls = (Get-FormatData -TypeName $_).FormatViewDefinition.Control | ForEach-Object { $_.GetType().Name }
         $controls | Should -Contain 'TableControl'
@@ -337,7 +408,11 @@ Describe 'Format views' {
         $declared = Get-Command -Module RealtimeMirror | ForEach-Object { $_.OutputType.Type } | Where-Object { $_ -and $_ -ne [string] } |
             ForEach-Object FullName | Sort-Object -Unique
         $declared | Should -Not -BeNullOrEmpty
-        foreach ($t in $declared) { Get-FormatData -TypeName $t | Should -Not -BeNullOrEmpty -Because "$t is a declared output type" }
+        foreach ($t in $declared) {
+            $controls = (Get-FormatData -TypeName $t).FormatViewDefinition.Control | ForEach-Object { $_.GetType().Name }
+            $controls | Should -Contain 'TableControl' -Because "$t is a declared output type"
+            $controls | Should -Contain 'ListControl' -Because "$t is a declared output type"
+        }
     }
 
     It 'shows a watch from Start-MirrorWatch as a table of its paths, not type names' {
@@ -348,26 +423,153 @@ Describe 'Format views' {
             $table | Should -Match "Id\s+State\s+Backend\s+Events\s+Started\s+Path"
             $table | Should -Match ([regex]::Escape("$root/view-src"))
             $table | Should -Not -Match 'RealtimeMirror\.'
-            ($w | Format-List | Out-String) | Should -Match "Paths\s+: .*view-src"
+            ($w | Format-List | Out-String) | Should -Match "Path\s+: .*view-src"
+        }
+        finally { Stop-MirrorWatch -Id $w.Id -Confirm:$false }
+    }
+
+    It 'names the roots Path on Start-MirrorWatch''s and Get-MirrorWatch''s objects alike, keeping Paths as an alias' {
+        New-Item -ItemType Directory "$root/path-src" -Force | Out-Null
+        $w = Start-MirrorWatch -Path "$root/path-src"
+        try {
+            $i = Get-MirrorWatch -Id $w.Id
+            foreach ($o in $w, $i) {
+                $o.Path | Should -Be @("$root/path-src")
+                $o.Paths | Should -Be @("$root/path-src") -Because 'scripts written against the old name keep working'
+                $o.PSObject.Properties['Paths'].MemberType | Should -Be 'AliasProperty'
+            }
+            ($w | Format-List | Out-String) | Should -Not -Match 'Paths\s+:'
+            ($i | Format-List | Out-String) | Should -Match "Path\s+: .*path-src"
         }
         finally { Stop-MirrorWatch -Id $w.Id -Confirm:$false }
     }
 }
 
 Describe 'The README''s main command' {
-    It 'closes the target''s table so the results print as a table, not as lists' {
+    It 'prints one table of results, one line each, and nothing of Register''s, run as written against the loopback sshd' {
         $readme = Get-Content "$RepoRoot/README.md" -Raw
-        $readme | Should -Match 'Register-MirrorTarget -Name backup [^;]*-Force \| Format-Table; Start-MirrorWatch /srv/data -Target backup -InitialSync -Wait'
-        # The same shape against a local replica, through Out-Default as `pwsh -Command` prints it.
-        New-Item -ItemType Directory "$root/readme-src" -Force | Out-Null
-        Set-Content "$root/readme-src/a.txt" 'a'; Set-Content "$root/readme-src/b.txt" 'b'
+        $line = [regex]::Match($readme, "(?m)^dotnet tool update .*-Command '\./build\.ps1 -Task Build; (Import-Module [^']*Start-MirrorWatch[^']*)'$")
+        $line.Success | Should -BeTrue -Because 'the README shows the main command'
+        $command = $line.Groups[1].Value
+        $command | Should -Match '^Import-Module \./RealtimeMirror\.psd1; Register-MirrorTarget -Name backup -HostName backup\.example\.net -User root -KeyFile ~/\.ssh/id_ed25519 -RemotePath /srv/data .*; Start-MirrorWatch /srv/data -Target backup -InitialSync -Wait$'
+        # The loopback sshd's host, port and user; its key and a fresh known_hosts under a HOME of the test's own, so
+        # ~/.ssh is the test's and -AcceptNewHostKey records there. The build step before it is what this suite ran.
+        $src = "$root/readme-src"; $replica = "$root/readme-replica"
+        New-Item -ItemType Directory "$src/sub", "$root/home/.ssh" -Force | Out-Null
+        Set-Content "$src/a.txt" 'a'; Set-Content "$src/sub/b.txt" 'b'
+        Copy-Item $env:RTM_SSH_KEY "$root/home/.ssh/id_ed25519"
+        $command = $command.Replace('-HostName backup.example.net', "-HostName $env:RTM_SSH_HOST -Port $env:RTM_SSH_PORT").
+            Replace('-User root', "-User $env:RTM_SSH_USER").Replace('-RemotePath /srv/data', "-RemotePath '$replica'").
+            Replace('Start-MirrorWatch /srv/data', "Start-MirrorWatch '$src'")
         $exe = [Environment]::ProcessPath
-        $launch = if ((Split-Path -Leaf $exe) -like 'dotnet*') { @($exe, (Join-Path $PSHOME 'pwsh.dll')) } else { @($exe) }
-        $command = "`$PSStyle.OutputRendering = 'PlainText'; Import-Module '$RepoRoot/RealtimeMirror.psd1'; Register-MirrorTarget -Name readme -Path '$root/readme-replica' -Force | Format-Table; Sync-MirrorTree -Path '$root/readme-src' -Target readme"
-        $out = (& $launch[0] @($launch | Select-Object -Skip 1) -NoProfile -NonInteractive -Command $command) -join "`n"
-        $out | Should -Match 'Name\s+Kind\s+Rsync\s+Location'
-        $out | Should -Match 'Target\s+Action\s+Bytes\s+Matched\s+Via\s+RelativePath'
-        $out | Should -Match 'readme\s+Copied\s+2\s+0\s+Local\s+a\.txt'
-        $out | Should -Not -Match 'RelativePath\s+:'
+        $psi = [Diagnostics.ProcessStartInfo]::new($exe)
+        # As `dotnet pwsh.dll`: the dotnet tool's launcher would not pass SIGTERM on (README, Running as a service).
+        if ((Split-Path -Leaf $exe) -like 'dotnet*') { $psi.ArgumentList.Add((Join-Path $PSHOME 'pwsh.dll')) }
+        foreach ($a in '-NoProfile', '-Command', "`$PSStyle.OutputRendering = 'PlainText'; $command") { $psi.ArgumentList.Add($a) }
+        $psi.WorkingDirectory = $RepoRoot
+        $psi.Environment['HOME'] = "$root/home"
+        $psi.Environment['COLUMNS'] = '200'
+        $psi.RedirectStandardOutput = $true; $psi.RedirectStandardError = $true
+        $p = [Diagnostics.Process]::Start($psi)
+        $stdout = $p.StandardOutput.ReadToEndAsync(); $stderr = $p.StandardError.ReadToEndAsync()
+        try {
+            Wait-Until { (Test-Path "$replica/a.txt") -and (Test-Path "$replica/sub/b.txt") } -TimeoutSeconds 60 -Because 'the initial sync'
+            Set-Content "$src/c.txt" 'written while it runs'
+            Wait-Until { Test-Path "$replica/c.txt" } -TimeoutSeconds 30 -Because 'a change mirrored'
+            Start-Sleep -Milliseconds 500
+        }
+        finally {
+            kill -TERM $p.Id
+            if (-not $p.WaitForExit(30000)) { $p.Kill() }
+        }
+        $p.ExitCode | Should -Be 0 -Because "SIGTERM drains and exits 0 ($($stderr.Result))"
+        $stderr.Result | Should -BeNullOrEmpty
+        $out = @($stdout.Result -split "`n" | ForEach-Object TrimEnd | Where-Object { $_ })
+        $out[0] | Should -Match '^Target\s+Action\s+Bytes\s+Matched\s+Via\s+RelativePath$' -Because "the results' table comes first:`n$($stdout.Result)"
+        $out[1] | Should -Match '^-+\s+-+'
+        @($out | Select-Object -Skip 2) | Should -Not -BeNullOrEmpty
+        foreach ($row in $out | Select-Object -Skip 2) { $row | Should -Match '^backup\s+\w+\s+\d+\s+\d+\s+(Sftp|Rsync)\b' -Because 'one line per result' }
+        ($out -join "`n") | Should -Match '(?m)^backup\s+Copied\s+.*\sa\.txt$'
+        ($out -join "`n") | Should -Match '(?m)^backup\s+Copied\s+.*\sc\.txt$'
+        ($out -join "`n") | Should -Not -Match '\w+\s+: ' -Because 'no list'
+        ($out -join "`n") | Should -Not -Match 'HostName|Location|Kind' -Because 'no table of the registered target'
+        Get-Content "$root/home/.ssh/known_hosts" -Raw | Should -Match "127\.0\.0\.1\]:$($env:RTM_SSH_PORT) ssh-ed25519 "
+    }
+}
+
+Describe 'One error id per cause' {
+    BeforeAll {
+        $idsType = (Get-Command Sync-MirrorTree).ImplementingType.Assembly.GetType('RealtimeMirror.Cmdlets.ErrorIds')
+        $codeIds = @($idsType.GetFields('Static,Public,NonPublic') | Where-Object IsLiteral | ForEach-Object { $_.GetValue($null) } | Sort-Object)
+        $sources = Get-ChildItem "$RepoRoot/src/RealtimeMirror" -Recurse -Filter *.cs | Where-Object FullName -notmatch '/(obj|bin)/'
+    }
+
+    It 'lists in README''s error table exactly the ids the code raises' {
+        $readme = Get-Content "$RepoRoot/README.md" -Raw
+        $section = [regex]::Match($readme, '(?s)\| Error id \| Cause \|(.*?)\n\n').Groups[1].Value
+        $documented = @([regex]::Matches($section, '(?m)^\| `(\w+)` \|') | ForEach-Object { $_.Groups[1].Value })
+        $documented.Count | Should -BeGreaterThan 20
+        @($documented | Group-Object | Where-Object Count -gt 1) | Should -BeNullOrEmpty -Because 'one row per id'
+        Compare-Object $codeIds ($documented | Sort-Object) | ForEach-Object { "$($_.SideIndicator) $($_.InputObject)" } |
+            Should -BeNullOrEmpty -Because '<= only in the code, => only in the README'
+    }
+
+    It 'names every id through ErrorIds, and every id there is raised somewhere' {
+        foreach ($f in $sources | Where-Object Name -ne 'ErrorIds.cs') {
+            # An id given as a bare string, right before the ErrorCategory argument (also in a ?: pair).
+            $bare = [regex]::Matches((Get-Content $f.FullName -Raw), '"[A-Za-z]+"\s*,\s*(e\s+is\s+\w+\s*\?\s*)?ErrorCategory\.')
+            @($bare | ForEach-Object Value) | Should -BeNullOrEmpty -Because "$($f.Name) should use ErrorIds"
+        }
+        $all = ($sources | Where-Object Name -ne 'ErrorIds.cs' | ForEach-Object { Get-Content $_.FullName -Raw }) -join "`n"
+        foreach ($id in $codeIds) { $all | Should -Match "ErrorIds\.$id\b" -Because "$id is listed, so it is raised" }
+    }
+
+    It 'gives a corrupt target file, a missing source and a name clash one id each, whichever command meets them' {
+        $saved = $env:REALTIMEMIRROR_CONFIG
+        $env:REALTIMEMIRROR_CONFIG = "$root/corrupt-ids.json"
+        Set-Content $env:REALTIMEMIRROR_CONFIG '{ nope'
+        try {
+            Get-MirrorTarget -ErrorVariable e1 -ErrorAction SilentlyContinue | Out-Null
+            Start-MirrorWatch "$root" -Target x -ErrorVariable e2 -ErrorAction SilentlyContinue | Out-Null
+            $e1[0].FullyQualifiedErrorId | Should -BeLike 'TargetStoreUnreadable,*'
+            $e2[0].FullyQualifiedErrorId | Should -BeLike 'TargetStoreUnreadable,*'
+        }
+        finally { $env:REALTIMEMIRROR_CONFIG = $saved }
+        Register-MirrorTarget -Name ids -Path "$root/r-ids" -Force | Out-Null
+        Sync-MirrorTree -Path "$root/no-such-dir" -Target ids -ErrorVariable s1 -ErrorAction SilentlyContinue | Out-Null
+        Start-MirrorWatch -Path "$root/no-such-dir" -ErrorVariable s2 -ErrorAction SilentlyContinue | Out-Null
+        $s1[0].FullyQualifiedErrorId | Should -BeLike 'SourceNotFound,*'
+        $s2[0].FullyQualifiedErrorId | Should -BeLike 'SourceNotFound,*'
+        New-Item -ItemType Directory "$root/clash/a/same", "$root/clash/b/same" -Force | Out-Null
+        Get-Item "$root/clash/a/same", "$root/clash/b/same" | Sync-MirrorTree -Target ids -ErrorVariable c1 -ErrorAction SilentlyContinue | Out-Null
+        { Start-MirrorWatch "$root/clash/a/same", "$root/clash/b/same" -Target ids -ErrorAction Stop } | Should -Throw -ErrorId 'SourceNameClash*'
+        $c1[0].FullyQualifiedErrorId | Should -BeLike 'SourceNameClash,*'
+    }
+}
+
+Describe 'Shared target settings' {
+    It 'gives -<_> the same type and validation on Register-MirrorTarget, Sync-MirrorTree and Start-MirrorWatch' -ForEach @(
+        'Compress', 'BandwidthLimit', 'HaltThreshold', 'KeepAliveSeconds', 'IoTimeoutSeconds', 'Exclude', 'ExcludeFile', 'DeleteMode'
+    ) {
+        $shapes = foreach ($c in 'Register-MirrorTarget', 'Sync-MirrorTree', 'Start-MirrorWatch') {
+            $p = (Get-Command $c).Parameters[$_]
+            $p | Should -Not -BeNullOrEmpty -Because "$c takes -$_"
+            $checks = $p.Attributes | Where-Object { $_ -is [System.Management.Automation.ValidateArgumentsAttribute] -or $_ -is [System.Management.Automation.SupportsWildcardsAttribute] } |
+                ForEach-Object { if ($_ -is [System.Management.Automation.ValidateRangeAttribute]) { "Range $($_.MinRange)..$($_.MaxRange)" } else { $_.GetType().Name } }
+            "$($p.ParameterType.FullName) $(@($checks | Sort-Object) -join ', ')"
+        }
+        @($shapes | Sort-Object -Unique).Count | Should -Be 1 -Because ($shapes -join ' / ')
+    }
+
+    It 'keeps Register-MirrorTarget''s saved defaults and lets a run override the saved values' {
+        $t = Register-MirrorTarget -Name shared-defaults -Path "$root/r-shared" -Force
+        $t.KeepAliveSeconds | Should -Be 15
+        $t.IoTimeoutSeconds | Should -Be 60
+        $t.Compress | Should -BeFalse
+        $t.BandwidthLimit | Should -Be 0
+        $t.HaltThreshold | Should -BeNullOrEmpty
+        $t = Register-MirrorTarget -Name shared-defaults -Path "$root/r-shared" -KeepAliveSeconds 0 -IoTimeoutSeconds 5 -Compress -BandwidthLimit 64 -HaltThreshold ' 10% ' -Force
+        "$($t.KeepAliveSeconds) $($t.IoTimeoutSeconds) $($t.Compress) $($t.BandwidthLimit) $($t.HaltThreshold)" | Should -Be '0 5 True 64 10%'
+        Unregister-MirrorTarget shared-defaults -Confirm:$false
     }
 }

@@ -187,14 +187,16 @@ Describe 'Service mode, adversarial' {
         }
         finally { $w | Stop-MirrorWatch }
         $c = New-Src 'roots/c/data'
-        { Start-MirrorWatch $a, $c -Target roots -ErrorAction Stop } | Should -Throw -ErrorId 'RootNameClash*'
+        { Start-MirrorWatch $a, $c -Target roots -ErrorAction Stop } | Should -Throw -ErrorId 'SourceNameClash*'
     }
 
-    It 'turns Faulted when the root is removed, deletes nothing meanwhile, and resumes when it is back' {
-        $src = New-Src 'vanish'
-        $replica = Register-Local 'vanish'
+    It 'turns Faulted when the root is removed, deletes nothing meanwhile, and resumes when it is back (<Backend>)' -ForEach @(
+        @{ Backend = 'Auto' }, @{ Backend = 'Inotify' }
+    ) {
+        $src = New-Src "vanish-$Backend"
+        $replica = Register-Local "vanish-$Backend"
         Set-Content "$src/f.txt" 'x'
-        $w = Start-MirrorWatch $src -Target vanish -InitialSync -SettleMilliseconds 50
+        $w = Start-MirrorWatch $src -Target "vanish-$Backend" -InitialSync -SettleMilliseconds 50 -Backend $Backend
         try {
             Wait-Until { Test-Path "$replica/f.txt" } -Because 'the initial sync'
             Remove-Item -Recurse -Force $src

@@ -294,6 +294,13 @@ namespace RealtimeMirror.Engine.Planning
                 _subtreesDone.Add(dir);
                 List<FileMeta> source, replica;
                 try { source = _p._source.List(dir); }
+                catch (Exception e) when (dir.Length > 0 && PathRace.Is(e))
+                {
+                    // Gone, or no longer a directory, since its parent was listed: a change in flight, not a failure
+                    // (rsync's "vanished"). Nothing below is compared or deleted now; its own event brings the next plan.
+                    Result.Skipped.Add((dir, "changed while it was being listed; compared again at its next change"));
+                    return;
+                }
                 catch (Exception e)
                 {
                     // Unknown source contents: compare nothing below, delete nothing below.

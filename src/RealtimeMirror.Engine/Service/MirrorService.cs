@@ -28,6 +28,7 @@ namespace RealtimeMirror.Engine.Service
             _watch = watch;
             _options = options;
             Logging.ServiceLogging.Attach(options); // before the workers start: they log from their own threads
+            Logging.ServiceLogging.AttachWatch(watch, options);
             _workers = targets.Select(t => new TargetWorker(t, options)).ToList();
             _fanOut = new Thread(FanOut) { IsBackground = true, Name = "RealtimeMirror fan-out " + watch.Id };
             // Status for Get-/Stop-MirrorWatch in other processes.
@@ -84,7 +85,7 @@ namespace RealtimeMirror.Engine.Service
         /// <summary>Asks every target to compare the whole tree again (after an outage the admin knows of, or on a timer).</summary>
         public void RequestRescan()
         {
-            foreach (var root in _watch.Paths)
+            foreach (var root in _watch.Path)
                 foreach (var w in _workers) w.Enqueue(new MirrorEvent(root, "", ChangeType.Rescan, true, null, DateTime.UtcNow, null, _watch.Id));
         }
 

@@ -85,7 +85,7 @@ namespace RealtimeMirror.Engine.Service
         public static ServiceStatusFile Capture(MirrorWatch watch, IEnumerable<TargetStatus> targets) => new ServiceStatusFile
         {
             ProcessId = ProcessIdentity.CurrentId, ProcessStartMark = ProcessIdentity.CurrentStartMark, ProcessStartTime = OwnStartTime.Value,
-            WatchId = watch.Id, Paths = watch.Paths.ToList(), Backend = watch.Backend, BackendNote = watch.BackendNote, State = watch.State.ToString(), LastError = watch.LastError,
+            WatchId = watch.Id, Paths = watch.Path.ToList(), Backend = watch.Backend, BackendNote = watch.BackendNote, State = watch.State.ToString(), LastError = watch.LastError,
             Started = watch.StartedUtc, RawChanges = watch.RawChanges, EventsEmitted = watch.EventsEmitted, Overflows = watch.Overflows,
             QueueLength = watch.QueueLength, Targets = targets.Select(TargetStatusRecord.Of).ToList(),
         };

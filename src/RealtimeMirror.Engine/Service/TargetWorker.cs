@@ -412,7 +412,7 @@ namespace RealtimeMirror.Engine.Service
         private void Report(string relativePath, Exception e)
         {
             Status.Errors++;
-            Status.LastError = e.Message;
+            Status.LastError = TargetErrorText.Of(_target.Name, relativePath, e.Message); // the status names the target like its errors
             Status.LastErrorTimeUtc = DateTime.UtcNow;
             try { _options.OnError(_target.Name, relativePath, e); } catch (Exception) { /* a reporter must not kill the worker */ }
         }

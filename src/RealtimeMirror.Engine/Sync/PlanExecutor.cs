@@ -259,8 +259,7 @@ namespace RealtimeMirror.Engine.Sync
                 var result = RunOne(a, o, clock);
                 return (opt, _) => { if (result != null) opt.OnResult(result); };
             }
-            catch (Exception e) when (e is FileNotFoundException || e is DirectoryNotFoundException || e is NotRegularFileException ||
-                                      e is SourceChangedException || IsPathRace(e))
+            catch (Exception e) when (e is NotRegularFileException || e is SourceChangedException || PathRace.Is(e))
             {
                 return (_, outcome) => outcome.Replan.Add(a.RelativePath); // the source moved on meanwhile: compare that path again
             }
@@ -269,13 +268,6 @@ namespace RealtimeMirror.Engine.Sync
                 return (opt, outcome) => { opt.OnError(a.RelativePath, e); outcome.Failed.Add(a.RelativePath); };
             }
         }
-
-        /// <summary>
-        /// A component of the path stopped being a directory (ENOTDIR) or became a symlink (ELOOP) between planning
-        /// and doing, on either side: not a failure of this entry, just a moved world. The next plan sees it as it is.
-        /// </summary>
-        private static bool IsPathRace(Exception e) =>
-            e is PosixException p && (p.Errno == 20 /* ENOTDIR */ || p.Errno == 40 /* ELOOP */ || p.Errno == 2 /* ENOENT */);
 
         // The replica keeps the file an upload replaces itself, right before its final rename (see IReplaceAside).
         private bool _hooked;

@@ -99,7 +99,7 @@ namespace RealtimeMirror.Engine.Sync
         {
             if (Target.Kind != TargetKind.Local) return;
             if (Platform.TreeOverlap.Overlaps(Target.Path, sourcePath))
-                throw new InvalidOperationException($"Target '{Target.Name}' ({Target.Path}) overlaps the source '{sourcePath}': a replica must be neither inside the source nor contain it. Nothing was written.");
+                throw new TargetOverlapsSourceException($"Target '{Target.Name}' ({Target.Path}) overlaps the source '{sourcePath}': a replica must be neither inside the source nor contain it. Nothing was written.");
         }
 
         private void ReportSkipped(Plan plan, SyncOptions o)
@@ -115,5 +115,11 @@ namespace RealtimeMirror.Engine.Sync
             Delta?.Dispose();
             Replica.Dispose();
         }
+    }
+
+    /// <summary>A local replica inside the source, or containing it: refused before anything is written.</summary>
+    public sealed class TargetOverlapsSourceException : InvalidOperationException
+    {
+        public TargetOverlapsSourceException(string message) : base(message) { }
     }
 }

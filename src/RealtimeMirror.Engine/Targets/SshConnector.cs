@@ -8,11 +8,20 @@ using Renci.SshNet.Common;
 namespace RealtimeMirror.Engine.Targets
 {
     /// <summary>Raised when a target cannot be reached or refuses us; the message says which and why.</summary>
-    public sealed class TargetUnavailableException : Exception
+    public class TargetUnavailableException : Exception
     {
         public TargetUnavailableException(string message, Exception inner = null) : base(message, inner) { }
         /// <summary>Authentication and host-key problems do not fix themselves: retrying is pointless.</summary>
         public bool IsPermanent { get; set; }
+    }
+
+    /// <summary>
+    /// Connected (or local), but the replica root cannot be opened or made: a cause of its own, apart from an unreachable
+    /// host (the remote path's parent is a file, a mount is missing). Retried like a lost connection.
+    /// </summary>
+    public sealed class ReplicaRootUnavailableException : TargetUnavailableException
+    {
+        public ReplicaRootUnavailableException(string message, Exception inner) : base(message, inner) { }
     }
 
     /// <summary>Builds authenticated, host-key-verified SSH.NET clients for a target.</summary>

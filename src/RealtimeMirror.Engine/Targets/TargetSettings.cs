@@ -34,7 +34,7 @@ namespace RealtimeMirror.Engine.Targets
             try { lines = File.ReadAllLines(path); }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
             {
-                throw new IOException($"Target '{targetName}': cannot read its exclude file '{path}': {e.Message}", e);
+                throw new ExcludeFileUnreadableException($"Target '{targetName}': cannot read its exclude file '{path}': {e.Message}", e);
             }
             return lines.Select(l => l.TrimEnd('\r')).Where(l => l.Trim().Length > 0 && l[0] != '#' && l[0] != ';').ToList();
         }
@@ -44,5 +44,11 @@ namespace RealtimeMirror.Engine.Targets
 
         /// <summary>Whether changes seen while running (events, Rescans, retries) delete.</summary>
         public static bool DeletesWhileRunning(DeleteMode mode) => mode == DeleteMode.Always || mode == DeleteMode.Running;
+    }
+
+    /// <summary>A target's exclude file cannot be read: that target does not start (an IOException, as before).</summary>
+    public sealed class ExcludeFileUnreadableException : IOException
+    {
+        public ExcludeFileUnreadableException(string message, Exception inner) : base(message, inner) { }
     }
 }

@@ -20,7 +20,7 @@ namespace RealtimeMirror.Engine.Transport
             {
                 replica.Dispose();
                 if (e is System.OperationCanceledException) throw;
-                throw new TargetUnavailableException($"Target '{target.Name}': cannot open the replica root: {e.Message}", e);
+                throw new ReplicaRootUnavailableException($"Target '{target.Name}': cannot open the replica root: {e.Message}", e);
             }
             catch
             {

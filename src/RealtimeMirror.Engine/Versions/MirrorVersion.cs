@@ -12,7 +12,7 @@ namespace RealtimeMirror.Engine.Versions
             Subdirectory = subdirectory ?? "";
             SourceRoot = sourceRoot;
             Stamp = stamp;
-            Time = time;
+            TimeUtc = time;
             Entry = entry;
             Path = path;
         }
@@ -20,12 +20,15 @@ namespace RealtimeMirror.Engine.Versions
         public string Target { get; }
         /// <summary>'/'-separated path below the replica (and source) root, as it was when kept.</summary>
         public string Path { get; }
-        /// <summary>When the mirror moved it aside (UTC): the time of the change that deleted or overwrote it.</summary>
-        public DateTime Time { get; }
+        /// <summary>When the mirror moved it aside, in local time: the time of the change that deleted or overwrote it.</summary>
+        public DateTime Time => TimeUtc.ToLocalTime();
+        /// <summary>The same in UTC (the stamp's own time).</summary>
+        public DateTime TimeUtc { get; }
         public long Size => Entry.Size;
         public EntryKind Kind => Entry.Kind;
-        /// <summary>The kept entry's own last write time (UTC).</summary>
-        public DateTime LastWriteTime => DateTimeOffset.FromUnixTimeSeconds(Entry.MTime).UtcDateTime.AddTicks(Entry.MTimeNanos / 100);
+        /// <summary>The kept entry's own last write time, in local time (LastWriteTimeUtc: the same in UTC).</summary>
+        public DateTime LastWriteTime => LastWriteTimeUtc.ToLocalTime();
+        public DateTime LastWriteTimeUtc => DateTimeOffset.FromUnixTimeSeconds(Entry.MTime).UtcDateTime.AddTicks(Entry.MTimeNanos / 100);
         /// <summary>Permission bits as octal text (0644).</summary>
         public string Mode => Entry.Mode < 0 ? null : Convert.ToString(Entry.Mode, 8).PadLeft(4, '0');
         /// <summary>Where the version is, relative to the replica root: .rtm-versions/STAMP/PATH.</summary>

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Threading;
@@ -11,12 +12,16 @@ namespace RealtimeMirror.Engine.Watching
 {
     /// <summary>
     /// What the inotify and fanotify backends share: one reader thread per root that sleeps in poll() with a short
-    /// timeout (so Dispose stops it within ~100 ms), a session (the kernel descriptor with its directory map) opened
-    /// and filled before Start returns, and recovery. A failure of the reader that nothing expects is reported,
-    /// covered by a Rescan and followed by a fresh session, retried with backoff: a reader that just stopped would lose
-    /// every later change. The backends only open sessions and read their events.
+    /// timeout (so Dispose stops it within ~100 ms), reads and hands what it read to the translator; a session (the
+    /// kernel descriptor with its directory map) opened and filled before Start returns; and recovery: lost events
+    /// (a queue overflow) become a Rescan of the root and a fresh map, subtrees the kernel would not watch are
+    /// retried and rescanned on a timer, a root that is removed or moved away is reported and, once a directory is
+    /// at its path again, watched afresh and rescanned. A failure of the reader that nothing expects is reported,
+    /// covered by a Rescan and followed by a fresh session, retried with backoff: a reader that just stopped would
+    /// lose every later change. The backends only open sessions and decode their events.
     /// </summary>
-    internal abstract class KernelTreeWatcher<TSession> : ITreeWatcher where TSession : class, IDisposable
+    internal abstract class KernelTreeWatcher<TSession, TTranslator> : ITreeWatcher
+        where TSession : KernelSession where TTranslator : KernelTranslator
     {
         protected const int PollMilliseconds = 100;
         protected static readonly TimeSpan RootCheckInterval = TimeSpan.FromMilliseconds(250);
@@ -58,10 +63,40 @@ namespace RealtimeMirror.Engine.Watching
         protected TSession Session => _session;
         /// <summary>"inotify" or "fanotify", for thread names and messages.</summary>
         protected abstract string KernelName { get; }
+        /// <summary>The sysctl that sizes the kernel's event queue, for the overflow message.</summary>
+        protected abstract string QueueLimitSysctl { get; }
+        /// <summary>How many bytes one read takes.</summary>
+        protected abstract int ReadBufferBytes { get; }
+        /// <summary>A new session on the root, nothing below it watched yet; throws when the kernel cannot watch the root.</summary>
+        protected abstract TSession NewSession();
+        protected abstract TTranslator NewTranslator(TSession session);
+        /// <summary>Decodes the first <paramref name="length"/> bytes of a read and hands each event to the translator.</summary>
+        protected abstract void Translate(TTranslator translator, byte[] buffer, int length, DateTime now);
+        /// <summary>How long poll() may sleep now.</summary>
+        protected virtual int PollTimeout(TTranslator translator) => PollMilliseconds;
+        /// <summary>After each poll (and read, when there was something): what the backend settles by time.</summary>
+        protected virtual void AfterPoll(TSession session, TTranslator translator, bool idle, DateTime now) { }
+
+        /// <summary>The directories the session knows by path now, sorted (tests read it once events have settled).</summary>
+        internal List<string> WatchedDirectories()
+        {
+            var session = Session;
+            if (session == null) return new List<string>();
+            List<string> dirs;
+            lock (session) dirs = new List<string>(session.WatchedPaths());
+            dirs.Sort(StringComparer.Ordinal);
+            return dirs;
+        }
+
         /// <summary>A new session covering the whole tree; throws when the kernel cannot watch the root.</summary>
-        protected abstract TSession OpenSession();
-        /// <summary>Reads and translates events until stopping; may replace the session (root back after a move).</summary>
-        protected abstract void ReadUntilStopped(ref TSession session);
+        private TSession OpenSession()
+        {
+            var session = NewSession();
+            session.Stopping = () => _stopping;
+            try { session.WatchAll(); }
+            catch (Exception) { session.Dispose(); throw; }
+            return session;
+        }
 
         public void Start()
         {
@@ -127,6 +162,62 @@ namespace RealtimeMirror.Engine.Watching
             }
         }
 
+        /// <summary>Reads and translates events until stopping; replaces the session when the root is back after a move.</summary>
+        private void ReadUntilStopped(ref TSession session)
+        {
+            var buffer = new byte[ReadBufferBytes];
+            var translator = NewTranslator(session);
+            var retryClock = Stopwatch.StartNew();
+            var rootClock = new Stopwatch();
+            string goneReported = null;
+            while (!_stopping)
+            {
+                if (PauseReader) { Thread.Sleep(10); continue; }
+                if (FailOnce) { FailOnce = false; throw new IOException("test failure"); }
+                int ready = Poll(session.Fd, PollTimeout(translator));
+                var now = DateTime.UtcNow;
+                if (ready > 0)
+                {
+                    int n = ReadInto(session.Fd, buffer);
+                    if (n < 0 && -n != Errno.EAGAIN && -n != Errno.EINTR) throw new IOException($"read: errno {-n}");
+                    // Locked against the test hooks that read the directory map.
+                    if (n > 0) lock (session) Translate(translator, buffer, n, now);
+                }
+                else if (ready < 0 && -ready != Errno.EINTR) throw new IOException($"poll: errno {-ready}");
+                lock (session) AfterPoll(session, translator, ready == 0, now);
+                if (translator.Overflows > 0)
+                {
+                    Interlocked.Add(ref _overflows, translator.Overflows);
+                    translator.Overflows = 0;
+                    _onFault?.Invoke($"{_root}: the kernel dropped events ({KernelName} queue overflow); rescanning. Raising {QueueLimitSysctl} makes this rarer.");
+                    lock (session) session.Resync(); // a rename or move-out may have been among the lost events
+                }
+                if (retryClock.Elapsed >= UnwatchedRescanInterval)
+                {
+                    retryClock.Restart();
+                    List<string> dirs;
+                    lock (session) dirs = session.RetryUnwatched();
+                    foreach (var dir in dirs) translator.Rescan(dir, DateTime.UtcNow);
+                }
+                if (translator.RootGone != null)
+                {
+                    var fresh = ReturnOfRoot(translator.RootGone, ref goneReported, rootClock);
+                    if (fresh != null)
+                    {
+                        // Another directory (or the same one, moved back) is at the root's path: watched from scratch.
+                        session = fresh;
+                        translator = NewTranslator(session);
+                        translator.Enqueued = true;
+                    }
+                }
+                if (translator.Enqueued)
+                {
+                    translator.Enqueued = false;
+                    _wake?.Invoke();
+                }
+            }
+        }
+
         /// <summary>
         /// While the root is gone (removed or moved away): says so once, then tries its path every RootCheckInterval.
         /// Returns a fresh session once a directory (another one, or the same moved back) is there again, with a Rescan
@@ -150,7 +241,7 @@ namespace RealtimeMirror.Engine.Watching
         }
 
         /// <summary>A new session watching the root's path again, swapped in for the old one; null while the root is absent.</summary>
-        protected TSession Reopen()
+        private TSession Reopen()
         {
             if (_stopping || !Directory.Exists(_root)) return null;
             TSession fresh;
@@ -161,7 +252,7 @@ namespace RealtimeMirror.Engine.Watching
             return fresh;
         }
 
-        protected static unsafe int Poll(int fd, int timeoutMs)
+        private static unsafe int Poll(int fd, int timeoutMs)
         {
             var p = new PollFd { Fd = fd, Events = PollFd.POLLIN };
             int r = LibC.poll(&p, 1, timeoutMs);
@@ -169,7 +260,7 @@ namespace RealtimeMirror.Engine.Watching
         }
 
         /// <summary>One read(2) of the descriptor into the buffer: the byte count, or minus the errno.</summary>
-        protected static unsafe int ReadInto(int fd, byte[] buffer)
+        private static unsafe int ReadInto(int fd, byte[] buffer)
         {
             fixed (byte* b = buffer)
             {

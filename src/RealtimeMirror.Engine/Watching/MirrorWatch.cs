@@ -32,20 +32,22 @@ namespace RealtimeMirror.Engine.Watching
         {
             Id = id;
             _options = options;
-            Paths = options.Roots.Select(r => System.IO.Path.GetFullPath(r).TrimEnd('/', '\\')).Select(r => r.Length == 0 ? "/" : r).ToList();
-            (_backend, BackendNote) = WatcherFactory.Choose(options.Backend, Paths);
+            Path = options.Roots.Select(r => System.IO.Path.GetFullPath(r).TrimEnd('/', '\\')).Select(r => r.Length == 0 ? "/" : r).ToList();
+            (_backend, BackendNote) = WatcherFactory.Choose(options.Backend, Path);
             Backend = _backend.ToString();
-            try { _subdirectories = Targets.MirrorTarget.SubdirectoriesFor(Paths); }
+            try { _subdirectories = Targets.MirrorTarget.SubdirectoriesFor(Path); }
             catch (ArgumentException)
             {
                 // Roots with the same last segment can be watched, but not mirrored to one target (refused there).
-                _subdirectories = Paths.Distinct().ToDictionary(p => p, p => "");
+                _subdirectories = Path.Distinct().ToDictionary(p => p, p => "");
             }
         }
 
         public int Id { get; }
         private IReadOnlyDictionary<string, string> _subdirectories;
-        public IReadOnlyList<string> Paths { get; }
+        /// <summary>The watched roots, full paths. (Named like Get-MirrorWatch's Path; RealtimeMirror.Types.ps1xml adds the old name,
+        /// Paths, as an alias property so scripts written against it keep working.)</summary>
+        public IReadOnlyList<string> Path { get; }
         public WatchState State { get; private set; } = WatchState.Stopped;
         /// <summary>When the watch started, in local time (<see cref="StartedUtc"/>: the same in UTC).</summary>
         public DateTime Started => StartedUtc.ToLocalTime();
@@ -56,7 +58,6 @@ namespace RealtimeMirror.Engine.Watching
         public long Overflows => _roots.Sum(r => r.Watcher.Overflows) + Interlocked.Read(ref _folds);
         /// <summary>Events still settling plus events ready and not yet taken.</summary>
         public int QueueLength => _roots.Sum(r => r.Raw.Count) + _pendingInCoalescers + _ready.Count;
-        public string LastError { get; private set; }
         public TimeSpan Settle => _options.Settle;
         /// <summary>The OS interface the watch uses: "Fanotify", "Inotify" or "Portable" (FileSystemWatcher).</summary>
         public string Backend { get; }
@@ -68,10 +69,10 @@ namespace RealtimeMirror.Engine.Watching
 
         public void Start()
         {
-            foreach (var root in Paths)
+            foreach (var root in Path)
             {
                 var raw = new ConcurrentQueue<RawChange>();
-                var watcher = WatcherFactory.Create(_backend, root, _options.Exclude, raw, msg => LastError = msg, () => _changed.Set());
+                var watcher = WatcherFactory.Create(_backend, root, _options.Exclude, raw, Fault, () => _changed.Set());
                 _roots.Add((watcher, new Coalescer(_options.Settle, _options.MaxDelay), raw));
             }
             foreach (var r in _roots) r.Watcher.Start();
@@ -148,7 +149,7 @@ namespace RealtimeMirror.Engine.Watching
             catch (Exception e)
             {
                 // The pump itself failed: say so on the watch (Get-MirrorWatch shows it) rather than going quiet.
-                LastError = "The watch stopped: " + e.Message;
+                Fault("The watch stopped: " + e.Message);
                 State = WatchState.Faulted;
             }
             finally
@@ -175,7 +176,7 @@ namespace RealtimeMirror.Engine.Watching
                     if (!r.Watcher.RootMissing)
                     {
                         r.Watcher.RootMissing = true;
-                        LastError = $"Watched root '{r.Watcher.Root}' is missing; nothing is deleted on the replicas until it is back.";
+                        Fault($"Watched root '{r.Watcher.Root}' is missing; nothing is deleted on the replicas until it is back.");
                         State = WatchState.Faulted;
                     }
                 }
@@ -183,7 +184,7 @@ namespace RealtimeMirror.Engine.Watching
                 {
                     r.Watcher.RootMissing = false;
                     try { r.Watcher.Restart(); }
-                    catch (Exception e) { LastError = $"Watched root '{r.Watcher.Root}' is back but cannot be watched: {e.Message}"; allThere = false; continue; }
+                    catch (Exception e) { Fault($"Watched root '{r.Watcher.Root}' is back but cannot be watched: {e.Message}"); allThere = false; continue; }
                     r.Coalescer.Add(new RawChange(ChangeType.Rescan, "", true, DateTime.UtcNow));
                 }
             }

@@ -113,7 +113,7 @@ namespace RealtimeMirror.Cmdlets
                 var reasons = string.Join("; ", _service.Targets.Select(t => $"{t.Target}: {t.LastError}"));
                 _cmdlet.ThrowTerminatingError(new ErrorRecord(
                     new InvalidOperationException($"Every target is refused for good (retrying cannot help), so the mirror service stops. {reasons}"),
-                    "AllTargetsFailed", ErrorCategory.ConnectionError, _service.Targets.Select(t => t.Target).ToArray()));
+                    ErrorIds.AllTargetsFailed, ErrorCategory.ConnectionError, _service.Targets.Select(t => t.Target).ToArray()));
             }
             if (drain == null || _stop.IsCancellationRequested) return; // nothing left to write to after Ctrl+C
             while (_output.TryTake(out var rest)) Write(rest); // what the last batches reported

@@ -20,6 +20,7 @@ namespace RealtimeMirror.Cmdlets
         public MirrorWatch[] Watch { get; set; }
 
         [Parameter(Mandatory = true, ParameterSetName = "Id", ValueFromPipelineByPropertyName = true)]
+        [ArgumentCompleter(typeof(WatchIdCompleter))]
         public int[] Id { get; set; }
 
         [Parameter]
@@ -39,7 +40,7 @@ namespace RealtimeMirror.Cmdlets
                 foreach (var id in Id)
                 {
                     var w = WatchRegistry.Get(id);
-                    if (w == null) WriteError(new ErrorRecord(new ItemNotFoundException($"No mirror watch has Id {id}."), "WatchNotFound", ErrorCategory.ObjectNotFound, id));
+                    if (w == null) WriteError(new ErrorRecord(new ItemNotFoundException($"No mirror watch has Id {id}."), ErrorIds.WatchNotFound, ErrorCategory.ObjectNotFound, id));
                     else _watches.Add(w);
                 }
         }
@@ -52,7 +53,7 @@ namespace RealtimeMirror.Cmdlets
             foreach (var w in watches)
                 if ((ServiceRegistry.For(w.Id) != null))
                     WriteError(new ErrorRecord(new InvalidOperationException($"Watch {w.Id} feeds a mirror service; its events go to the targets. Start another watch to read events."),
-                        "WatchOwnedByService", ErrorCategory.ResourceBusy, w.Id));
+                        ErrorIds.WatchOwnedByService, ErrorCategory.ResourceBusy, w.Id));
             watches = watches.Where(w => !(ServiceRegistry.For(w.Id) != null)).ToList();
             if (watches.Count == 0) return;
 

@@ -45,7 +45,7 @@ namespace RealtimeMirror.Cmdlets
                         {
                             foreach (var v in VersionCatalog.List(root.Replica, root.Subdirectory, root.SourceRoot, include,
                                          MyInvocation.BoundParameters.ContainsKey(nameof(Since)) ? Since : (DateTime?)null,
-                                         (rel, e) => WriteError(new ErrorRecord(e, "VersionListFailed", ErrorCategory.ReadError, rel))))
+                                         (rel, e) => WriteError(TargetErrors.VersionEntry(ErrorIds.VersionListFailed, ErrorCategory.ReadError, target.Name, rel, e))))
                             {
                                 if (StopToken.IsCancellationRequested) throw new PipelineStoppedException();
                                 WriteObject(v);
@@ -53,7 +53,7 @@ namespace RealtimeMirror.Cmdlets
                         }
                         catch (Exception e) when (ReplicaFailure.IsConnectionLost(e) && !(e is OperationCanceledException))
                         {
-                            WriteTargetUnavailable(e as TargetUnavailableException ?? new TargetUnavailableException($"Target '{target.Name}': connection lost: {e.Message}", e), target);
+                            WriteTargetUnavailable(e, target);
                         }
                     }
                 }

@@ -31,7 +31,7 @@ namespace RealtimeMirror.Cmdlets
             foreach (var id in Id)
             {
                 var matches = all.Where(x => x.Id == id).ToList();
-                if (matches.Count == 0) WriteError(new ErrorRecord(new ItemNotFoundException($"No mirror watch has Id {id}."), "WatchNotFound", ErrorCategory.ObjectNotFound, id));
+                if (matches.Count == 0) WriteError(new ErrorRecord(new ItemNotFoundException($"No mirror watch has Id {id}."), ErrorIds.WatchNotFound, ErrorCategory.ObjectNotFound, id));
                 foreach (var w in matches) WriteObject(w);
             }
         }

@@ -31,7 +31,7 @@ namespace RealtimeMirror.Cmdlets
 
         /// <summary>The one error every command writes when the target file cannot be read or parsed.</summary>
         protected void WriteStoreUnreadable(Exception e) =>
-            WriteError(new ErrorRecord(e, "TargetStoreUnreadable", ErrorCategory.ReadError, Store.FilePath));
+            WriteError(new ErrorRecord(e, ErrorIds.TargetStoreUnreadable, ErrorCategory.ReadError, Store.FilePath));
 
         /// <summary>
         /// A case-insensitive name matcher: a wildcard pattern, or (no wildcard characters, or a pattern PowerShell cannot
@@ -53,7 +53,7 @@ namespace RealtimeMirror.Cmdlets
         protected void WriteTargetNotFound(string name) =>
             WriteError(new ErrorRecord(
                 new ItemNotFoundException($"No mirror target is named '{name}'. Register one with Register-MirrorTarget, or list them with Get-MirrorTarget."),
-                "TargetNotFound", ErrorCategory.ObjectNotFound, name));
+                ErrorIds.TargetNotFound, ErrorCategory.ObjectNotFound, name));
 
         protected MirrorTarget ResolveTarget(string name)
         {
@@ -66,9 +66,7 @@ namespace RealtimeMirror.Cmdlets
             }
             if (target == null)
             {
-                WriteError(new ErrorRecord(
-                    new ItemNotFoundException($"No mirror target is named '{name}'. Register one with Register-MirrorTarget, or list them with Get-MirrorTarget."),
-                    "TargetNotFound", ErrorCategory.ObjectNotFound, name));
+                WriteTargetNotFound(name);
                 return null;
             }
             var cached = SessionCredentials.PasswordFor(target.Name);
@@ -76,10 +74,7 @@ namespace RealtimeMirror.Cmdlets
             return target;
         }
 
-        internal void ReportUnavailable(TargetUnavailableException e, MirrorTarget target) => WriteTargetUnavailable(e, target);
-
-        protected void WriteTargetUnavailable(TargetUnavailableException e, MirrorTarget target) =>
-            WriteError(new ErrorRecord(e, e.IsPermanent ? "TargetRefused" : "TargetUnreachable",
-                e.IsPermanent ? ErrorCategory.AuthenticationError : ErrorCategory.ConnectionError, target?.Name));
+        /// <summary>The target is unreachable, refused, or its root cannot be opened; any connection-lost exception is accepted.</summary>
+        protected void WriteTargetUnavailable(Exception e, MirrorTarget target) => WriteError(TargetErrors.Unavailable(e, target?.Name));
     }
 }

@@ -45,7 +45,7 @@ namespace RealtimeMirror.Cmdlets
         public static MirrorWatchInfo Of(MirrorWatch w) => new MirrorWatchInfo
         {
             Id = w.Id, ProcessId = ProcessIdentity.CurrentId, InThisSession = true,
-            Path = w.Paths, State = w.State.ToString(), Backend = w.Backend, BackendNote = w.BackendNote, RawChanges = w.RawChanges, EventsEmitted = w.EventsEmitted,
+            Path = w.Path, State = w.State.ToString(), Backend = w.Backend, BackendNote = w.BackendNote, RawChanges = w.RawChanges, EventsEmitted = w.EventsEmitted,
             Overflows = w.Overflows, QueueLength = w.QueueLength, StartedUtc = w.StartedUtc, LastError = w.LastError,
             Targets = ServiceRegistry.For(w.Id)?.Targets ?? Array.Empty<TargetStatus>(), Watch = w,
         };

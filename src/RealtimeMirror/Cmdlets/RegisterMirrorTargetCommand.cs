@@ -10,9 +10,17 @@ namespace RealtimeMirror.Cmdlets
     /// <summary>Registers (or with -Force replaces) a named replica, local or over SSH, in the per-user target file.</summary>
     [Cmdlet(VerbsLifecycle.Register, "MirrorTarget", SupportsShouldProcess = true, DefaultParameterSetName = "Ssh")]
     [OutputType(typeof(MirrorTarget))]
-    public sealed class RegisterMirrorTargetCommand : MirrorCmdletBase
+    public sealed class RegisterMirrorTargetCommand : TargetSettingsCmdletBase
     {
         private const string NamePattern = @"^[A-Za-z0-9][A-Za-z0-9._-]*$";
+
+        /// <summary>A saved setting left out is MirrorTarget's default (keepalive 15 s, I/O timeout 60 s), shown here too.</summary>
+        public RegisterMirrorTargetCommand()
+        {
+            var defaults = new MirrorTarget();
+            KeepAliveSeconds = defaults.KeepAliveSeconds;
+            IoTimeoutSeconds = defaults.IoTimeoutSeconds;
+        }
 
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Local", ValueFromPipelineByPropertyName = true)]
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Ssh", ValueFromPipelineByPropertyName = true)]
@@ -74,39 +82,6 @@ namespace RealtimeMirror.Cmdlets
         [Parameter]
         public SwitchParameter NoOwner { get; set; }
 
-        /// <summary>Saved setting: compress on the wire (zstd through the host's rsync, like rsync -z; zlib over SFTP, like ssh -C).</summary>
-        [Parameter]
-        public SwitchParameter Compress { get; set; }
-
-        /// <summary>Saved setting: KiB/s the mirror may use toward this target, over rsync and SFTP (like rsync --bwlimit); 0 = no limit.</summary>
-        [Parameter]
-        [ValidateRange(0, int.MaxValue)]
-        public int BandwidthLimit { get; set; }
-
-        /// <summary>Saved setting: SSH keepalive interval (0 = off).</summary>
-        [Parameter]
-        [ValidateRange(0, 3600)]
-        public int KeepAliveSeconds { get; set; } = 15;
-
-        /// <summary>Saved setting: how long a connect, SFTP request or rsync channel may make no progress before the connection counts as lost.</summary>
-        [Parameter]
-        [ValidateRange(1, 86400)]
-        public int IoTimeoutSeconds { get; set; } = 60;
-
-        /// <summary>Saved setting: globs never mirrored to (nor deleted from) this target, added to the command line's.</summary>
-        [Parameter]
-        [SupportsWildcards]
-        public string[] Exclude { get; set; }
-
-        /// <summary>Saved setting: a file of globs, one a line, '#' comments; read whenever a sync or the service starts.</summary>
-        [Parameter]
-        public string ExcludeFile { get; set; }
-
-        /// <summary>Saved setting: when extraneous replica entries are deleted (Always, Never, Startup, Running).</summary>
-        [Parameter]
-        public DeleteMode DeleteMode { get => (DeleteMode)_deleteMode; set => _deleteMode = (int)value; }
-        private int _deleteMode;
-
         /// <summary>Saved setting: the watch's settle time when the service mirrors to this target.</summary>
         [Parameter]
         [ValidateRange(0, 60000)]
@@ -116,11 +91,6 @@ namespace RealtimeMirror.Cmdlets
         [Parameter]
         [ValidateRange(10, 600000)]
         public int MaxDelayMilliseconds { get; set; }
-
-        /// <summary>Saved setting: how much of the replica one plan may delete or overwrite before the target halts ('50%' by default, or a count).</summary>
-        [Parameter]
-        [ValidateHaltThreshold]
-        public string HaltThreshold { get; set; }
 
         /// <summary>Saved setting: every replica file the mirror deletes or overwrites is first moved into .rtm-versions/STAMP/PATH on the replica.</summary>
         [Parameter]
@@ -152,16 +122,16 @@ namespace RealtimeMirror.Cmdlets
             if (!string.IsNullOrEmpty(target.ExcludeFile))
             {
                 try { TargetSettings.ReadExcludeFile(target.Name, target.ExcludeFile); }
-                catch (IOException e)
+                catch (ExcludeFileUnreadableException e)
                 {
-                    WriteError(new ErrorRecord(e, "ExcludeFileUnreadable", ErrorCategory.ReadError, target.ExcludeFile));
+                    WriteError(TargetErrors.For(target.Name, "", e));
                     return;
                 }
             }
             if (target.Kind == TargetKind.Ssh && target.KeyFile != null && !File.Exists(target.KeyFile))
             {
-                WriteError(new ErrorRecord(new FileNotFoundException($"Key file '{target.KeyFile}' does not exist.", target.KeyFile),
-                    "KeyFileNotFound", ErrorCategory.ObjectNotFound, target.KeyFile));
+                WriteError(new ErrorRecord(new FileNotFoundException($"Target '{target.Name}': key file '{target.KeyFile}' does not exist.", target.KeyFile),
+                    ErrorIds.KeyFileNotFound, ErrorCategory.ObjectNotFound, target.Name));
                 return;
             }
 
@@ -171,7 +141,7 @@ namespace RealtimeMirror.Cmdlets
             if (existing != null && !Force)
             {
                 WriteError(new ErrorRecord(new InvalidOperationException($"A target named '{target.Name}' exists already ({existing.Location}). Use -Force to replace it."),
-                    "TargetExists", ErrorCategory.ResourceExists, target.Name));
+                    ErrorIds.TargetExists, ErrorCategory.ResourceExists, target.Name));
                 return;
             }
             target.SourcePaths = existing?.SourcePaths; // learned by the syncs, not a setting: a replaced target keeps it
@@ -202,11 +172,6 @@ namespace RealtimeMirror.Cmdlets
             {
                 Name = Name,
                 PreserveOwner = !NoOwner,
-                KeepAliveSeconds = KeepAliveSeconds,
-                IoTimeoutSeconds = IoTimeoutSeconds,
-                Compress = Compress,
-                BandwidthLimit = BandwidthLimit,
-                HaltThreshold = string.IsNullOrWhiteSpace(HaltThreshold) ? null : HaltThreshold.Trim(),
                 Exclude = Exclude is { Length: > 0 } ? Exclude : null,
                 // A retention or a count alone means versions are wanted.
                 KeepVersions = KeepVersions || !string.IsNullOrWhiteSpace(VersionRetention) || Bound(nameof(VersionCount)),
@@ -214,10 +179,11 @@ namespace RealtimeMirror.Cmdlets
                 VersionCount = Bound(nameof(VersionCount)) ? VersionCount : (int?)null,
                 ExcludeFile = string.IsNullOrEmpty(ExcludeFile) ? null : GetUnresolvedProviderPathFromPSPath(ExcludeFile),
                 // Unset settings stay null in the file, so the command's own defaults keep applying to them.
-                DeleteMode = Bound(nameof(DeleteMode)) ? DeleteMode : (DeleteMode?)null,
+                DeleteMode = BoundDeleteMode,
                 SettleMilliseconds = Bound(nameof(SettleMilliseconds)) ? SettleMilliseconds : (int?)null,
                 MaxDelayMilliseconds = Bound(nameof(MaxDelayMilliseconds)) ? MaxDelayMilliseconds : (int?)null,
             };
+            OverrideTransferSettings(target);
             if (ParameterSetName == "Local")
             {
                 target.Kind = TargetKind.Local;
@@ -236,8 +202,6 @@ namespace RealtimeMirror.Cmdlets
             }
             return target;
         }
-
-        private bool Bound(string parameter) => MyInvocation.BoundParameters.ContainsKey(parameter);
 
         /// <summary>
         /// A copy of a target given as an object: a live one from Get-MirrorTarget, or its copy back from
@@ -296,14 +260,10 @@ namespace RealtimeMirror.Cmdlets
         {
             if (Bound(nameof(Name)) || string.IsNullOrEmpty(t.Name)) t.Name = Name;
             if (Bound(nameof(NoOwner))) t.PreserveOwner = !NoOwner;
-            if (Bound(nameof(KeepAliveSeconds))) t.KeepAliveSeconds = KeepAliveSeconds;
-            if (Bound(nameof(IoTimeoutSeconds))) t.IoTimeoutSeconds = IoTimeoutSeconds;
-            if (Bound(nameof(Compress))) t.Compress = Compress;
-            if (Bound(nameof(BandwidthLimit))) t.BandwidthLimit = BandwidthLimit;
-            if (Bound(nameof(HaltThreshold))) t.HaltThreshold = string.IsNullOrWhiteSpace(HaltThreshold) ? null : HaltThreshold.Trim();
+            OverrideTransferSettings(t);
             if (Bound(nameof(Exclude))) t.Exclude = Exclude is { Length: > 0 } ? Exclude : null;
             if (Bound(nameof(ExcludeFile))) t.ExcludeFile = string.IsNullOrEmpty(ExcludeFile) ? null : GetUnresolvedProviderPathFromPSPath(ExcludeFile);
-            if (Bound(nameof(DeleteMode))) t.DeleteMode = DeleteMode;
+            if (Bound(nameof(DeleteMode))) t.DeleteMode = BoundDeleteMode;
             if (Bound(nameof(SettleMilliseconds))) t.SettleMilliseconds = SettleMilliseconds;
             if (Bound(nameof(MaxDelayMilliseconds))) t.MaxDelayMilliseconds = MaxDelayMilliseconds;
             if (Bound(nameof(KeepVersions))) t.KeepVersions = KeepVersions;
@@ -325,7 +285,7 @@ namespace RealtimeMirror.Cmdlets
         private MirrorTarget BadInput(PSObject o, string what)
         {
             WriteError(new ErrorRecord(new ArgumentException($"The piped object is not a mirror target: {what}."),
-                "InvalidTargetObject", ErrorCategory.InvalidArgument, o));
+                ErrorIds.InvalidTargetObject, ErrorCategory.InvalidArgument, o));
             return null;
         }
     }

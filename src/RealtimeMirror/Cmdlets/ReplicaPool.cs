@@ -11,7 +11,7 @@ namespace RealtimeMirror.Cmdlets
         private readonly Dictionary<string, TargetSession> _open = new Dictionary<string, TargetSession>(StringComparer.OrdinalIgnoreCase);
 
         /// <summary>The open session, or null after writing the reason as an ErrorRecord.</summary>
-        public TargetSession Get(MirrorTarget target, MirrorCmdletBase cmdlet, bool allowDelta = true)
+        public TargetSession Get(MirrorTarget target, System.Management.Automation.Cmdlet cmdlet, bool allowDelta = true)
         {
             var key = target.Name + "\n" + target.Path + "\n" + target.RemotePath; // one session per replica subdirectory
             if (_open.TryGetValue(key, out var session)) return session;
@@ -21,7 +21,7 @@ namespace RealtimeMirror.Cmdlets
             }
             catch (TargetUnavailableException e)
             {
-                cmdlet.ReportUnavailable(e, target);
+                cmdlet.WriteError(TargetErrors.Unavailable(e, target.Name));
                 return null;
             }
             _open[key] = session;

@@ -61,12 +61,12 @@ namespace RealtimeMirror.Cmdlets
             {
                 WriteError(new ErrorRecord(new InvalidOperationException(
                         $"Target '{target.Name}' does not know which source it mirrors (no sync has recorded it yet): give -Destination."),
-                    "VersionSourceUnknown", ErrorCategory.InvalidArgument, version)
+                    ErrorIds.VersionSourceUnknown, ErrorCategory.InvalidArgument, version)
                 { ErrorDetails = new ErrorDetails($"Target '{target.Name}' does not know which source it mirrors.") { RecommendedAction = "Restore-MirrorVersion ... -Destination DIR" } });
                 return;
             }
             var full = RelativePath.ToFull(destinationRoot, version.Path);
-            if (!ShouldProcess(full, $"Restore the version of {version.Time:yyyy-MM-dd HH:mm:ss.fff}Z from target '{target.Name}'")) return;
+            if (!ShouldProcess(full, $"Restore the version of {version.TimeUtc:yyyy-MM-dd HH:mm:ss.fff}Z from target '{target.Name}'")) return;
             var replica = Open(target, version.Subdirectory);
             if (replica == null) return;
             try
@@ -76,15 +76,15 @@ namespace RealtimeMirror.Cmdlets
             catch (OperationCanceledException) { throw new PipelineStoppedException(); }
             catch (FileNotFoundException e)
             {
-                WriteError(new ErrorRecord(e, "VersionNotFound", ErrorCategory.ObjectNotFound, version));
+                WriteError(new ErrorRecord(e, ErrorIds.VersionNotFound, ErrorCategory.ObjectNotFound, version));
             }
             catch (Exception e) when (ReplicaFailure.IsConnectionLost(e))
             {
-                WriteTargetUnavailable(e as TargetUnavailableException ?? new TargetUnavailableException($"Target '{target.Name}': connection lost: {e.Message}", e), target);
+                WriteTargetUnavailable(e, target);
             }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || e is NotSupportedException || e is InvalidOperationException)
             {
-                WriteError(new ErrorRecord(e, "VersionRestoreFailed", e is UnauthorizedAccessException ? ErrorCategory.PermissionDenied : ErrorCategory.WriteError, full));
+                WriteError(new ErrorRecord(e, ErrorIds.VersionRestoreFailed, e is UnauthorizedAccessException ? ErrorCategory.PermissionDenied : ErrorCategory.WriteError, full));
             }
         }
 
@@ -99,12 +99,12 @@ namespace RealtimeMirror.Cmdlets
                 if (root.SourceRoot != null && Path.StartsWith(root.SourceRoot.TrimEnd('/') + "/", StringComparison.Ordinal))
                     rel = Path.Substring(root.SourceRoot.TrimEnd('/').Length + 1);
                 var found = VersionCatalog.List(root.Replica, root.Subdirectory, root.SourceRoot, p => p == rel)
-                    .FirstOrDefault(v => !byTime || Math.Abs((v.Time - wanted).TotalMilliseconds) < 1);
+                    .FirstOrDefault(v => !byTime || Math.Abs((v.TimeUtc - wanted).TotalMilliseconds) < 1);
                 if (found != null) return found;
             }
             WriteError(new ErrorRecord(new ItemNotFoundException(
                     $"Target '{target.Name}' keeps no version of '{rel}'{(byTime ? $" from {wanted:yyyy-MM-dd HH:mm:ss.fff}Z" : "")}. Get-MirrorVersion -Target {target.Name} lists what it keeps."),
-                "VersionNotFound", ErrorCategory.ObjectNotFound, rel));
+                ErrorIds.VersionNotFound, ErrorCategory.ObjectNotFound, rel));
             return null;
         }
     }

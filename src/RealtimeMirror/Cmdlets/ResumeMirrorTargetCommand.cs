@@ -16,6 +16,7 @@ namespace RealtimeMirror.Cmdlets
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
         [Alias("Target")]
         [SupportsWildcards]
+        [ArgumentCompleter(typeof(TargetNameCompleter))]
         public string[] Name { get; set; }
 
         /// <summary>Emit the names of the targets resumed.</summary>
@@ -43,7 +44,7 @@ namespace RealtimeMirror.Cmdlets
                 }
                 if (!any)
                     WriteError(new ErrorRecord(new ItemNotFoundException($"No halted target matches '{name}' in this session's mirror services (Get-MirrorWatch shows each target's state)."),
-                        "HaltedTargetNotFound", ErrorCategory.ObjectNotFound, name));
+                        ErrorIds.HaltedTargetNotFound, ErrorCategory.ObjectNotFound, name));
             }
         }
     }

@@ -19,7 +19,7 @@ namespace RealtimeMirror.Cmdlets
                 catch (Exception e)
                 {
                     cmdlet.ThrowTerminatingError(new ErrorRecord(new InvalidOperationException($"Cannot write the log file '{full}': {e.Message}", e),
-                        "LogPathUnwritable", ErrorCategory.WriteError, logPath));
+                        ErrorIds.LogPathUnwritable, ErrorCategory.WriteError, logPath));
                 }
             }
             var journal = JournalLog.Detect();

@@ -19,16 +19,11 @@ namespace RealtimeMirror.Cmdlets
     /// </summary>
     [Cmdlet(VerbsLifecycle.Start, "MirrorWatch", SupportsShouldProcess = true)]
     [OutputType(typeof(MirrorWatch), typeof(SyncResult))]
-    public sealed class StartMirrorWatchCommand : MirrorCmdletBase
+    public sealed class StartMirrorWatchCommand : TargetSettingsCmdletBase
     {
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("FullName")]
         public string[] Path { get; set; }
-
-        /// <summary>Names or paths never reported. Default: editor swap and temp files (*.swp, *~, ...). Giving -Exclude replaces the default.</summary>
-        [Parameter]
-        [SupportsWildcards]
-        public string[] Exclude { get; set; }
 
         /// <summary>How long a path must stay quiet before its event is emitted.</summary>
         [Parameter]
@@ -83,39 +78,6 @@ namespace RealtimeMirror.Cmdlets
         [Parameter]
         public TimeSpan VerifyInterval { get; set; } = TimeSpan.FromHours(1);
 
-        /// <summary>A file of exclude globs (one a line, '#' comments), added to -Exclude (or the default excludes).</summary>
-        [Parameter]
-        public string ExcludeFile { get; set; }
-
-        /// <summary>Service mode: overrides each target's saved delete mode (Always, Never, Startup, Running).</summary>
-        [Parameter]
-        public DeleteMode DeleteMode { get => (DeleteMode)_deleteMode; set => _deleteMode = (int)value; }
-        private int _deleteMode;
-
-        /// <summary>Service mode: overrides each target's saved SSH keepalive interval.</summary>
-        [Parameter]
-        [ValidateRange(0, 3600)]
-        public int KeepAliveSeconds { get; set; }
-
-        /// <summary>Service mode: overrides each target's saved I/O timeout.</summary>
-        [Parameter]
-        [ValidateRange(1, 86400)]
-        public int IoTimeoutSeconds { get; set; }
-
-        /// <summary>Overrides the targets' saved -Compress for this run.</summary>
-        [Parameter]
-        public SwitchParameter Compress { get; set; }
-
-        /// <summary>Overrides the targets' saved bandwidth limit (KiB/s; 0 = none) for this run.</summary>
-        [Parameter]
-        [ValidateRange(0, int.MaxValue)]
-        public int BandwidthLimit { get; set; }
-
-        /// <summary>Overrides the targets' saved halt threshold ('50%' or a count) for this run.</summary>
-        [Parameter]
-        [ValidateHaltThreshold]
-        public string HaltThreshold { get; set; }
-
         /// <summary>Service mode: the first plan of each target is applied even past the halt threshold (resume after a halt at restart).</summary>
         [Parameter]
         [Alias("Resume")]
@@ -145,7 +107,7 @@ namespace RealtimeMirror.Cmdlets
                 if (!Directory.Exists(full))
                 {
                     WriteError(new ErrorRecord(new DirectoryNotFoundException($"Cannot watch '{full}': no such directory."),
-                        "WatchPathNotFound", ErrorCategory.ObjectNotFound, p));
+                        ErrorIds.SourceNotFound, ErrorCategory.ObjectNotFound, p));
                     continue;
                 }
                 _roots.Add(full);
@@ -157,19 +119,19 @@ namespace RealtimeMirror.Cmdlets
             if (_roots.Count == 0) return;
             if (VerifyInterval < TimeSpan.Zero)
                 ThrowTerminatingError(new ErrorRecord(new ArgumentOutOfRangeException(nameof(VerifyInterval), "-VerifyInterval cannot be negative (0 disables the periodic verify)."),
-                    "VerifyIntervalNegative", ErrorCategory.InvalidArgument, VerifyInterval));
+                    ErrorIds.VerifyIntervalNegative, ErrorCategory.InvalidArgument, VerifyInterval));
             // -Backend Inotify off Linux, or Fanotify where the kernel, the privileges or a root's filesystem refuse it.
             try { WatcherFactory.Choose(Backend, _roots); }
             catch (PlatformNotSupportedException e)
             {
-                ThrowTerminatingError(new ErrorRecord(e, Backend == WatchBackend.Fanotify ? "FanotifyNotAvailable" : "InotifyNotSupported",
+                ThrowTerminatingError(new ErrorRecord(e, Backend == WatchBackend.Fanotify ? ErrorIds.FanotifyNotAvailable : ErrorIds.InotifyNotSupported,
                     ErrorCategory.InvalidArgument, Backend));
             }
-            var exclude = new GlobFilter((Exclude ?? WatchOptions.DefaultExcludes.ToArray()).Concat(CommandLineSettings.ExcludeFilePatterns(this, ExcludeFile)));
+            var exclude = new GlobFilter((Exclude ?? WatchOptions.DefaultExcludes.ToArray()).Concat(ExcludeFilePatterns()));
             var targets = new List<MirrorTarget>();
             foreach (var name in Target ?? Array.Empty<string>())
             {
-                var t = CommandLineSettings.Apply(ResolveTarget(name), MyInvocation.BoundParameters);
+                var t = ForThisRun(ResolveTarget(name));
                 if (t != null) targets.Add(t);
             }
             // One watch serves every target: without a command-line value, the smallest saved value keeps every target's promise.
@@ -181,7 +143,7 @@ namespace RealtimeMirror.Cmdlets
             try { MirrorTarget.SubdirectoriesFor(_roots); }
             catch (ArgumentException e)
             {
-                ThrowTerminatingError(new ErrorRecord(e, "RootNameClash", ErrorCategory.InvalidArgument, _roots));
+                ThrowTerminatingError(new ErrorRecord(e, ErrorIds.SourceNameClash, ErrorCategory.InvalidArgument, _roots));
             }
             if (targets.Count > 0 && !ShouldProcess(string.Join(", ", _roots),
                     $"Mirror to {string.Join(", ", targets.Select(t => t.Name))}{(InitialSync ? " after a full sync that deletes extraneous replica files" : "")}"))
@@ -211,19 +173,19 @@ namespace RealtimeMirror.Cmdlets
             {
                 Roots = _roots,
                 Exclude = exclude,
-                DeleteMode = MyInvocation.BoundParameters.ContainsKey(nameof(DeleteMode)) ? DeleteMode : (DeleteMode?)null,
+                DeleteMode = BoundDeleteMode,
                 InitialSync = InitialSync,
                 AllowMassDelete = AllowMassDelete,
                 // The same bound for each target's queue as for the watch's: a backlog folds into a Rescan either way.
                 MaxQueuedEvents = MaxQueuedEvents,
                 // Worker threads only hand objects over; the pipeline thread writes them (below).
                 OnResult = r => { if (Wait) Hand(output, r); },
-                OnError = (target, rel, e) => { if (Wait) Hand(output, SyncMirrorTreeCommand.EntryFailed(target, rel, e)); },
+                OnError = (target, rel, e) => { if (Wait) Hand(output, TargetErrors.For(target, rel, e)); },
                 // Null unless -Verbose: then the engine builds no trace lines at all.
                 OnVerbose = verbose ? (target, line) => { if (Wait) Hand(output, new VerboseLine($"{target}: {line}")); } : null,
                 Log = log,
                 VerifyInterval = VerifyInterval,
-                OnStatusError = e => { if (Wait) Hand(output, new ErrorRecord(e, "MirrorStatusNotPublished", ErrorCategory.WriteError, watch)); },
+                OnStatusError = e => { if (Wait) Hand(output, new ErrorRecord(e, ErrorIds.MirrorStatusNotPublished, ErrorCategory.WriteError, watch)); },
             });
             log?.Write(new Engine.Service.Logging.LogRecord(Engine.Service.Logging.MirrorLogLevel.Info, null, null, "Started",
                 $"Mirroring {string.Join(", ", _roots)} to {string.Join(", ", targets.Select(t => t.Name))}{(InitialSync ? " after an initial sync" : "")}."));

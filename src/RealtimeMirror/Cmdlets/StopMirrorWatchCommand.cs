@@ -36,7 +36,7 @@ namespace RealtimeMirror.Cmdlets
             if (WatchRegistry.Get(id) == null)
             {
                 WriteError(new ErrorRecord(new ItemNotFoundException($"No mirror watch has Id {id} in this session. A service in another process needs -ProcessId too (Get-MirrorWatch | Stop-MirrorWatch passes it)."),
-                    "WatchNotFound", ErrorCategory.ObjectNotFound, id));
+                    ErrorIds.WatchNotFound, ErrorCategory.ObjectNotFound, id));
                 return;
             }
             if (!ShouldProcess($"watch {id}", "Stop mirror watch")) return;
@@ -50,13 +50,13 @@ namespace RealtimeMirror.Cmdlets
             try { status = ServiceStatusFile.ReadLive(RuntimeDirectory.Resolve(), pid, id); }
             catch (Exception e)
             {
-                WriteError(new ErrorRecord(e, "ServiceStatusUnreadable", ErrorCategory.ReadError, $"{pid}:{id}"));
+                WriteError(new ErrorRecord(e, ErrorIds.ServiceStatusUnreadable, ErrorCategory.ReadError, $"{pid}:{id}"));
                 return;
             }
             if (status == null)
             {
                 WriteError(new ErrorRecord(new ItemNotFoundException($"No running mirror service has Id {id} in process {pid}."),
-                    "WatchNotFound", ErrorCategory.ObjectNotFound, $"{pid}:{id}"));
+                    ErrorIds.WatchNotFound, ErrorCategory.ObjectNotFound, $"{pid}:{id}"));
                 return;
             }
             if (!ShouldProcess($"mirror service {id} in process {pid} ({string.Join(", ", status.Paths)})", "Stop (send SIGTERM)")) return;
@@ -64,12 +64,12 @@ namespace RealtimeMirror.Cmdlets
             try { sent = ProcessIdentity.Terminate(status.ProcessId, status.ProcessStartMark); }
             catch (Exception e)
             {
-                WriteError(new ErrorRecord(e, "ServiceSignalFailed", ErrorCategory.PermissionDenied, $"{pid}:{id}"));
+                WriteError(new ErrorRecord(e, ErrorIds.ServiceSignalFailed, ErrorCategory.PermissionDenied, $"{pid}:{id}"));
                 return;
             }
             if (!sent)
                 WriteError(new ErrorRecord(new ItemNotFoundException($"Process {pid} has ended (or its pid now belongs to another process); nothing was signalled."),
-                    "WatchNotFound", ErrorCategory.ObjectNotFound, $"{pid}:{id}"));
+                    ErrorIds.WatchNotFound, ErrorCategory.ObjectNotFound, $"{pid}:{id}"));
         }
     }
 }

@@ -20,7 +20,7 @@ namespace RealtimeMirror.Cmdlets
     /// </summary>
     [Cmdlet(VerbsData.Sync, "MirrorTree", SupportsShouldProcess = true, DefaultParameterSetName = "Event")]
     [OutputType(typeof(SyncResult))]
-    public sealed class SyncMirrorTreeCommand : MirrorCmdletBase, IDisposable
+    public sealed class SyncMirrorTreeCommand : TargetSettingsCmdletBase, IDisposable
     {
         /// <summary>
         /// The source directory; wildcards allowed. Several matching directories each go to their own replica
@@ -52,10 +52,6 @@ namespace RealtimeMirror.Cmdlets
         [Parameter]
         public SwitchParameter Delete { get; set; }
 
-        [Parameter]
-        [SupportsWildcards]
-        public string[] Exclude { get; set; }
-
         /// <summary>Also emit a Skipped result for every entry already equal.</summary>
         [Parameter(ParameterSetName = "Tree")]
         [Parameter(ParameterSetName = "LiteralTree")]
@@ -64,44 +60,6 @@ namespace RealtimeMirror.Cmdlets
         /// <summary>Use whole-file SFTP even where the host has rsync.</summary>
         [Parameter]
         public SwitchParameter NoDelta { get; set; }
-
-        /// <summary>A file of exclude globs (one a line, '#' comments), added to -Exclude and the target's saved excludes.</summary>
-        [Parameter]
-        public string ExcludeFile { get; set; }
-
-        /// <summary>
-        /// Overrides the target's saved delete mode for this run. A tree sync is a start (it deletes under Always and
-        /// Startup); piped events are changes seen running (they delete under Always and Running).
-        /// </summary>
-        [Parameter]
-        public DeleteMode DeleteMode { get => (DeleteMode)_deleteMode; set => _deleteMode = (int)value; }
-        // Int-backed: a field of an engine enum would make loading this cmdlet type load the engine before the module's
-        // load context is hooked up (see EngineLoadContext); the property keeps the engine's enum for binding and Tab.
-        private int _deleteMode;
-
-        /// <summary>Overrides the target's saved SSH keepalive interval for this run.</summary>
-        [Parameter]
-        [ValidateRange(0, 3600)]
-        public int KeepAliveSeconds { get; set; }
-
-        /// <summary>Overrides the target's saved I/O timeout for this run.</summary>
-        [Parameter]
-        [ValidateRange(1, 86400)]
-        public int IoTimeoutSeconds { get; set; }
-
-        /// <summary>Overrides the targets' saved -Compress for this run.</summary>
-        [Parameter]
-        public SwitchParameter Compress { get; set; }
-
-        /// <summary>Overrides the targets' saved bandwidth limit (KiB/s; 0 = none) for this run.</summary>
-        [Parameter]
-        [ValidateRange(0, int.MaxValue)]
-        public int BandwidthLimit { get; set; }
-
-        /// <summary>Overrides the targets' saved halt threshold ('50%' or a count) for this run.</summary>
-        [Parameter]
-        [ValidateHaltThreshold]
-        public string HaltThreshold { get; set; }
 
         /// <summary>Apply the plan even when it would delete or overwrite more of the replica than the halt threshold allows.</summary>
         [Parameter]
@@ -138,7 +96,7 @@ namespace RealtimeMirror.Cmdlets
             {
                 if (Delete)
                     ThrowTerminatingError(new ErrorRecord(new ArgumentException("-Delete applies to a tree sync (-Path). With events, deletes the source confirms are mirrored anyway."),
-                        "DeleteWithEvents", ErrorCategory.InvalidArgument, e));
+                        ErrorIds.DeleteWithEvents, ErrorCategory.InvalidArgument, e));
                 var hints = new List<SyncHint>(SyncHint.FromEvent(e));
                 SyncToTargets(e.WatchRoot, e.ReplicaSubdirectory, hints, e, Target, treeSync: false);
                 return;
@@ -147,7 +105,7 @@ namespace RealtimeMirror.Cmdlets
             if (piped == null)
             {
                 WriteError(new ErrorRecord(new ArgumentException("Sync-MirrorTree takes MirrorEvent objects (from Get-MirrorEvent) or directories (objects with a FullName or Path) from the pipeline."),
-                    "NotAMirrorEvent", ErrorCategory.InvalidArgument, InputObject));
+                    ErrorIds.NotAMirrorEvent, ErrorCategory.InvalidArgument, InputObject));
                 return;
             }
             var full = GetUnresolvedProviderPathFromPSPath(piped);
@@ -168,7 +126,7 @@ namespace RealtimeMirror.Cmdlets
                 try { subdirectories = MirrorTarget.SubdirectoriesFor(_pipedTrees.Select(t => t.Root).Distinct().ToList()); }
                 catch (ArgumentException e)
                 {
-                    WriteError(new ErrorRecord(e, "SourceNameClash", ErrorCategory.InvalidArgument, _pipedTrees.Select(t => t.Root).Distinct().ToArray()));
+                    WriteError(new ErrorRecord(e, ErrorIds.SourceNameClash, ErrorCategory.InvalidArgument, _pipedTrees.Select(t => t.Root).Distinct().ToArray()));
                     return;
                 }
                 foreach (var (root, input, targets) in _pipedTrees)
@@ -196,13 +154,13 @@ namespace RealtimeMirror.Cmdlets
             catch (WildcardPatternException e)
             {
                 WriteError(new ErrorRecord(new ArgumentException($"-Path '{Path}' is not a valid wildcard pattern ({e.Message}). Use -LiteralPath for a directory whose name contains [ or ].", e),
-                    "InvalidSourcePattern", ErrorCategory.InvalidArgument, Path));
+                    ErrorIds.InvalidSourcePattern, ErrorCategory.InvalidArgument, Path));
                 return;
             }
             if (matches.Count == 0)
             {
                 WriteError(new ErrorRecord(new DirectoryNotFoundException($"No directory matches '{Path}'. Nothing was synced. (For a name containing [ ] * or ?, use -LiteralPath.)"),
-                    "SourceNotFound", ErrorCategory.ObjectNotFound, Path));
+                    ErrorIds.SourceNotFound, ErrorCategory.ObjectNotFound, Path));
                 return;
             }
             if (matches.Count == 1) { SyncTree(matches[0], "", Path, Target); return; }
@@ -210,7 +168,7 @@ namespace RealtimeMirror.Cmdlets
             try { subdirectories = MirrorTarget.SubdirectoriesFor(matches); }
             catch (ArgumentException e)
             {
-                WriteError(new ErrorRecord(e, "SourceNameClash", ErrorCategory.InvalidArgument, Path));
+                WriteError(new ErrorRecord(e, ErrorIds.SourceNameClash, ErrorCategory.InvalidArgument, Path));
                 return;
             }
             foreach (var root in matches)
@@ -224,7 +182,7 @@ namespace RealtimeMirror.Cmdlets
         {
             if (Directory.Exists(full)) return true;
             var why = File.Exists(full) ? $"'{full}' is a file; Sync-MirrorTree mirrors directories." : $"Source directory '{full}' does not exist.";
-            WriteError(new ErrorRecord(new DirectoryNotFoundException(why), "SourceNotFound", ErrorCategory.ObjectNotFound, input));
+            WriteError(new ErrorRecord(new DirectoryNotFoundException(why), ErrorIds.SourceNotFound, ErrorCategory.ObjectNotFound, input));
             return false;
         }
 
@@ -235,17 +193,17 @@ namespace RealtimeMirror.Cmdlets
         {
             if (!_sources.TryGetValue(root, out var source)) _sources[root] = source = new SourceRoot(root);
             var commandLine = new List<string>(Exclude ?? Array.Empty<string>());
-            commandLine.AddRange(CommandLineSettings.ExcludeFilePatterns(this, ExcludeFile));
+            commandLine.AddRange(ExcludeFilePatterns());
             foreach (var name in targets)
             {
                 if (StopToken.IsCancellationRequested) return;
-                var target = CommandLineSettings.Apply(ResolveTarget(name), MyInvocation.BoundParameters);
+                var target = ForThisRun(ResolveTarget(name));
                 if (target == null) continue;
                 GlobFilter exclude;
                 try { exclude = TargetSettings.ExcludeFor(target, commandLine); }
-                catch (IOException e)
+                catch (ExcludeFileUnreadableException e)
                 {
-                    WriteError(new ErrorRecord(e, "ExcludeFileUnreadable", ErrorCategory.ReadError, target.Name));
+                    WriteError(TargetErrors.For(target.Name, "", e));
                     continue;
                 }
                 SyncOne(target.ForSubdirectory(subdirectory), source, hints, exclude, errorTarget, DeletesFor(target, treeSync));
@@ -259,8 +217,7 @@ namespace RealtimeMirror.Cmdlets
         /// </summary>
         private bool DeletesFor(MirrorTarget target, bool treeSync)
         {
-            DeleteMode? mode = MyInvocation.BoundParameters.ContainsKey(nameof(DeleteMode)) ? DeleteMode
-                : Delete ? Engine.Targets.DeleteMode.Always : target.DeleteMode;
+            DeleteMode? mode = BoundDeleteMode ?? (Delete ? Engine.Targets.DeleteMode.Always : target.DeleteMode);
             if (mode == null) return !treeSync;
             return treeSync ? TargetSettings.DeletesAtStartup(mode.Value) : TargetSettings.DeletesWhileRunning(mode.Value);
         }
@@ -287,7 +244,8 @@ namespace RealtimeMirror.Cmdlets
             bool isDir = o.Properties["IsDirectory"]?.Value is bool b && b;
             var old = o.Properties["OldRelativePath"]?.Value as string;
             var subdirectory = o.Properties["ReplicaSubdirectory"]?.Value as string ?? "";
-            return new MirrorEvent(root, rel, kind, isDir, null, DateTime.UtcNow, old, 0, subdirectory);
+            var watchId = o.Properties["WatchId"]?.Value is int id ? id : 0;
+            return new MirrorEvent(root, rel, kind, isDir, null, DateTime.UtcNow, old, watchId, subdirectory);
         }
 
         private void SyncOne(MirrorTarget target, SourceRoot source, List<SyncHint> hints, GlobFilter exclude, object errorTarget, bool delete)
@@ -303,39 +261,22 @@ namespace RealtimeMirror.Cmdlets
             catch (OperationCanceledException) { throw new PipelineStoppedException(); }
             catch (SourceRootMissingException e)
             {
-                WriteError(new ErrorRecord(e, "SourceNotFound", ErrorCategory.ObjectNotFound, errorTarget));
+                WriteError(new ErrorRecord(e, ErrorIds.SourceNotFound, ErrorCategory.ObjectNotFound, errorTarget));
             }
             catch (Exception e) when (ReplicaFailure.IsConnectionLost(e))
             {
                 _replicas.Drop(target.Name);
-                WriteTargetUnavailable(e as TargetUnavailableException
-                    ?? new TargetUnavailableException($"Target '{target.Name}': connection lost: {e.Message}", e), target);
+                WriteTargetUnavailable(e, target);
             }
-            catch (MassDeletionHaltedException e)
+            catch (Exception e) when (e is MassDeletionHaltedException || e is TargetOverlapsSourceException)
             {
-                WriteError(new ErrorRecord(e, "MassDeletionHalted", ErrorCategory.LimitsExceeded, target.Name)
-                {
-                    ErrorDetails = new ErrorDetails(e.Message)
-                    {
-                        RecommendedAction = "Check the source; if the deletes are intended, run again with -Force or a higher -HaltThreshold.",
-                    },
-                });
-            }
-            catch (InvalidOperationException e)
-            {
-                WriteError(new ErrorRecord(e, "TargetOverlapsSource", ErrorCategory.InvalidArgument, target.Name));
+                WriteError(TargetErrors.For(target.Name, "", e));
             }
             finally
             {
                 WriteProgress(new ProgressRecord(1, activity, "Done") { RecordType = ProgressRecordType.Completed });
             }
         }
-
-        /// <summary>One entry could not be mirrored: the same error id and target object ("TARGET:PATH") from a one-shot
-        /// sync and from the service.</summary>
-        internal static ErrorRecord EntryFailed(string target, string relativePath, Exception e) =>
-            new ErrorRecord(e, "SyncEntryFailed", e is UnauthorizedAccessException ? ErrorCategory.PermissionDenied : ErrorCategory.WriteError,
-                $"{target}:{relativePath}");
 
         private SyncOptions Options(GlobFilter exclude, string activity, bool delete, MirrorTarget target) => new SyncOptions
         {
@@ -349,7 +290,7 @@ namespace RealtimeMirror.Cmdlets
             Cancel = StopToken,
             ShouldProcess = a => ShouldProcess(a.RelativePath.Length == 0 ? "(root)" : a.RelativePath, Describe(a)),
             OnResult = r => WriteObject(r),
-            OnError = (rel, e) => WriteError(EntryFailed(target.Name, rel, e)),
+            OnError = (rel, e) => WriteError(TargetErrors.For(target.Name, rel, e)),
             OnWarning = (rel, why) => WriteWarning($"{rel}: {why}"),
             OnProgress = (done, total, current) =>
             {

@@ -14,7 +14,7 @@ namespace RealtimeMirror.Cmdlets
             var policy = VersionPolicy.For(target);
             if (policy == null || whatIf) return;
             var pruned = VersionPruner.Prune(session.Replica, policy, DateTime.UtcNow, (rel, e) =>
-                cmdlet.WriteError(new ErrorRecord(e, "VersionPruneFailed", ErrorCategory.WriteError, rel)));
+                cmdlet.WriteError(TargetErrors.VersionEntry(ErrorIds.VersionPruneFailed, ErrorCategory.WriteError, target.Name, rel, e)));
             if (pruned.StampsRemoved + pruned.VersionsRemoved > 0)
                 cmdlet.WriteVerbose($"{target.Name}: pruned {pruned.StampsRemoved} version stamps past the retention and {pruned.VersionsRemoved} versions past the count.");
         }

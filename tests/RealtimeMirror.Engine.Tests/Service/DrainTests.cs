@@ -38,7 +38,7 @@ namespace RealtimeMirror.Engine.Tests.Service
             var log = new ListLog();
             var verbose = new ConcurrentQueue<string>();
             var service = new MirrorService(watch, new[] { new MirrorTarget { Name = "local", Kind = TargetKind.Local, Path = replica } },
-                new ServiceOptions { Roots = watch.Paths, Log = log, OnVerbose = (t, line) => verbose.Enqueue(line) });
+                new ServiceOptions { Roots = watch.Path, Log = log, OnVerbose = (t, line) => verbose.Enqueue(line) });
             try
             {
                 service.Start();
@@ -73,7 +73,7 @@ namespace RealtimeMirror.Engine.Tests.Service
             var watch = WatchRegistry.Start(new WatchOptions { Roots = new[] { src } });
             var log = new ListLog();
             var service = new MirrorService(watch, new[] { new MirrorTarget { Name = "local", Kind = TargetKind.Local, Path = replica } },
-                new ServiceOptions { Roots = watch.Paths, Log = log, InitialSync = true });
+                new ServiceOptions { Roots = watch.Path, Log = log, InitialSync = true });
             try
             {
                 service.Start();

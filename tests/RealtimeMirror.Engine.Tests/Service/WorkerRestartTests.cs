@@ -43,7 +43,7 @@ namespace RealtimeMirror.Engine.Tests.Service
             var errors = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
             var service = new MirrorService(watch, new[] { target }, new ServiceOptions
             {
-                Roots = watch.Paths, InitialSync = true, RetryFirst = TimeSpan.FromMilliseconds(200),
+                Roots = watch.Path, InitialSync = true, RetryFirst = TimeSpan.FromMilliseconds(200),
                 OnError = (_, __, e) => errors.Enqueue(e),
                 // The second batch (the first after the initial sync) hits a "bug" in the loop.
                 BeforeBatchForTests = _ => { if (Interlocked.Increment(ref batches) == 2) throw new InvalidOperationException("injected worker fault"); },
@@ -54,7 +54,7 @@ namespace RealtimeMirror.Engine.Tests.Service
                 Eventually.True(() => File.Exists(Path.Combine(replica, "first.txt")) && service.Targets[0].State == TargetState.Idle, "the initial sync");
                 File.WriteAllText(Path.Combine(src, "second.txt"), "second");
                 Eventually.True(() => service.Targets[0].State == TargetState.Retrying, "Retrying after the fault");
-                Assert.Equal("injected worker fault", service.Targets[0].LastError);
+                Assert.Equal($"Target '{target.Name}': injected worker fault", service.Targets[0].LastError); // the status names its target
                 Assert.Contains(errors, e => e.Message == "injected worker fault");
                 Eventually.True(() => File.Exists(Path.Combine(replica, "second.txt")) && service.Targets[0].State == TargetState.Idle, "delivery after the restart");
                 Assert.Equal("second", File.ReadAllText(Path.Combine(replica, "second.txt")));

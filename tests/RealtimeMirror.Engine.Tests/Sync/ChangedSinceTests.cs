@@ -109,7 +109,7 @@ namespace RealtimeMirror.Engine.Tests.Sync
         {
             var watch = WatchRegistry.Start(new WatchOptions { Roots = new[] { _m.Source } });
             var service = new MirrorService(watch, new[] { new MirrorTarget { Name = "local", Kind = TargetKind.Local, Path = _m.Replica } },
-                new ServiceOptions { Roots = watch.Paths, InitialSync = true, WatermarkDirectory = state });
+                new ServiceOptions { Roots = watch.Path, InitialSync = true, WatermarkDirectory = state });
             try
             {
                 service.Start();

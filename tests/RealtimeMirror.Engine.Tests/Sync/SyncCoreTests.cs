@@ -27,6 +27,33 @@ namespace RealtimeMirror.Engine.Tests.Sync
             _m.AssertEqual();
         }
 
+        [Fact]
+        public void A_directory_that_vanishes_between_its_parents_listing_and_its_own_is_no_error()
+        {
+            // A busy tree: directories renamed away and back while whole-tree syncs run. One that goes between the
+            // listing of its parent and its own listing is a change in flight (its event brings the next plan), not
+            // a failure: no error, nothing below it deleted, and the next quiet sync makes the replica equal.
+            _m.Sh("for i in $(seq 1 150); do mkdir $S/d$i; echo $i > $S/d$i/f; done");
+            _m.SyncAll();
+            using var stop = new System.Threading.CancellationTokenSource();
+            var churn = System.Threading.Tasks.Task.Run(() =>
+            {
+                var rng = new System.Random(5);
+                while (!stop.IsCancellationRequested)
+                {
+                    var d = Path.Combine(_m.Source, "d" + rng.Next(1, 151));
+                    try { Directory.Move(d, d + ".away"); Directory.Move(d + ".away", d); } catch (IOException) { }
+                }
+            });
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (clock.Elapsed.TotalSeconds < 3) _m.SyncAll();
+            stop.Cancel();
+            churn.Wait();
+            Assert.True(_m.Errors.Count == 0, string.Join("\n", _m.Errors.Select(e => e.Path + ": " + e.Error.Message)));
+            _m.SyncAll();
+            _m.AssertEqual();
+        }
+
         [Fact] // 3
         public void A_change_queued_before_its_directory_was_renamed_keeps_the_child()
         {
@@ -215,7 +242,7 @@ namespace RealtimeMirror.Engine.Tests.Sync
             var inside = new RealtimeMirror.Engine.Targets.MirrorTarget { Name = "inside", Kind = RealtimeMirror.Engine.Targets.TargetKind.Local, Path = Path.Combine(m.Source, "backup") };
             using var session = RealtimeMirror.Engine.Sync.TargetSession.Open(inside, false, default);
             m.Sh("echo x > $S/f");
-            Assert.Throws<System.InvalidOperationException>(() => session.Sync(m.Root, new[] { SyncHint.WholeTree() }, m.Options()));
+            Assert.Throws<RealtimeMirror.Engine.Sync.TargetOverlapsSourceException>(() => session.Sync(m.Root, new[] { SyncHint.WholeTree() }, m.Options()));
             Assert.False(File.Exists(Path.Combine(m.Source, "backup/f")));
         }
 
@@ -241,7 +268,7 @@ namespace RealtimeMirror.Engine.Tests.Sync
                 {
                     var target = new RealtimeMirror.Engine.Targets.MirrorTarget { Name = "t", Kind = RealtimeMirror.Engine.Targets.TargetKind.Local, Path = path };
                     using var session = RealtimeMirror.Engine.Sync.TargetSession.Open(target, false, default);
-                    Assert.Throws<System.InvalidOperationException>(() => session.Sync(m.Root, new[] { SyncHint.WholeTree() }, m.Options(delete: true)));
+                    Assert.Throws<RealtimeMirror.Engine.Sync.TargetOverlapsSourceException>(() => session.Sync(m.Root, new[] { SyncHint.WholeTree() }, m.Options(delete: true)));
                 }
                 Assert.Equal("keep\n", File.ReadAllText(Path.Combine(m.Source, "sub/keep")));
                 Assert.False(Directory.Exists(Path.Combine(m.Source, "sub/deeper/r/sub")));

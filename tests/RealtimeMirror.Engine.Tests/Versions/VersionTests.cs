@@ -149,7 +149,7 @@ namespace RealtimeMirror.Engine.Tests.Versions
             Assert.Equal(3, a.Size);
             Assert.Equal(EntryKind.File, a.Kind);
             Assert.Equal(VersionArea.PathFor(stamp, "a.txt"), a.VersionPath);
-            Assert.True(Math.Abs((DateTime.UtcNow - a.Time).TotalMinutes) < 5);
+            Assert.True(Math.Abs((DateTime.UtcNow - a.TimeUtc).TotalMinutes) < 5);
 
             // A third round keeps a second version of a.txt, under a later stamp; the first stays.
             Sh("printf 'three three three' > $S/a.txt");

@@ -1,4 +1,5 @@
 using System.Linq;
+using RealtimeMirror.Engine.Watching;
 using RealtimeMirror.Engine.Watching.Inotify;
 using Xunit;
 

@@ -25,6 +25,13 @@ namespace RealtimeMirror.Engine.Service.Logging
                 o.OnVerbose = (target, line) => { log.Write(new LogRecord(MirrorLogLevel.Debug, target, null, "Verbose", line)); onVerbose(target, line); };
         }
 
+        /// <summary>Every fault of the watch (those Start met included) as a warning: a directory left unwatched, a lost root.</summary>
+        public static void AttachWatch(Watching.MirrorWatch watch, ServiceOptions o)
+        {
+            var log = o.Log;
+            if (log != null) watch.FollowFaults(m => log.Write(new LogRecord(MirrorLogLevel.Warning, null, null, "WatchFault", m)));
+        }
+
         public static LogRecord ForResult(SyncResult r) =>
             new LogRecord(MirrorLogLevel.Info, r.Target, r.RelativePath, r.Action.ToString(), null,
                 r.IsDirectory || r.Action == SyncAction.Deleted || r.Action == SyncAction.Renamed ? (long?)null : r.Bytes, r.OldRelativePath);

@@ -14,27 +14,12 @@ namespace RealtimeMirror.Engine.Watching.Fanotify
     /// gives both names of a move in one event, so no pairing is needed; on kernels before 5.17 the two halves
     /// come apart and become a delete and a create. Owned by the reader thread.
     /// </summary>
-    internal sealed class FanotifyTranslator
+    internal sealed class FanotifyTranslator : KernelTranslator
     {
         private readonly FanotifyTree _tree;
-        private readonly GlobFilter _exclude;
-        private readonly bool _pathPatterns;
-        private readonly ConcurrentQueue<RawChange> _sink;
 
         public FanotifyTranslator(FanotifyTree tree, GlobFilter exclude, ConcurrentQueue<RawChange> sink)
-        {
-            _tree = tree;
-            _exclude = exclude;
-            _pathPatterns = exclude.HasPathPatterns;
-            _sink = sink;
-        }
-
-        /// <summary>Set when the root itself went away (why, for the message); nothing is reported after that.</summary>
-        public string RootGone { get; private set; }
-        /// <summary>FAN_Q_OVERFLOW events seen since the caller last reset it.</summary>
-        public int Overflows;
-        /// <summary>Anything queued since the caller last reset it (then the pump must be woken).</summary>
-        public bool Enqueued;
+            : base(exclude, sink) => _tree = tree;
 
         public void Handle(in FanotifyEvent e, DateTime now)
         {
@@ -42,8 +27,7 @@ namespace RealtimeMirror.Engine.Watching.Fanotify
             ulong m = e.Mask;
             if ((m & FAN_Q_OVERFLOW) != 0)
             {
-                Overflows++;
-                Emit(ChangeType.Rescan, "", true, now);
+                Overflowed(now);
                 return;
             }
             bool isDir = (m & FAN_ONDIR) != 0;
@@ -91,10 +75,7 @@ namespace RealtimeMirror.Engine.Watching.Fanotify
             }
             if ((m & Went) != 0) { Left(rel, isDir, target, now); return; }
             if ((m & Came) != 0) Arrived(rel, isDir, now);
-            // A close after writing means the writer is done: emit at once instead of waiting out the settle window.
-            if ((m & FAN_CLOSE_WRITE) != 0) Report(ChangeType.Changed, rel, isDir, now, complete: true);
-            else if ((m & FAN_MODIFY) != 0) Report(ChangeType.Changed, rel, isDir, now);
-            if ((m & FAN_ATTRIB) != 0) Report(ChangeType.AttributeChanged, rel, isDir, now);
+            ReportContent(rel, isDir, now, closedAfterWrite: (m & FAN_CLOSE_WRITE) != 0, modified: (m & FAN_MODIFY) != 0, attributes: (m & FAN_ATTRIB) != 0);
         }
 
         private bool Exists(string rel)
@@ -120,16 +101,7 @@ namespace RealtimeMirror.Engine.Watching.Fanotify
             return dir;
         }
 
-        /// <summary>
-        /// Created, or moved in from outside. The hint for a new directory makes the planner compare all of it, so
-        /// what was inside before it was mapped needs no events of its own.
-        /// </summary>
-        private void Arrived(string rel, bool isDir, DateTime now)
-        {
-            if (_exclude.IsExcluded(rel, isDir)) return;
-            Report(ChangeType.Created, rel, isDir, now);
-            if (isDir) _tree.MapTree(rel);
-        }
+        protected override void WatchNewTree(string dir) => _tree.MapTree(dir);
 
         /// <summary>Deleted, or moved out of the tree (the directory's own handle, where known, says which one went).</summary>
         private void Left(string rel, bool isDir, string target, DateTime now)
@@ -151,37 +123,10 @@ namespace RealtimeMirror.Engine.Watching.Fanotify
                 if (target != null) moved = _tree.MoveKey(target, to);
                 else { _tree.MoveTree(from, to); moved = true; }
             }
-            bool fromOut = _exclude.IsExcluded(from, isDir), toOut = _exclude.IsExcluded(to, isDir);
-            if (fromOut && toOut) return;
-            if (fromOut)
-            {
-                // e.g. an editor's temp file saved over the real name, or a directory renamed out of an excluded name.
-                Report(ChangeType.Created, to, isDir, now);
-                if (isDir) _tree.MapTree(to);
-                return;
-            }
-            if (toOut)
-            {
-                Report(ChangeType.Deleted, from, isDir, now);
-                if (isDir && moved) _tree.Unmap(to);
-                return;
-            }
-            Emit(ChangeType.Renamed, to, isDir, now, from);
+            if (!ReportRename(from, to, isDir, now, forgetAt: dir => { if (moved) _tree.Unmap(dir); })) return;
             // Not mapped before (made and renamed before its creation was read), or a path pattern may match below
             // it now where it did not before: map it all.
-            if (isDir) _tree.EnsureMapped(to, whole: _pathPatterns || !moved);
-        }
-
-        private void Report(ChangeType kind, string rel, bool isDir, DateTime now, bool complete = false)
-        {
-            if (_exclude.IsExcluded(rel, isDir)) return;
-            Emit(kind, rel, isDir, now, complete: complete);
-        }
-
-        private void Emit(ChangeType kind, string rel, bool isDir, DateTime now, string oldRel = null, bool complete = false)
-        {
-            _sink.Enqueue(new RawChange(kind, rel, isDir, now, oldRel, complete));
-            Enqueued = true;
+            _tree.EnsureMapped(to, whole: _pathPatterns || !moved);
         }
     }
 }

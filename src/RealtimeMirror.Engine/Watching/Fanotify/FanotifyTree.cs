@@ -4,7 +4,6 @@ using System.IO;
 using System.Text;
 using RealtimeMirror.Engine.Paths;
 using RealtimeMirror.Engine.Platform.Native;
-using RealtimeMirror.Engine.Watching.Inotify;
 using static RealtimeMirror.Engine.Platform.Native.FanotifyMask;
 
 namespace RealtimeMirror.Engine.Watching.Fanotify
@@ -15,22 +14,17 @@ namespace RealtimeMirror.Engine.Watching.Fanotify
     /// to path below the root, built by walking the tree (name_to_handle_at on each directory) and kept in step
     /// from the events. The kernel reports the whole filesystem: an event whose directory is not in the map is
     /// looked up once (open_by_handle_at, then its path) and remembered as outside when it is. No per-directory
-    /// kernel state, so no watch limit and no window in which a new subdirectory is unwatched.
+    /// kernel state, so no watch limit and no window in which a new subdirectory is unwatched (the walk, the
+    /// unwatched subtrees and their report are <see cref="KernelSession"/>'s).
     /// Owned by one thread (the reader), except Open and Dispose.
     /// </summary>
-    internal sealed unsafe class FanotifyTree : IDisposable
+    internal sealed unsafe class FanotifyTree : KernelSession
     {
         private const int MaxHandle = 128; // MAX_HANDLE_SZ
         private const int OutsideCacheLimit = 1 << 16;
 
-        private readonly string _root;
-        private readonly GlobFilter _exclude;
-        private readonly Action<string> _onFault;
-        private readonly int _rootFd;
         // The root as the kernel spells it (links resolved): resolved handles are compared with it.
         private readonly string _realRoot;
-        // errnos already reported: each condition is said once, not once per directory or per retry.
-        private readonly HashSet<int> _reported = new HashSet<int>();
         // mount id -> fsid key of a mount seen in the walk; fsid key -> a directory fd on that filesystem (for
         // open_by_handle_at), null where the filesystem could not be marked.
         private readonly Dictionary<int, string> _mounts = new Dictionary<int, string>();
@@ -40,31 +34,20 @@ namespace RealtimeMirror.Engine.Watching.Fanotify
 
         /// <summary>Test hook: an errno to fail marking the filesystem of a directory with (0 = mark it).</summary>
         public Func<string, int> MarkFault { get; set; }
-        /// <summary>Polled by long walks, so stopping the watch does not wait for a whole tree to be mapped.</summary>
-        public Func<bool> Stopping { get; set; }
-
-        public int Fd { get; }
         /// <summary>The kernel has FAN_RENAME (5.17): a move is one event with both names.</summary>
         public bool HasRename { get; }
         /// <summary>Events carry the object's own handle too (FAN_REPORT_TARGET_FID, 5.17).</summary>
         public bool HasTarget { get; private set; }
         public DirectoryMap<string> Map { get; } = new DirectoryMap<string>(StringComparer.Ordinal);
-        /// <summary>Subtrees on filesystems that could not be marked: rescanned on a timer instead.</summary>
-        public UnwatchedSubtrees Unwatched { get; } = new UnwatchedSubtrees();
         public string RootKey { get; private set; }
-        public string RootPath => _root;
         /// <summary>Filesystems marked (each one FAN_MARK_FILESYSTEM mark, whatever the tree's size).</summary>
         public int MarkedFilesystems { get; private set; }
         /// <summary>Handles looked up because the map did not have them (tests and diagnostics).</summary>
         public long Lookups { get; private set; }
 
         private FanotifyTree(string root, GlobFilter exclude, Action<string> onFault, int fd, int rootFd, bool hasRename, string realRoot)
+            : base(root, exclude, onFault, fd, rootFd)
         {
-            _root = root;
-            _exclude = exclude;
-            _onFault = onFault;
-            Fd = fd;
-            _rootFd = rootFd;
             HasRename = hasRename;
             _realRoot = realRoot;
         }
@@ -93,13 +76,17 @@ namespace RealtimeMirror.Engine.Watching.Fanotify
             : err == Errno.EOPNOTSUPP || err == Errno.EXDEV || err == Errno.ENODEV ? $"the filesystem does not give file handles to fanotify ({what})"
             : $"{what} failed: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(err)}";
 
-        /// <summary>A new group with the root's marks (no directories mapped yet); throws when fanotify cannot watch it.</summary>
-        public static FanotifyTree Open(string root, GlobFilter exclude, Action<string> onFault, Func<string, int> markFault = null)
+        /// <summary>
+        /// A new group with the root's marks (no directories mapped yet); throws when fanotify cannot watch it.
+        /// <paramref name="asBeforeLinux517"/> opens it as a kernel before 5.17 would (no target handles, no
+        /// FAN_RENAME: a move comes as two events), so tests show that path converges on a newer kernel too.
+        /// </summary>
+        public static FanotifyTree Open(string root, GlobFilter exclude, Action<string> onFault, Func<string, int> markFault = null, bool asBeforeLinux517 = false)
         {
             // The moved or removed object's own handle where the kernel gives it (5.17); only the directory's before.
-            bool target = true;
-            int fd = LibC.fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK | FAN_REPORT_DFID_NAME_TARGET, (uint)(Flags.O_RDONLY | Flags.O_CLOEXEC));
-            if (fd < 0 && Errno.Last == Errno.EINVAL)
+            bool target = !asBeforeLinux517;
+            int fd = target ? LibC.fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK | FAN_REPORT_DFID_NAME_TARGET, (uint)(Flags.O_RDONLY | Flags.O_CLOEXEC)) : -1;
+            if (!target || (fd < 0 && Errno.Last == Errno.EINVAL))
             {
                 target = false;
                 fd = LibC.fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK | FAN_REPORT_DFID_NAME, (uint)(Flags.O_RDONLY | Flags.O_CLOEXEC));
@@ -113,7 +100,7 @@ namespace RealtimeMirror.Engine.Watching.Fanotify
                 throw PosixErrors.For(err, "watch", root);
             }
             // FAN_RENAME where the kernel has it (5.17); the probe mark is replaced by the walk's own.
-            bool rename = LibC.fanotify_mark(fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, Filesystem | FAN_RENAME, rootFd, null) == 0;
+            bool rename = !asBeforeLinux517 && LibC.fanotify_mark(fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, Filesystem | FAN_RENAME, rootFd, null) == 0;
             int rootMark = LibC.fanotify_mark(fd, FAN_MARK_ADD | FAN_MARK_ONLYDIR, RootSelf, rootFd, null);
             var real = ReadFdLink(rootFd, new byte[4096]);
             if (rootMark < 0 || real == null)
@@ -144,57 +131,42 @@ namespace RealtimeMirror.Engine.Watching.Fanotify
         public HashSet<string> MapTree(string top)
         {
             var seen = new HashSet<string>(StringComparer.Ordinal);
-            var stack = new Stack<string>();
-            stack.Push(top);
-            var names = new List<byte[]>();
-            var types = new List<byte>();
-            byte* handle = stackalloc byte[8 + MaxHandle];
-            while (stack.Count > 0 && Stopping?.Invoke() != true)
+            var handle = new byte[8 + MaxHandle];
+            // Subdirectories a listing missed get no path in the map: their events are looked up, and the timer's
+            // rescans cover what they hold. A directory gone meanwhile is looked up when it has events.
+            Walk(top, (fd, dir) =>
             {
-                var dir = stack.Pop();
-                int fd = dir.Length == 0 ? LibC.openat(_rootFd, new byte[] { (byte)'.', 0 }, Flags.O_RDONLY | Flags.O_DIRECTORY | Flags.O_CLOEXEC, 0)
-                    : Beneath.Open(_rootFd, dir, Flags.O_RDONLY | Flags.O_DIRECTORY, 0);
-                if (fd < 0)
-                {
-                    // A file or symlink by now: the event that named it is its hint. Gone: deleted or moved on (a
-                    // later event says where; a directory met there unmapped is looked up then).
-                    if (-fd == Errno.EACCES || -fd == Errno.EPERM) NotMapped(dir, -fd);
-                    continue;
-                }
-                try
-                {
-                    var key = KeyOf(fd, dir, handle);
-                    if (key == null) continue; // on a filesystem fanotify cannot watch: on the rescan timer
-                    Map.Set(key, dir);
-                    _outside.Remove(key);
-                    seen.Add(key);
-                    if (dir.Length == 0) RootKey = key;
-                    names.Clear();
-                    types.Clear();
-                    int err = DirEntries.Read(fd, names, types);
-                    for (int i = 0; i < names.Count; i++)
-                    {
-                        if (types[i] != DirEntries.DT_DIR && types[i] != DirEntries.DT_UNKNOWN) continue;
-                        var child = RelativePath.Combine(dir, PathEncoding.FromBytes(names[i]));
-                        if (!_exclude.IsExcluded(child)) stack.Push(child);
-                    }
-                    // Subdirectories the listing missed get no path in the map: their events are looked up, and the
-                    // timer's rescans cover what they hold.
-                    if (err != 0) NotMapped(dir, err);
-                }
-                finally { LibC.close(fd); }
-            }
+                var key = KeyOf(fd, dir, handle, out int err);
+                if (key == null) return -err; // on a filesystem fanotify cannot watch: on the rescan timer
+                Map.Set(key, dir);
+                _outside.Remove(key);
+                seen.Add(key);
+                if (dir.Length == 0) RootKey = key;
+                return ListIt;
+            });
             return seen;
         }
 
-        /// <summary>The directory's key (its filesystem marked first if it is new); null when it cannot be watched.</summary>
-        private string KeyOf(int fd, string dir, byte* handle)
+        protected override void WatchSubtree(string dir) => MapTree(dir);
+
+        public override IEnumerable<string> WatchedPaths() => Map.Subtree("").ConvertAll(e => e.Path);
+
+        /// <summary>
+        /// The directory's key (its filesystem marked first if it is new); null, with the errno, when it cannot be
+        /// watched. <paramref name="handleBuffer"/> is room for a struct file_handle.
+        /// </summary>
+        private string KeyOf(int fd, string dir, byte[] handleBuffer, out int err)
         {
-            *(uint*)handle = MaxHandle;
-            if (LibC.name_to_handle_at(fd, new byte[] { 0 }, handle, out int mountId, Flags.AT_EMPTY_PATH) < 0)
+            err = 0;
+            int mountId;
+            fixed (byte* handle = handleBuffer)
             {
-                NotMapped(dir, Errno.Last);
-                return null;
+                *(uint*)handle = MaxHandle;
+                if (LibC.name_to_handle_at(fd, new byte[] { 0 }, handle, out mountId, Flags.AT_EMPTY_PATH) < 0)
+                {
+                    err = Errno.Last;
+                    return null;
+                }
             }
             if (!_mounts.TryGetValue(mountId, out var fsid))
             {
@@ -205,7 +177,7 @@ namespace RealtimeMirror.Engine.Watching.Fanotify
                     int r = fault != 0 ? -1 : LibC.fanotify_mark(Fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM | FAN_MARK_ONLYDIR, FilesystemMask, fd, null);
                     if (r < 0)
                     {
-                        NotMapped(dir, fault != 0 ? fault : Errno.Last);
+                        err = fault != 0 ? fault : Errno.Last;
                         return null; // asked again at the next directory of this mount, so a fixed cause is seen
                     }
                     // Kept open: open_by_handle_at needs a descriptor on the handle's filesystem.
@@ -213,11 +185,11 @@ namespace RealtimeMirror.Engine.Watching.Fanotify
                     _filesystems[fsid] = keep;
                     MarkedFilesystems++;
                 }
-                if (fsid == null) { NotMapped(dir, Errno.EOPNOTSUPP); return null; }
+                if (fsid == null) { err = Errno.EOPNOTSUPP; return null; }
                 _mounts[mountId] = fsid;
             }
-            uint bytes = *(uint*)handle;
-            var f = new ReadOnlySpan<byte>(handle, 8 + (int)bytes);
+            uint bytes = BitConverter.ToUInt32(handleBuffer, 0);
+            var f = new ReadOnlySpan<byte>(handleBuffer, 0, 8 + (int)bytes);
             var fsidBytes = new byte[8];
             for (int i = 0; i < 8; i++) fsidBytes[i] = (byte)fsid[i];
             return HandleKey.Of(fsidBytes, f.Slice(4, 4), f.Slice(8));
@@ -321,18 +293,17 @@ namespace RealtimeMirror.Engine.Watching.Fanotify
         public void EnsureMapped(string dir, bool whole)
         {
             if (whole) { MapTree(dir); return; }
-            byte* handle = stackalloc byte[8 + MaxHandle];
             int fd = Beneath.Open(_rootFd, dir, Flags.O_RDONLY | Flags.O_DIRECTORY, 0);
             if (fd < 0) return;
             string key;
-            try { key = KeyOf(fd, dir, handle); }
+            try { key = KeyOf(fd, dir, new byte[8 + MaxHandle], out _); } // not mappable: MapTree below says why
             finally { LibC.close(fd); }
             if (key != null && Map.TryGetPath(key, out var at) && at == dir) return;
             MapTree(dir);
         }
 
         /// <summary>After lost events the map may be wrong: map the whole tree again and drop what the walk did not reach.</summary>
-        public void Resync()
+        public override void Resync()
         {
             Unwatched.TakeAll();
             _outside.Clear();
@@ -341,33 +312,16 @@ namespace RealtimeMirror.Engine.Watching.Fanotify
                 if (!seen.Contains(key)) Map.Remove(key);
         }
 
-        /// <summary>Tries the subtrees that could not be mapped again; returns them all (each needs a rescan either way).</summary>
-        public List<string> RetryUnwatched()
-        {
-            var dirs = Unwatched.TakeAll();
-            foreach (var d in dirs) MapTree(d);
-            if (Unwatched.Count == 0) _reported.Clear(); // fixed: say it again if it comes back
-            return dirs;
-        }
+        protected override string KernelName => "fanotify";
 
-        /// <summary>A directory whose changes give no events: on the rescan timer, and the condition is said once.</summary>
-        private void NotMapped(string dir, int err)
-        {
-            Unwatched.Add(dir);
-            if (!_reported.Add(err)) return;
-            var full = RelativePath.ToFull(_root, dir);
-            string why = err == Errno.EACCES || err == Errno.EPERM ? "permission denied"
-                : err == Errno.EOPNOTSUPP || err == Errno.EXDEV || err == Errno.ENODEV || err == Errno.EINVAL
-                    ? "its filesystem does not give fanotify file handles (mount it elsewhere, or watch it with -Backend Inotify)"
-                : System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(err);
-            _onFault?.Invoke($"{_root}: cannot watch '{full}' with fanotify: {why}; changes below it are found by a rescan every 30 s instead.");
-        }
+        protected override string Why(int err) =>
+            err == Errno.EOPNOTSUPP || err == Errno.EXDEV || err == Errno.ENODEV || err == Errno.EINVAL
+                ? "its filesystem does not give fanotify file handles (mount it elsewhere, or watch it with -Backend Inotify)"
+                : base.Why(err);
 
-        public void Dispose()
+        public override void Dispose()
         {
-            // Closing the group removes its marks.
-            LibC.close(Fd);
-            LibC.close(_rootFd);
+            base.Dispose(); // closing the group removes its marks
             foreach (var fd in _filesystems.Values) LibC.close(fd);
         }
     }

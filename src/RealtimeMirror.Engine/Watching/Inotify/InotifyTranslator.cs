@@ -13,31 +13,15 @@ namespace RealtimeMirror.Engine.Watching.Inotify
     /// directories get watches, renamed ones have their paths rewritten, moved-out ones lose theirs. The only
     /// I/O here is adding watches for directories that appear. Owned by the reader thread.
     /// </summary>
-    internal sealed class InotifyTranslator
+    internal sealed class InotifyTranslator : KernelTranslator
     {
         private readonly InotifyWatches _watches;
-        private readonly GlobFilter _exclude;
-        // A rename can move a directory in or out of a pattern with '/' by a change of an ancestor's name.
-        private readonly bool _pathPatterns;
-        private readonly ConcurrentQueue<RawChange> _sink;
         // IN_MOVED_FROM waiting for the IN_MOVED_TO with its cookie (usually the very next record), with the watches
         // the directory had then: only those move or go, not those of a directory made meanwhile under the old name.
         private readonly List<(uint Cookie, int ParentWd, string Path, bool IsDir, DateTime At, List<int> Wds)> _pendingFrom = new List<(uint, int, string, bool, DateTime, List<int>)>();
 
         public InotifyTranslator(InotifyWatches watches, GlobFilter exclude, ConcurrentQueue<RawChange> sink)
-        {
-            _watches = watches;
-            _exclude = exclude;
-            _pathPatterns = exclude.Patterns.Any(p => p.TrimEnd('/').IndexOf('/') >= 0);
-            _sink = sink;
-        }
-
-        /// <summary>Set when the root itself went away (why, for the message); nothing is reported after that.</summary>
-        public string RootGone { get; private set; }
-        /// <summary>IN_Q_OVERFLOW records seen since the caller last reset it.</summary>
-        public int Overflows;
-        /// <summary>Anything queued since the caller last reset it (then the pump must be woken).</summary>
-        public bool Enqueued;
+            : base(exclude, sink) => _watches = watches;
 
         public bool HasPendingMoves => _pendingFrom.Count > 0;
         public DateTime OldestPendingMove => _pendingFrom.Count > 0 ? _pendingFrom[0].At : DateTime.MaxValue;
@@ -50,8 +34,7 @@ namespace RealtimeMirror.Engine.Watching.Inotify
             {
                 // Any move half may be lost: the caller resyncs the watch set and the Rescan covers the tree.
                 FlushPendingMoves(now);
-                Overflows++;
-                Emit(ChangeType.Rescan, "", true, now);
+                Overflowed(now);
                 return;
             }
             // An unknown wd is a watch already removed (its directory moved out): nothing current to say about it.
@@ -99,10 +82,7 @@ namespace RealtimeMirror.Engine.Watching.Inotify
                 Report(ChangeType.Deleted, rel, isDir, now);
                 return;
             }
-            // A close after writing means the writer is done: emit at once instead of waiting out the settle window.
-            if ((m & IN_CLOSE_WRITE) != 0) Report(ChangeType.Changed, rel, isDir, now, complete: true);
-            else if ((m & IN_MODIFY) != 0) Report(ChangeType.Changed, rel, isDir, now);
-            if ((m & IN_ATTRIB) != 0) Report(ChangeType.AttributeChanged, rel, isDir, now);
+            ReportContent(rel, isDir, now, closedAfterWrite: (m & IN_CLOSE_WRITE) != 0, modified: (m & IN_MODIFY) != 0, attributes: (m & IN_ATTRIB) != 0);
         }
 
         /// <summary>Moves whose other half did not come (all, or those out of one directory): they left the tree.</summary>
@@ -119,52 +99,15 @@ namespace RealtimeMirror.Engine.Watching.Inotify
             }
         }
 
-        /// <summary>
-        /// Created, or moved in from outside. The hint for a new directory makes the planner compare all of it, so
-        /// what was inside before its watch existed needs no events of its own.
-        /// </summary>
-        private void Arrived(string rel, bool isDir, DateTime now)
-        {
-            if (_exclude.IsExcluded(rel, isDir)) return;
-            Report(ChangeType.Created, rel, isDir, now);
-            if (isDir) _watches.WatchTree(rel);
-        }
+        protected override void WatchNewTree(string dir) => _watches.WatchTree(dir);
 
         private void Renamed(string from, string to, bool isDir, DateTime now, List<int> wds)
         {
             if (isDir) _watches.MoveTree(from, to, wds); // the kernel's watches moved with the inodes
-            bool fromOut = _exclude.IsExcluded(from, isDir), toOut = _exclude.IsExcluded(to, isDir);
-            if (fromOut && toOut) return;
-            if (fromOut)
-            {
-                // e.g. an editor's temp file saved over the real name, or a directory renamed out of an excluded name.
-                Report(ChangeType.Created, to, isDir, now);
-                if (isDir) _watches.WatchTree(to);
-                return;
-            }
-            if (toOut)
-            {
-                Report(ChangeType.Deleted, from, isDir, now);
-                if (isDir) _watches.UnwatchTree(to, wds);
-                return;
-            }
-            Emit(ChangeType.Renamed, to, isDir, now, from);
-            if (!isDir) return;
+            if (!ReportRename(from, to, isDir, now, forgetAt: dir => _watches.UnwatchTree(dir, wds))) return;
             // A path pattern may match below it now where it did not before: walk it all.
             if (_pathPatterns) _watches.WatchTree(to);
             else _watches.EnsureWatchedAfterRename(from, to);
-        }
-
-        private void Report(ChangeType kind, string rel, bool isDir, DateTime now, bool complete = false)
-        {
-            if (_exclude.IsExcluded(rel, isDir)) return;
-            Emit(kind, rel, isDir, now, complete: complete);
-        }
-
-        private void Emit(ChangeType kind, string rel, bool isDir, DateTime now, string oldRel = null, bool complete = false)
-        {
-            _sink.Enqueue(new RawChange(kind, rel, isDir, now, oldRel, complete));
-            Enqueued = true;
         }
     }
 }

@@ -9,32 +9,19 @@ using RealtimeMirror.Engine.Platform.Native;
 namespace RealtimeMirror.Engine.Watching.Inotify
 {
     /// <summary>
-    /// One inotify instance over one root: its descriptor, the wd map, and the directories it could not watch.
-    /// inotify is not recursive, so every directory of the tree gets its own watch; directories are found by
-    /// listing raw names (getdents) on descriptors opened beneath the root without following links, so a name in
-    /// any encoding is found and a planted symlink never takes the walk (or a watch) outside the tree.
-    /// Excluded directories are not watched at all (nothing in them would be reported). Owned by one thread.
+    /// One inotify instance over one root: the wd map and the walk's way of watching a directory. inotify is not
+    /// recursive, so every directory of the tree gets its own watch (the walk, the unwatched subtrees and their
+    /// report are <see cref="KernelSession"/>'s). Owned by one thread.
     /// </summary>
-    internal sealed class InotifyWatches : IDisposable
+    internal sealed class InotifyWatches : KernelSession
     {
         // Watching "/proc/self/fd/N" watches exactly the directory the walk opened; without /proc the full path
         // is used, where IN_DONT_FOLLOW at least refuses a link as the last component.
         private static readonly bool ProcFd = Directory.Exists("/proc/self/fd");
 
-        private readonly string _root;
-        private readonly GlobFilter _exclude;
-        private readonly Action<string> _onFault;
-        private readonly int _rootFd;
-        // errnos already reported: each condition is said once, not once per directory or per retry.
-        private readonly HashSet<int> _reported = new HashSet<int>();
-
         /// <summary>Test hook: an errno to fail inotify_add_watch with for a directory (0 = really add it).</summary>
         public Func<string, int> AddWatchFault { get; set; }
 
-        /// <summary>Polled by long walks, so stopping the watch does not wait for a whole tree to be watched.</summary>
-        public Func<bool> Stopping { get; set; }
-
-        public int Fd { get; }
         public WatchMap Map { get; } = new WatchMap();
         /// <summary>
         /// Directories that were gone when their records were read (ENOENT). When one was renamed meanwhile, the
@@ -42,16 +29,11 @@ namespace RealtimeMirror.Engine.Watching.Inotify
         /// queue is empty, since by then every rename that could explain a miss has been read.
         /// </summary>
         private readonly HashSet<string> _missed = new HashSet<string>(StringComparer.Ordinal);
-        public UnwatchedSubtrees Unwatched { get; } = new UnwatchedSubtrees();
 
         private InotifyWatches(string root, GlobFilter exclude, Action<string> onFault, int fd, int rootFd)
-        {
-            _root = root;
-            _exclude = exclude;
-            _onFault = onFault;
-            Fd = fd;
-            _rootFd = rootFd;
-        }
+            : base(root, exclude, onFault, fd, rootFd) { }
+
+        protected override string KernelName => "inotify";
 
         /// <summary>A new inotify instance (no watches yet); throws when the root cannot be opened.</summary>
         public static InotifyWatches Open(string root, GlobFilter exclude, Action<string> onFault)
@@ -87,46 +69,21 @@ namespace RealtimeMirror.Engine.Watching.Inotify
         private HashSet<int> WatchTree(string top, bool onlyIfNew)
         {
             var seen = new HashSet<int>();
-            var stack = new Stack<string>();
-            stack.Push(top);
-            var names = new List<byte[]>();
-            var types = new List<byte>();
-            while (stack.Count > 0 && Stopping?.Invoke() != true)
+            Walk(top, (fd, dir) =>
             {
-                var dir = stack.Pop();
-                int fd = Beneath.Open(_rootFd, dir, Flags.O_RDONLY | Flags.O_DIRECTORY, 0);
-                if (fd < 0)
-                {
-                    // A file or symlink by now: the event that named it is its hint, there is nothing to watch.
-                    // Gone: deleted, moved out, or renamed (then the rename must watch it; see _missed).
-                    if (-fd == Errno.EACCES || -fd == Errno.EPERM) NotWatched(dir, -fd, stack);
-                    else if (-fd == Errno.ENOENT) _missed.Add(dir);
-                    continue;
-                }
-                try
-                {
-                    int wd = AddWatch(fd, dir);
-                    if (wd < 0) { NotWatched(dir, -wd, stack); continue; }
-                    bool known = Map.TryGetPath(wd, out _);
-                    Map.Set(wd, dir);
-                    seen.Add(wd);
-                    if (known && onlyIfNew && dir == top) continue;
-                    names.Clear();
-                    types.Clear();
-                    int err = DirEntries.Read(fd, names, types);
-                    for (int i = 0; i < names.Count; i++)
-                    {
-                        if (types[i] != DirEntries.DT_DIR && types[i] != DirEntries.DT_UNKNOWN) continue;
-                        var child = RelativePath.Combine(dir, PathEncoding.FromBytes(names[i]));
-                        if (!_exclude.IsExcluded(child)) stack.Push(child);
-                    }
-                    // Subdirectories the listing missed are unwatched: let the timer's rescans cover them.
-                    if (err != 0) NotWatched(dir, err, null);
-                }
-                finally { LibC.close(fd); }
-            }
+                int wd = AddWatch(fd, dir);
+                if (wd < 0) return wd;
+                bool known = Map.TryGetPath(wd, out _);
+                Map.Set(wd, dir);
+                seen.Add(wd);
+                return known && onlyIfNew && dir == top ? SkipIt : ListIt;
+            }, gone: dir => _missed.Add(dir)); // renamed meanwhile: the rename must watch it (see _missed)
             return seen;
         }
+
+        protected override void WatchSubtree(string dir) => WatchTree(dir);
+
+        public override IEnumerable<string> WatchedPaths() => Map.Subtree("").Select(e => e.Path);
 
         /// <summary>The watches at and below a directory now (taken when its move begins).</summary>
         public List<int> WatchesAt(string dir) => Map.Subtree(dir).ConvertAll(e => e.Key);
@@ -174,7 +131,7 @@ namespace RealtimeMirror.Engine.Watching.Inotify
         /// After lost events the map may be wrong (a rename or move-out not seen): walk the whole tree again (a
         /// watched inode gives back its wd, so paths are corrected) and drop the watches the walk did not reach.
         /// </summary>
-        public void Resync()
+        public override void Resync()
         {
             Unwatched.TakeAll();
             var seen = WatchTree("");
@@ -183,15 +140,6 @@ namespace RealtimeMirror.Engine.Watching.Inotify
                 LibC.inotify_rm_watch(Fd, wd);
                 Map.Remove(wd);
             }
-        }
-
-        /// <summary>Tries the unwatched subtrees again; returns them all (each needs a rescan either way).</summary>
-        public List<string> RetryUnwatched()
-        {
-            var dirs = Unwatched.TakeAll();
-            foreach (var d in dirs) WatchTree(d);
-            if (Unwatched.Count == 0) _reported.Clear(); // fixed: say it again if it comes back
-            return dirs;
         }
 
         private int AddWatch(int dirFd, string dir)
@@ -210,40 +158,26 @@ namespace RealtimeMirror.Engine.Watching.Inotify
             return wd >= 0 ? wd : -Errno.Last;
         }
 
-        /// <summary>
-        /// A directory the kernel will not watch: its subtree goes on the rescan timer, and the condition is reported
-        /// once. At the watch limit every directory still to visit would fail the same way, so they join it untried.
-        /// </summary>
-        private void NotWatched(string dir, int err, Stack<string> rest)
+        // At the watch limit every directory still to visit would fail the same way.
+        protected override bool FailsForAll(int err) => err == Errno.ENOSPC;
+
+        protected override string Why(int err)
         {
-            Unwatched.Add(dir);
-            if (err == Errno.ENOSPC && rest != null)
-                while (rest.Count > 0) Unwatched.Add(rest.Pop());
-            if (!_reported.Add(err)) return;
-            var full = RelativePath.ToFull(_root, dir);
-            string why;
-            if (err == Errno.ENOSPC)
-            {
-                long limit = ReadLimit();
-                why = $"the inotify watch limit is reached (fs.inotify.max_user_watches{(limit > 0 ? " = " + limit : "")}). " +
-                      $"Raise it: sysctl fs.inotify.max_user_watches={(limit > 0 ? Math.Max(limit * 4, 524288) : 524288)} (and in /etc/sysctl.d to keep it)";
-            }
-            else if (err == Errno.EACCES || err == Errno.EPERM) why = "permission denied";
-            else why = System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(err);
-            _onFault?.Invoke($"{_root}: cannot watch '{full}': {why}; changes below it are found by a rescan every 30 s instead.");
+            if (err != Errno.ENOSPC) return base.Why(err);
+            // In a user namespace (a container) its own user.max_inotify_watches may be the lower, binding limit; in
+            // the first namespace the two files are one setting.
+            long host = ReadLimit("/proc/sys/fs/inotify/max_user_watches"), own = ReadLimit("/proc/sys/user/max_inotify_watches");
+            bool inNamespace = own > 0 && (host <= 0 || own < host);
+            var name = inNamespace ? "user.max_inotify_watches" : "fs.inotify.max_user_watches";
+            long limit = inNamespace ? own : host;
+            return $"the inotify watch limit is reached ({name}{(limit > 0 ? " = " + limit : "")}{(inNamespace ? " in this user namespace" : "")}). " +
+                   $"Raise it: sysctl {name}={(limit > 0 ? Math.Max(limit * 4, 524288) : 524288)} (and in /etc/sysctl.d to keep it)";
         }
 
-        private static long ReadLimit()
+        private static long ReadLimit(string file)
         {
-            try { return long.Parse(File.ReadAllText("/proc/sys/fs/inotify/max_user_watches").Trim()); }
+            try { return long.Parse(File.ReadAllText(file).Trim()); }
             catch (Exception) { return 0; }
-        }
-
-        public void Dispose()
-        {
-            // Closing the instance removes all its watches.
-            LibC.close(Fd);
-            LibC.close(_rootFd);
         }
     }
 }

@@ -3,12 +3,12 @@ using System.Collections.Generic;
 using System.Linq;
 using RealtimeMirror.Engine.Paths;
 
-namespace RealtimeMirror.Engine.Watching.Inotify
+namespace RealtimeMirror.Engine.Watching
 {
     /// <summary>
-    /// Directories the kernel would not watch (watch limit reached, no permission), each standing for its whole
-    /// subtree. Their changes give no events, so the watcher rescans them on a timer instead; kept in step with
-    /// renames like the watch map. Owned by the reader thread.
+    /// Directories the kernel would not watch (inotify's watch limit reached, no permission, a filesystem fanotify
+    /// cannot mark), each standing for its whole subtree. Their changes give no events, so the watcher rescans them
+    /// on a timer instead; kept in step with renames like the directory map. Owned by the reader thread.
     /// </summary>
     internal sealed class UnwatchedSubtrees
     {
@@ -32,13 +32,13 @@ namespace RealtimeMirror.Engine.Watching.Inotify
 
         public void RemoveSubtree(string dir)
         {
-            if (_dirs.Count > 0) _dirs.RemoveWhere(d => WatchMap.IsAtOrBelow(d, dir));
+            if (_dirs.Count > 0) _dirs.RemoveWhere(d => DirectoryMap<string>.IsAtOrBelow(d, dir));
         }
 
         public void MoveSubtree(string from, string to)
         {
             if (_dirs.Count == 0) return;
-            var moved = _dirs.Where(d => WatchMap.IsAtOrBelow(d, from)).ToList();
+            var moved = _dirs.Where(d => DirectoryMap<string>.IsAtOrBelow(d, from)).ToList();
             foreach (var d in moved) _dirs.Remove(d);
             foreach (var d in moved) _dirs.Add(to + d.Substring(from.Length));
         }
