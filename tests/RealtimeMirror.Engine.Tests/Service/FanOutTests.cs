@@ -32,7 +32,7 @@ namespace RealtimeMirror.Engine.Tests.Service
             int poisoned = 0;
             var service = new MirrorService(watch, targets, new ServiceOptions
             {
-                Roots = watch.Paths, InitialSync = true, StatusDirectory = Path.Combine(_dir, "run"),
+                Roots = watch.Path, InitialSync = true, StatusDirectory = Path.Combine(_dir, "run"),
                 OnError = (t, p, e) => errors.Enqueue((t, p, e)),
                 // Target a cannot queue the event for poison.txt, once.
                 BeforeEnqueueForTests = (t, e) =>
