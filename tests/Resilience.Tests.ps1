@@ -22,10 +22,13 @@ BeforeAll {
     function Send-SshdSignal([string] $State, [string] $Signal) {
         bash -c "desc() { for c in `$(pgrep -P `$1); do echo `$c; desc `$c; done; }; p=`$(cat '$State/sshd.pid'); kill -$Signal `$p `$(desc `$p) 2>/dev/null; true"
     }
+    # Kills the listener and its sessions, as a crash would. Only sshd itself: a shell a session runs (the login
+    # shell's rc files, rsync) sees its connection gone and ends on its own, so nothing it holds (a lock file of the
+    # machine's shell setup, say) is left behind for every later login to wait on.
     function Stop-SecondSshd([string] $State) {
         if (-not (Test-Path "$State/sshd.pid")) { return }
         Send-SshdSignal $State CONT
-        Send-SshdSignal $State KILL
+        bash -c "desc() { for c in `$(pgrep -P `$1); do echo `$c; desc `$c; done; }; p=`$(cat '$State/sshd.pid'); for c in `$p `$(desc `$p); do case `$(cat /proc/`$c/comm 2>/dev/null) in sshd*) kill -KILL `$c 2>/dev/null;; esac; done; true"
         Remove-Item "$State/sshd.pid" -ErrorAction SilentlyContinue
     }
     function Register-SecondTarget([string] $Name, [int] $Port, [string] $RemotePath, [hashtable] $Extra = @{}) {
@@ -70,22 +73,104 @@ Describe 'Saved settings' {
         Test-Path "$root/saved-replica/extra2.txt" | Should -BeTrue
     }
 
-    It 'removes a stale temp file of ours even without -Delete' {
-        $src = New-Src 'stale-src'
+    It 'removes stale temp files of ours from a <Kind> replica at start, one-shot and service alike, even without deleting' -ForEach @(
+        @{ Kind = 'local' }, @{ Kind = 'sftp' }, @{ Kind = 'rsync' }
+    ) {
+        $src = New-Src "stale-$Kind-src"
+        New-Item -ItemType Directory "$src/sub" | Out-Null
         Set-Content "$src/a.txt" 'a'
-        Register-MirrorTarget -Name stale -Path "$root/stale-replica" | Out-Null
-        Register-TestSshTarget -Name stale-ssh -RemotePath "$root/stale-ssh-replica" | Out-Null
-        foreach ($r in "$root/stale-replica", "$root/stale-ssh-replica") {
-            New-Item -ItemType Directory $r -Force | Out-Null
-            Set-Content "$r/.a.txt.rtm-0123456789ab" 'half a file from a killed transfer'
-            Set-Content "$r/extra.txt" 'not ours: stays without -Delete'
+        Set-Content "$src/sub/b.txt" 'b'
+        foreach ($run in 'oneshot', 'service') {
+            $replica = "$root/stale-$Kind-$run"
+            $name = "stale-$Kind-$run"
+            switch ($Kind) {
+                'local' { Register-MirrorTarget -Name $name -Path $replica -DeleteMode Never | Out-Null }
+                'sftp' { Register-TestSshTarget -Name $name -RemotePath $replica -Extra @{ Rsync = 'Never'; DeleteMode = 'Never' } | Out-Null }
+                'rsync' { Register-TestSshTarget -Name $name -RemotePath $replica -Extra @{ Rsync = 'Always'; DeleteMode = 'Never' } | Out-Null }
+            }
+            # What cut-off uploads left: our temp names beside a file and for one that never arrived, at two depths.
+            New-Item -ItemType Directory "$replica/sub" -Force | Out-Null
+            Set-Content "$replica/.a.txt.rtm-0123456789ab" 'half a file from a killed transfer'
+            Set-Content "$replica/sub/.gone.bin.rtm-ba9876543210" 'half of a file the source no longer has'
+            Set-Content "$replica/extra.txt" 'not ours: stays, nothing deletes here'
+            if ($run -eq 'oneshot') { Sync-MirrorTree -Path $src -Target $name -ErrorAction Stop | Out-Null }
+            else {
+                $w = Start-MirrorWatch $src -Target $name -InitialSync
+                try { Wait-Until { (Get-MirrorWatch -Id $w.Id).Targets[0].State -eq 'Idle' } -TimeoutSeconds 60 -Because 'the initial sync' }
+                finally { $w | Stop-MirrorWatch }
+            }
+            @(Get-ChildItem -Force -Recurse $replica -Filter '.*.rtm-*') | Should -HaveCount 0 -Because "the $run sync cleans them up"
+            Test-Path "$replica/extra.txt" | Should -BeTrue
+            Get-Content "$replica/a.txt" | Should -Be 'a'
+            Get-Content "$replica/sub/b.txt" | Should -Be 'b'
         }
-        Sync-MirrorTree -Path $src -Target stale, stale-ssh | Out-Null
-        foreach ($r in "$root/stale-replica", "$root/stale-ssh-replica") {
-            @(Get-ChildItem -Force $r -Filter '.*.rtm-*') | Should -HaveCount 0
-            Test-Path "$r/extra.txt" | Should -BeTrue
-            Get-Content "$r/a.txt" | Should -Be 'a'
+    }
+}
+
+Describe 'Saved settle time and maximum delay' {
+    # A file still held open by its writer: a closed file is sent at once, an open one once it was quiet for the settle
+    # time, or at the latest the maximum delay after its first change.
+    BeforeAll {
+        function Open-Writer([string] $Path) { [IO.File]::Open($Path, [IO.FileMode]::Create, [IO.FileAccess]::Write, [IO.FileShare]::ReadWrite) }
+        function Write-Line($Stream, [string] $Text) { $b = [Text.Encoding]::UTF8.GetBytes("$Text`n"); $Stream.Write($b, 0, $b.Length); $Stream.Flush() }
+    }
+
+    It 'the service waits out a target''s saved settle time, and the command line overrides it' {
+        $src = New-Src 'settle-src'
+        Register-MirrorTarget -Name settle -Path "$root/settle-replica" -SettleMilliseconds 5000 | Out-Null
+        $w = Start-MirrorWatch $src -Target settle -InitialSync
+        try {
+            Wait-Until { (Get-State $w).State -eq 'Idle' } -Because 'the initial sync'
+            $f = Open-Writer "$src/slow.log"
+            try {
+                Write-Line $f 'waits 5 s of quiet'
+                $clock = [Diagnostics.Stopwatch]::StartNew()
+                Start-Sleep -Seconds 2
+                Test-Path "$root/settle-replica/slow.log" | Should -BeFalse -Because 'the saved 5 s settle time has not passed'
+                Wait-Until { Test-Path "$root/settle-replica/slow.log" } -TimeoutSeconds 30 -Because 'the settle time over'
+                $clock.Elapsed.TotalSeconds | Should -BeGreaterThan 4.5
+            }
+            finally { $f.Dispose() }
         }
+        finally { $w | Stop-MirrorWatch }
+        $w = Start-MirrorWatch $src -Target settle -SettleMilliseconds 50
+        try {
+            $f = Open-Writer "$src/fast.log"
+            try {
+                Write-Line $f 'the command line says 50 ms'
+                $clock = [Diagnostics.Stopwatch]::StartNew()
+                Wait-Until { Test-Path "$root/settle-replica/fast.log" } -Because 'the overriding settle time'
+                $clock.Elapsed.TotalSeconds | Should -BeLessThan 4 -Because '-SettleMilliseconds 50 overrides the saved 5 s'
+            }
+            finally { $f.Dispose() }
+        }
+        finally { $w | Stop-MirrorWatch }
+    }
+
+    It 'sends a file that never goes quiet once the target''s saved maximum delay has passed' {
+        $src = New-Src 'maxdelay-src'
+        Register-MirrorTarget -Name maxdelay -Path "$root/maxdelay-replica" -SettleMilliseconds 5000 -MaxDelayMilliseconds 1500 | Out-Null
+        $w = Start-MirrorWatch $src -Target maxdelay -InitialSync
+        try {
+            Wait-Until { (Get-State $w).State -eq 'Idle' } -Because 'the initial sync'
+            # Appended every 300 ms for 8 s, never closed: never 5 s of quiet, so only the maximum delay sends it meanwhile.
+            $f = Open-Writer "$src/busy.log"
+            try {
+                $clock = [Diagnostics.Stopwatch]::StartNew()
+                $arrived = $null
+                $i = 0
+                while ($clock.Elapsed.TotalSeconds -lt 8) {
+                    Write-Line $f "line $((++$i))"
+                    if (-not $arrived -and (Test-Path "$root/maxdelay-replica/busy.log")) { $arrived = $clock.Elapsed.TotalSeconds }
+                    Start-Sleep -Milliseconds 300
+                }
+            }
+            finally { $f.Dispose() }
+            $arrived | Should -Not -BeNullOrEmpty -Because 'the maximum delay sends it while it is still being written'
+            $arrived | Should -BeLessThan 6
+            $arrived | Should -BeGreaterThan 1.2 -Because 'it is not sent before the maximum delay either'
+        }
+        finally { $w | Stop-MirrorWatch }
     }
 }
 
@@ -168,6 +253,57 @@ Describe 'A frozen host' {
     }
 }
 
+Describe 'Lag and counts while a target is down' {
+    It 'lets the lag grow while the host is gone and brings it back to zero once delivered, in Get-MirrorWatch and the status file alike' {
+        $src = New-Src 'lag-src'
+        Set-Content "$src/before.txt" 'before'
+        $state = Start-SecondSshd 2313
+        Register-SecondTarget -Name lag -Port 2313 -RemotePath "$root/lag-replica" -Extra @{ IoTimeoutSeconds = 3 } | Out-Null
+        $w = Start-MirrorWatch $src -Target lag -InitialSync -SettleMilliseconds 50
+        $file = "$env:REALTIMEMIRROR_RUNTIME_DIR/$PID-$($w.Id).json"
+        function Get-FileState { (Get-Content -Raw $file | ConvertFrom-Json).Targets[0] }
+        try {
+            Wait-Until { (Get-State $w).State -eq 'Idle' -and (Test-Path "$root/lag-replica/before.txt") } -TimeoutSeconds 60 -Because 'the initial sync'
+            $filesBefore = (Get-State $w).FilesApplied
+            Stop-SecondSshd $state
+            $written = [DateTime]::UtcNow
+            [IO.File]::WriteAllText("$src/while-down.txt", 'written while the host was down')
+            Wait-Until { (Get-State $w).State -eq 'Retrying' } -TimeoutSeconds 30 -Because 'Retrying while the host is gone'
+            $first = (Get-State $w).Lag
+            Start-Sleep -Seconds 2
+            $now = Get-State $w
+            $now.Lag.TotalSeconds | Should -BeGreaterThan ($first.TotalSeconds + 1.5) -Because 'the lag keeps growing while nothing is delivered'
+            $now.Lag.TotalSeconds | Should -BeGreaterThan ((([DateTime]::UtcNow - $written).TotalSeconds) - 1) -Because "it is the age of the oldest change not on the replica"
+            $now.QueueLength | Should -BeGreaterThan 0
+            $now.LastError | Should -Not -BeNullOrEmpty
+            $now.LastErrorTimeUtc | Should -BeGreaterThan $written.AddSeconds(-1)
+            # The status file says the same, refreshed while the target is down.
+            Wait-Until { (Get-FileState).LagSeconds -gt $now.Lag.TotalSeconds - 1 } -TimeoutSeconds 3 -Because 'the status file refreshed'
+            $f = Get-FileState
+            $f.State | Should -Be 'Retrying'
+            $f.QueueLength | Should -BeGreaterThan 0
+            $f.LastError | Should -Be $now.LastError
+            ([datetime]$f.LastErrorTime).ToUniversalTime() | Should -BeGreaterThan $written.AddSeconds(-1)
+            ([datetime]$f.NextRetry).ToUniversalTime() | Should -BeGreaterThan $written
+
+            Start-SecondSshd 2313 | Out-Null
+            Wait-Until { (Test-Path "$root/lag-replica/while-down.txt") -and (Get-State $w).Lag -eq [TimeSpan]::Zero } -TimeoutSeconds 90 -Because 'delivery after the host is back'
+            $after = Get-State $w
+            $after.State | Should -Be 'Idle'
+            $after.QueueLength | Should -Be 0
+            $after.FilesApplied | Should -BeGreaterThan $filesBefore
+            Wait-Until { $x = Get-FileState; $x.LagSeconds -eq 0 -and $x.QueueLength -eq 0 -and $x.State -eq 'Idle' } -TimeoutSeconds 35 -Because 'the status file back at zero'
+            (Get-FileState).FilesApplied | Should -Be $after.FilesApplied
+            (Get-FileState).BytesSent | Should -Be $after.BytesSent
+            $after.BytesSent | Should -BeGreaterOrEqual ('before'.Length + 'written while the host was down'.Length)
+        }
+        finally {
+            $w | Stop-MirrorWatch
+            Stop-SecondSshd $state
+        }
+    }
+}
+
 Describe 'Per-entry failures heal without a restart' {
     It 'delivers the rest once a full replica disk has room again' {
         $mnt = "$root/tmpfs"
@@ -203,9 +339,18 @@ Describe 'Per-entry failures heal without a restart' {
         try {
             1..3 | ForEach-Object { Set-Content "$src/locked/l$_.txt" "locked $_" }
             Wait-Until { (Get-State $w).RetrySetSize -gt 0 } -TimeoutSeconds 30 -Because 'the failed files in the retry set'
+            # The status file tells another process the same: the retry set, the errors, the last one and when.
+            $file = "$env:REALTIMEMIRROR_RUNTIME_DIR/$PID-$($w.Id).json"
+            Wait-Until { (Get-Content -Raw $file | ConvertFrom-Json).Targets[0].RetrySetSize -gt 0 } -TimeoutSeconds 3 -Because 'the status file refreshed'
+            $f = (Get-Content -Raw $file | ConvertFrom-Json).Targets[0]
+            $f.Errors | Should -BeGreaterThan 0
+            $f.LastError | Should -Match 'ermi|ot permitted'
+            ([datetime]$f.LastErrorTime).ToUniversalTime() | Should -BeGreaterThan ([DateTime]::UtcNow.AddSeconds(-60))
+            (Get-State $w).LastErrorTimeUtc | Should -BeGreaterThan ([DateTime]::UtcNow.AddSeconds(-60))
             bash -c "chattr -i '$root/locked-replica/locked'"
             Wait-Until { @(Get-ChildItem "$root/locked-replica/locked").Count -eq 3 } -TimeoutSeconds 90 -Because 'the retried files'
             Assert-TreesEqual $src "$root/locked-replica" -NoDirectoryTimes
+            Wait-Until { $x = (Get-Content -Raw $file | ConvertFrom-Json).Targets[0]; $x.RetrySetSize -eq 0 -and $x.FilesApplied -ge 3 } -TimeoutSeconds 35 -Because 'an empty retry set in the status file'
         }
         finally {
             bash -c "chattr -i '$root/locked-replica/locked' 2>/dev/null; true"
@@ -269,6 +414,23 @@ Describe 'Per-entry failures heal without a restart' {
             Wait-Until { (Get-Content -Raw "$root/restored-replica/f.txt") -eq 'bbbb' } -TimeoutSeconds 30 -Because 'the restored content'
             Wait-Until { (Get-State $w).RetrySetSize -eq 0 } -Because 'an empty retry set'
             Assert-TreesEqual $src "$root/restored-replica" -NoDirectoryTimes
+        }
+        finally { $w | Stop-MirrorWatch }
+    }
+
+    It 'mirrors a watched root given as a symlink to a directory, and keeps running' {
+        $real = New-Src 'symlinked-real'
+        Set-Content "$real/a.txt" 'a'
+        New-Item -ItemType SymbolicLink -Path "$root/symlinked-root" -Target $real | Out-Null
+        Register-MirrorTarget -Name symlinked -Path "$root/symlinked-replica" | Out-Null
+        $w = Start-MirrorWatch "$root/symlinked-root" -Target symlinked -InitialSync -SettleMilliseconds 50
+        try {
+            Wait-Until { (Get-State $w).State -eq 'Idle' -and (Test-Path "$root/symlinked-replica/a.txt") } -Because 'the initial sync'
+            Set-Content "$real/b.txt" 'b'
+            Wait-Until { Test-Path "$root/symlinked-replica/b.txt" } -Because 'a live change below the symlinked root'
+            (Get-MirrorWatch -Id $w.Id).State | Should -Be 'Running'
+            (Get-State $w).Errors | Should -Be 0
+            Assert-TreesEqual $real "$root/symlinked-replica" -NoDirectoryTimes
         }
         finally { $w | Stop-MirrorWatch }
     }

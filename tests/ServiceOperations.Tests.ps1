@@ -8,10 +8,11 @@ BeforeAll {
     # Starts `Start-MirrorWatch ... -Wait` in a child pwsh with this test file's private target file. The pwsh dotnet
     # tool's launcher does not pass signals on, so the child is started as `dotnet pwsh.dll` (the real process).
     # -Command, not -EncodedCommand: with the latter pwsh writes its streams as CLIXML. No double quotes in $Command.
-    function Start-ServiceChild([string] $Command, [hashtable] $Environment = @{}) {
+    # -AsIs: $Command is the whole script (it imports the module itself), as the systemd unit's is.
+    function Start-ServiceChild([string] $Command, [hashtable] $Environment = @{}, [switch] $AsIs) {
         $exe = [Environment]::ProcessPath
         $launch = @(if ((Split-Path -Leaf $exe) -like 'dotnet*') { Join-Path $PSHOME 'pwsh.dll' })
-        $script = "`$PSStyle.OutputRendering = 'PlainText'; Import-Module '$RepoRoot/RealtimeMirror.psd1'; $Command"
+        $script = if ($AsIs) { $Command } else { "`$PSStyle.OutputRendering = 'PlainText'; Import-Module '$RepoRoot/RealtimeMirror.psd1'; $Command" }
         $id = [guid]::NewGuid().ToString('N').Substring(0, 6)
         $envVars = @{
             REALTIMEMIRROR_CONFIG = $env:REALTIMEMIRROR_CONFIG
@@ -129,6 +130,74 @@ Describe 'Start-MirrorWatch -Wait as a service' {
         $out | Should -Match 'VERBOSE: ops: rsync push of \d+ entries; server command'
     }
 
+    It '-Verbose shows a <Rsync> target''s connection with its keepalive and timeout, the host-key check, <Shows> and each batch''s size and duration' -ForEach @(
+        @{ Rsync = 'Never'; Shows = 'no rsync command' }, @{ Rsync = 'Always'; Shows = 'the exact rsync server command' }
+    ) {
+        $name = "verbose-$Rsync"
+        $src = "$root/$name"; New-Item -ItemType Directory $src | Out-Null
+        Register-TestSshTarget -Name $name -RemotePath "$root/$name-replica" -Extra @{ Rsync = $Rsync; KeepAliveSeconds = 4; IoTimeoutSeconds = 9 } | Out-Null
+        $log = "$root/logs/$name.log"
+        $child = Start-ServiceChild "Start-MirrorWatch '$src' -Target $name -Wait -LogPath '$log' -SettleMilliseconds 50 -Verbose"
+        try {
+            Wait-LogLine $log 'action=Ready'
+            # Ten files: enough for one rsync push where the host has rsync (fewer go as single uploads).
+            1..10 | ForEach-Object { [IO.File]::WriteAllText("$src/f$_.txt", 'thirteen byte') }
+            Wait-Until { @(Get-Content $log | Where-Object { $_ -match "target=$name action=Copied path=f\d+\.txt bytes=13" }).Count -eq 10 } -Because 'the ten files'
+            Send-SigTerm $child
+            Wait-ChildExit $child 40 | Should -Be 0
+        }
+        finally { Stop-ServiceChild $child }
+        $verbose = @(Get-Content $child.Out | Where-Object { $_ -like "VERBOSE: ${name}: *" } | ForEach-Object { $_.Substring("VERBOSE: ${name}: ".Length) })
+        $user = [regex]::Escape($env:RTM_SSH_USER); $port = $env:RTM_SSH_PORT
+        $client = if ($Rsync -eq 'Never') { 'Sftp' } else { 'Ssh' }  # over rsync: the exec channel's own login
+        @($verbose -match "^Connecting $client to $user@127\.0\.0\.1 port $port \(keepalive 4 s, I/O timeout 9 s\)\.$").Count | Should -BeGreaterThan 0
+        @($verbose -match "^Host key of 127\.0\.0\.1:$port \(ssh-ed25519 SHA256:[A-Za-z0-9+/]+\): Trusted in .*known_hosts\.$").Count | Should -BeGreaterThan 0
+        $remote = [regex]::Escape("$root/$name-replica")
+        $commands = @($verbose -match '^rsync push of \d+ entries; server command on 127\.0\.0\.1: ')
+        if ($Rsync -eq 'Never') { $commands | Should -BeNullOrEmpty }
+        else {
+            # The command line exactly as the server runs it: rsync's receiver flags, then '.' and the replica.
+            $commands[0] | Should -Match "^rsync push of \d+ entries; server command on 127\.0\.0\.1: rsync --server -[A-Za-z.]+( --[a-z-]+(=\S+)?)* \. '?$remote/?'?$"
+        }
+        # Each batch: its hints, the entries it applied, the bytes it sent, and how long it took; together the ten files.
+        $batches = @($verbose | Where-Object { $_ -match '^Batch of \d+ hint\(s\) in 1 root\(s\) done in \d+ ms: (\d+) entries applied, (\d+) B sent; queue \d+\.$' } | ForEach-Object {
+                [pscustomobject]@{ Entries = [int]$Matches[1]; Bytes = [long]$Matches[2] } })
+        $batches.Count | Should -BeGreaterThan 0
+        ($batches | Measure-Object Entries -Sum).Sum | Should -BeGreaterOrEqual 10
+        ($batches | Measure-Object Bytes -Sum).Sum | Should -Be 130
+        # The same lines in the log file, at debug level.
+        @(Get-Content $log | Where-Object { $_ -match " DEBUG target=$name .*Batch of \d+ hint" }).Count | Should -Be $batches.Count
+    }
+
+    It 'holds the workers back while a slow consumer of -Wait falls behind, and loses nothing' {
+        $src = "$root/slow-consumer"; New-Item -ItemType Directory $src | Out-Null
+        1..12000 | ForEach-Object { [IO.File]::WriteAllText("$src/f$_.txt", "$_") }
+        Register-MirrorTarget -Name slow -Path "$root/slow-replica" | Out-Null
+        $go = "$root/slow-consumer.go"
+        # The consumer takes one result, then waits for the test's word: the service's output buffer (10,000) fills.
+        $child = Start-ServiceChild ("Start-MirrorWatch '$src' -Target slow -InitialSync -Wait | ForEach-Object -Begin { `$n = 0 } -Process { " +
+            "if (`$n++ -eq 0) { while (-not (Test-Path '$go')) { Start-Sleep -Milliseconds 100 } }; `$_.RelativePath }")
+        $file = "$env:REALTIMEMIRROR_RUNTIME_DIR/$($child.Process.Id)-1.json"
+        function Get-Applied { try { (Get-Content -Raw $file | ConvertFrom-Json).Targets[0].FilesApplied } catch { -1 } }
+        try {
+            # Backpressure: the worker stops applying once the buffer is full, instead of dropping what it cannot hand over.
+            Wait-Until { (Get-Applied) -ge 10000 } -TimeoutSeconds 120 -Because 'the buffer filling'
+            Start-Sleep -Seconds 3
+            $held = Get-Applied
+            Start-Sleep -Seconds 2
+            Get-Applied | Should -Be $held -Because 'the worker waits for the consumer'
+            $held | Should -BeLessThan 12000
+            New-Item -ItemType File $go | Out-Null
+            Wait-Until { (Get-Applied) -ge 12000 -and @(Get-ChildItem "$root/slow-replica" -File).Count -eq 12000 } -TimeoutSeconds 120 -Because 'the rest once the consumer reads on'
+            Send-SigTerm $child
+            Wait-ChildExit $child 60 | Should -Be 0
+        }
+        finally { Stop-ServiceChild $child }
+        $names = @(Get-Content $child.Out | Where-Object { $_ -match '^f\d+\.txt$' })
+        $names.Count | Should -Be 12000 -Because 'every result reached the consumer, once'
+        @($names | Sort-Object -Unique).Count | Should -Be 12000
+    }
+
     It 'rotates its log at -LogMaxBytes, keeping FILE.1..FILE.5' {
         $src = "$root/rotate"; New-Item -ItemType Directory $src | Out-Null
         Register-TestSshTarget -Name rot -RemotePath "$root/rotate-replica" | Out-Null
@@ -186,6 +255,79 @@ Describe 'Start-MirrorWatch -Wait as a service' {
         finally { $sock.Dispose() }
     }
 
+    It 'runs the shipped unit''s ExecStart as systemd would: READY=1, the files mirrored, SIGTERM exits 0' {
+        $unit = Get-Content "$RepoRoot/bin/systemd/realtimemirror@.service"
+        $exec = ($unit | Where-Object { $_ -like 'ExecStart=*' }).Substring('ExecStart='.Length)
+        $exec -match '^/usr/bin/pwsh -NoProfile -NonInteractive -Command "(.*)"$' | Should -BeTrue -Because "ExecStart is $exec"
+        $script = $Matches[1]
+        # systemd's part: %i is the instance (the target), ${VAR} the unit's Environment= and the instance's .env file.
+        $src = "$root/unit-src"; New-Item -ItemType Directory $src | Out-Null
+        [IO.File]::WriteAllText("$src/before.txt", 'before the start')
+        Register-TestSshTarget -Name unit -RemotePath "$root/unit-replica" | Out-Null
+        $vars = @{ RTM_MODULE = "$RepoRoot/RealtimeMirror.psd1"; RTM_SOURCE = $src; RTM_LOG = "$root/logs/unit.log" }
+        $script = $script.Replace('%i', 'unit')
+        foreach ($k in $vars.Keys) { $script = $script.Replace("`${$k}", $vars[$k]) }
+        $script | Should -Not -Match '\$\{' -Because 'every variable the unit uses has a value in the unit or the .env file the README describes'
+        $sock = New-DatagramListener "$root/unit-notify.sock"
+        try {
+            $child = Start-ServiceChild $script @{ NOTIFY_SOCKET = "$root/unit-notify.sock" } -AsIs
+            try {
+                $got = Receive-Datagrams $sock 60 { param($l) @($l | Where-Object { [Text.Encoding]::UTF8.GetString($_) -eq 'READY=1' }).Count -ge 1 }
+                @($got | ForEach-Object { [Text.Encoding]::UTF8.GetString($_) }) | Should -Contain 'READY=1'
+                Test-Path "$root/unit-replica/before.txt" | Should -BeTrue -Because 'the unit runs the initial sync before READY=1'
+                [IO.File]::WriteAllText("$src/after.txt", 'while running')
+                Wait-Until { Test-Path "$root/unit-replica/after.txt" } -Because 'a live change'
+                Send-SigTerm $child
+                Wait-ChildExit $child 40 | Should -Be 0
+            }
+            finally { Stop-ServiceChild $child }
+        }
+        finally { $sock.Dispose() }
+        Get-Content -Raw $vars.RTM_LOG | Should -Match 'action=Copied path=after\.txt'
+    }
+
+    It 'ships a unit whose settings and command agree with the README and the cmdlet''s parameters' {
+        $unitText = Get-Content -Raw "$RepoRoot/bin/systemd/realtimemirror@.service"
+        $unitText | Should -Be (Get-Content -Raw "$RepoRoot/src/RealtimeMirror/systemd/realtimemirror@.service")
+        $unit = $unitText -split "`n"
+        $settings = @{}
+        foreach ($line in $unit) { if ($line -match '^(\w+)=(.*)$') { $settings[$Matches[1]] = $Matches[2] } }
+        $settings.Type | Should -Be 'notify'
+        $settings.NotifyAccess | Should -Be 'main'
+        $settings.Restart | Should -Be 'on-failure'
+        $settings.RestartPreventExitStatus | Should -Be '1' -Because 'a refused target exits 1 and restarting cannot help'
+        [int]($settings.TimeoutStopSec) | Should -BeGreaterThan 30 -Because 'the drain takes up to -DrainTimeoutSeconds (30 s by default)'
+        # The README names the same settings and the same command.
+        $readme = Get-Content -Raw "$RepoRoot/README.md"
+        $runs = [regex]::Match($readme, 'The unit runs `([^`]+)`')
+        $runs.Success | Should -BeTrue
+        $settings.ExecStart | Should -BeLike "*; $($runs.Groups[1].Value)*"
+        foreach ($m in [regex]::Matches($readme.Substring($readme.IndexOf('The unit runs')), '`(\w+)=([^`]+)`')) {
+            $settings[$m.Groups[1].Value] | Should -Be $m.Groups[2].Value -Because "the README says $($m.Value)"
+        }
+        $perInstance = [regex]::Match($readme, 'Per-instance settings go in [^.]*\.').Value
+        $perInstance | Should -Not -BeNullOrEmpty
+        foreach ($var in [regex]::Matches($perInstance, '`(RTM_\w+)`') | ForEach-Object { $_.Groups[1].Value }) {
+            $unitText | Should -Match "\$\{$var\}" -Because "the README tells admins to set $var"
+        }
+        # What the unit's own comment offers for the .env file is used by ExecStart, and has a default.
+        $offered = @($unit | Where-Object { $_ -match '^#.*Per-instance settings' } | ForEach-Object { [regex]::Matches($_, '(RTM_\w+)=') } | ForEach-Object { $_.Groups[1].Value })
+        $offered.Count | Should -BeGreaterThan 0
+        foreach ($var in $offered) {
+            $settings.ExecStart | Should -Match "\$\{$var\}" -Because "the unit's comment offers $var"
+            $unitText | Should -Match "(?m)^Environment=$var=" -Because "$var needs a default"
+        }
+        # Every parameter the unit passes is one Start-MirrorWatch has.
+        $settings.ExecStart -match '-Command "(.*)"$' | Should -BeTrue
+        $ast = [Management.Automation.Language.Parser]::ParseInput($Matches[1], [ref]$null, [ref]$null)
+        $call = $ast.FindAll({ param($n) $n -is [Management.Automation.Language.CommandAst] -and $n.GetCommandName() -eq 'Start-MirrorWatch' }, $true) | Select-Object -First 1
+        $call | Should -Not -BeNullOrEmpty
+        $known = (Get-Command Start-MirrorWatch).Parameters.Keys
+        foreach ($p in $call.CommandElements | Where-Object { $_ -is [Management.Automation.Language.CommandParameterAst] }) {
+            $known | Should -Contain $p.ParameterName
+        }
+    }
+
     It 'understands an abstract-namespace NOTIFY_SOCKET (@name)' {
         $src = "$root/abstract"; New-Item -ItemType Directory $src | Out-Null
         $name = 'rtm-test-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
@@ -203,7 +345,7 @@ Describe 'Start-MirrorWatch -Wait as a service' {
         finally { $sock.Dispose() }
     }
 
-    It 'exits non-zero within seconds when every target is refused for good (host key changed)' {
+    It 'exits 1 within seconds when every target is refused for good (host key changed)' {
         $src = "$root/badkey"; New-Item -ItemType Directory $src | Out-Null
         ssh-keygen -q -t ed25519 -N '' -f "$root/other_host_key" | Out-Null
         Set-Content "$root/known_hosts_wrong" "[127.0.0.1]:$($env:RTM_SSH_PORT) $((Get-Content "$root/other_host_key.pub") -replace ' [^ ]+$', '')"
@@ -211,7 +353,8 @@ Describe 'Start-MirrorWatch -Wait as a service' {
         $log = "$root/logs/badkey.log"
         $sw = [Diagnostics.Stopwatch]::StartNew()
         $child = Start-ServiceChild "Start-MirrorWatch '$src' -Target badkey -Wait -LogPath '$log'"
-        try { Wait-ChildExit $child 30 | Should -Not -Be 0 }
+        # Exactly 1: the unit's RestartPreventExitStatus=1 keeps systemd from restarting into the same refusal.
+        try { Wait-ChildExit $child 30 | Should -Be 1 }
         finally { Stop-ServiceChild $child }
         $sw.Elapsed.TotalSeconds | Should -BeLessThan 20
         $err = Get-Content -Raw $child.Err
@@ -219,6 +362,19 @@ Describe 'Start-MirrorWatch -Wait as a service' {
         $err | Should -Match 'refused for good'
         Get-Content -Raw $log | Should -Match 'ERROR target=badkey action=Error msg=".*does not match'
         Test-Path "$root/badkey-replica" | Should -BeFalse
+    }
+
+    It 'exits 1 when its only target refuses the login for good (authentication refused)' {
+        $src = "$root/badauth"; New-Item -ItemType Directory $src | Out-Null
+        ssh-keygen -q -t ed25519 -N '' -f "$root/unknown_client_key" | Out-Null
+        Register-TestSshTarget -Name badauth -RemotePath "$root/badauth-replica" -Extra @{ KeyFile = "$root/unknown_client_key"; NoConnect = $true } | Out-Null
+        $child = Start-ServiceChild "Start-MirrorWatch '$src' -Target badauth -Wait"
+        try { Wait-ChildExit $child 30 | Should -Be 1 }
+        finally { Stop-ServiceChild $child }
+        $err = Get-Content -Raw $child.Err
+        $err | Should -Match 'refused authentication'
+        $err | Should -Match 'refused for good'
+        Test-Path "$root/badauth-replica" | Should -BeFalse
     }
 
     It 'keeps retrying a target that is only unreachable (no exit)' {

@@ -71,6 +71,45 @@ Describe 'A mirror service in another process' {
         Test-Path "$runDir/$($child.Id)-1.json" | Should -BeFalse -Because 'the file is removed on stop, or by the next reader once the process is gone'
     }
 
+    It 'refreshes its status file at least every second during a burst: another process sees the queue and the counts move' {
+        $src = "$root/burst-src"
+        New-Item -ItemType Directory $src | Out-Null
+        # SFTP, one upload at a time: the burst takes seconds to apply.
+        Register-TestSshTarget -Name burst -RemotePath "$root/burst-replica" -Extra @{ Rsync = 'Never' } | Out-Null
+        $child = Start-ChildService $src 'burst'
+        $file = "$runDir/$($child.Id)-1.json"
+        try {
+            Wait-Until { (Test-Path $file) -and (Get-Content -Raw $file | ConvertFrom-Json).Targets[0].State -eq 'Idle' } -TimeoutSeconds 60 -Because 'the child service to be idle'
+            $writer = Start-ThreadJob { param($Dir) 1..1500 | ForEach-Object { [IO.File]::WriteAllText("$Dir/b$_.txt", "burst file $_"); if ($_ % 100 -eq 0) { Start-Sleep -Milliseconds 100 } } } -ArgumentList $src
+            # This process reads the file as any other would, five times a second, until the burst is on the replica.
+            $seen = [Collections.Generic.List[object]]::new()
+            $deadline = [DateTime]::UtcNow.AddSeconds(120)
+            do {
+                try {
+                    $j = [IO.File]::ReadAllText($file) | ConvertFrom-Json
+                    $t = $j.Targets[0]
+                    $seen.Add([pscustomobject]@{ Read = [DateTime]::UtcNow; Updated = [datetime]$j.Updated; Queue = $t.QueueLength; Files = $t.FilesApplied; Bytes = $t.BytesSent; Lag = $t.LagSeconds })
+                }
+                catch [IO.IOException] { }
+                Start-Sleep -Milliseconds 200
+            } until (($seen.Count -gt 0 -and $seen[-1].Files -ge 1500 -and $seen[-1].Queue -eq 0) -or [DateTime]::UtcNow -gt $deadline)
+            $writer | Wait-Job | Remove-Job
+        }
+        finally { if (-not $child.HasExited) { $child.Kill() } }
+        $seen[-1].Files | Should -BeGreaterOrEqual 1500 -Because 'the whole burst is counted in the end'
+        $seen[-1].Queue | Should -Be 0
+        $seen[-1].Lag | Should -Be 0
+        # While busy (something queued), the file never went more than a second (and a little for the write) unrefreshed.
+        $busy = @($seen | Where-Object Queue -gt 0)
+        $busy.Count | Should -BeGreaterThan 5 -Because 'the burst kept the service busy for more than a second'
+        foreach ($s in $busy) { ($s.Read - $s.Updated).TotalSeconds | Should -BeLessThan 1.8 }
+        # And the numbers moved while it worked, not only at the end.
+        @($busy | ForEach-Object Files | Sort-Object -Unique).Count | Should -BeGreaterThan 2
+        @($busy | ForEach-Object Bytes | Sort-Object -Unique).Count | Should -BeGreaterThan 2
+        @($seen | ForEach-Object Queue | Sort-Object -Unique).Count | Should -BeGreaterThan 2
+        @($busy | Where-Object Lag -gt 0).Count | Should -BeGreaterThan 0
+    }
+
     It 'ignores and removes the status file of a dead process' {
         $dead = Start-Process true -PassThru
         $dead.WaitForExit()

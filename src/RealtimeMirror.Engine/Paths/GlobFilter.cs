@@ -7,37 +7,44 @@ using System.Text.RegularExpressions;
 namespace RealtimeMirror.Engine.Paths
 {
     /// <summary>
-    /// Exclude patterns as admins write them for rsync's --exclude: a pattern without '/' matches the name at any depth
-    /// ('*.swp', '*~'); a leading '/' anchors it at the root ('/build' is only the top-level build); a pattern with a
-    /// '/' inside matches the whole relative path from the root ('cache/*', 'logs/**': unlike rsync, which would also
-    /// match it below any directory); '**' crosses directories, '*' and '?' do not, [set] is a character class; a
-    /// trailing '/' matches directories only ('cache/'). An excluded directory excludes everything below it. The
-    /// planner applies it the same way for every transport, so local, SFTP and rsync replicas mirror the same entries.
+    /// Exclude patterns with rsync's --exclude meaning (its exclude.c rule_matches is the reference, and
+    /// tests/Excludes.Tests.ps1 compares every transport with the real rsync): a pattern without '/' and without '**'
+    /// matches a name at any depth ('*.swp'); a leading '/' anchors it at the root ('/build'); any other pattern with a
+    /// '/' or a '**' matches the end of the path at a name boundary, at any depth ('logs/*.log' matches 'logs/a.log' and
+    /// 'x/logs/a.log'). '*' and '?' stay within one name, '**' crosses directories ('a/**/b' needs at least one
+    /// directory between), [set] and [!set] are character classes; a trailing '/' matches directories only
+    /// ('cache/'), a trailing '/***' the directory and everything in it. An excluded directory excludes everything
+    /// below it. The planner applies it the same way for every transport, so local, SFTP and rsync replicas mirror
+    /// the same entries.
     /// </summary>
     public sealed class GlobFilter
     {
         public static readonly GlobFilter None = new GlobFilter(Array.Empty<string>());
 
-        private readonly Regex[] _namePatterns;
-        private readonly Regex[] _pathPatterns;
-        // Same split for the patterns written with a trailing '/', which only match directories.
-        private readonly Regex[] _dirNamePatterns;
-        private readonly Regex[] _dirPathPatterns;
+        private readonly Rule[] _rules;
 
         public GlobFilter(IEnumerable<string> patterns)
         {
             Patterns = (patterns ?? Array.Empty<string>()).Where(p => !string.IsNullOrWhiteSpace(p)).ToArray();
-            var any = Patterns.Where(p => !p.EndsWith("/")).ToList();
-            var dirs = Patterns.Where(p => p.EndsWith("/") && p.Trim('/').Length > 0).ToList();
-            _namePatterns = any.Where(p => p.IndexOf('/') < 0).Select(p => Compile(p)).ToArray();
-            _pathPatterns = any.Where(p => p.IndexOf('/') >= 0).Select(p => Compile(p.Trim('/'))).ToArray();
-            _dirNamePatterns = dirs.Where(p => p.TrimEnd('/').IndexOf('/') < 0).Select(p => Compile(p.TrimEnd('/'))).ToArray();
-            _dirPathPatterns = dirs.Where(p => p.TrimEnd('/').IndexOf('/') >= 0).Select(p => Compile(p.Trim('/'))).ToArray();
+            _rules = Patterns.Select(Rule.Parse).Where(r => r != null).ToArray();
+            HasPathPatterns = _rules.Any(r => !r.NameOnly);
         }
 
         public IReadOnlyList<string> Patterns { get; }
 
         public bool IsEmpty => Patterns.Count == 0;
+
+        /// <summary>Some pattern looks at more than the name (a '/' or '**' in it): moving a directory can change
+        /// what is excluded below it.</summary>
+        public bool HasPathPatterns { get; }
+
+        /// <summary>
+        /// Whether an entry strictly below <paramref name="directory"/> can be excluded while the directory is not:
+        /// false only when every pattern is one name anchored at the root (the reserved '/.rtm-versions' alone), so a
+        /// caller can skip looking inside.
+        /// </summary>
+        public bool MayExcludeBelow(string directory) =>
+            _rules.Any(r => !r.Anchored || r.Depth > (directory.Length == 0 ? 0 : directory.Count(c => c == '/') + 1));
 
         /// <summary>
         /// True when the path or any of its ancestors is excluded. <paramref name="isDirectory"/>: what the entry is,
@@ -54,42 +61,79 @@ namespace RealtimeMirror.Engine.Paths
 
         private bool MatchesOne(string relativePath, bool mayBeDirectory)
         {
-            var name = RelativePath.Name(relativePath);
-            foreach (var r in _namePatterns) if (r.IsMatch(name)) return true;
-            foreach (var r in _pathPatterns) if (r.IsMatch(relativePath)) return true;
-            if (!mayBeDirectory) return false;
-            foreach (var r in _dirNamePatterns) if (r.IsMatch(name)) return true;
-            foreach (var r in _dirPathPatterns) if (r.IsMatch(relativePath)) return true;
+            string name = null;
+            foreach (var r in _rules)
+            {
+                if (r.DirectoryOnly && !mayBeDirectory) continue;
+                if (r.Regex.IsMatch(r.NameOnly ? name ??= RelativePath.Name(relativePath) : relativePath)) return true;
+            }
             return false;
         }
 
-        private static Regex Compile(string glob)
+        /// <summary>One pattern, parsed the way rsync parses an --exclude.</summary>
+        private sealed class Rule
         {
-            var sb = new StringBuilder("^");
-            for (int i = 0; i < glob.Length; i++)
+            public Regex Regex;
+            public bool NameOnly;      // no '/' and no '**': matched against the last name only
+            public bool Anchored;      // leading '/': matched from the root
+            public bool DirectoryOnly; // trailing '/'
+            public int Depth;          // names in the pattern
+
+            public static Rule Parse(string pattern)
             {
-                char c = glob[i];
-                if (c == '*' && i + 1 < glob.Length && glob[i + 1] == '*')
+                var p = pattern;
+                bool dirOnly = false, withContents = false;
+                if (p.EndsWith("/***", StringComparison.Ordinal)) { p = p.Substring(0, p.Length - 4); withContents = true; dirOnly = true; }
+                else if (p.EndsWith("/", StringComparison.Ordinal)) { p = p.TrimEnd('/'); dirOnly = true; }
+                bool anchored = p.StartsWith("/", StringComparison.Ordinal);
+                if (anchored) p = p.TrimStart('/');
+                if (p.Length == 0) return null;
+                bool nameOnly = !anchored && p.IndexOf('/') < 0 && p.IndexOf("**", StringComparison.Ordinal) < 0;
+                // Unanchored path patterns match the end of the path at a name boundary: rsync tries each name as the start.
+                var regex = (anchored || nameOnly ? "^" : "(?:^|/)") + Translate(p, wild: p.IndexOfAny(new[] { '*', '?', '[' }) >= 0) + "$";
+                return new Rule
                 {
-                    sb.Append(".*");
-                    i++;
-                    if (i + 1 < glob.Length && glob[i + 1] == '/') { sb.Append("/?"); i++; }
-                }
-                else if (c == '*') sb.Append("[^/]*");
-                else if (c == '?') sb.Append("[^/]");
-                else if (c == '[')
-                {
-                    int end = glob.IndexOf(']', i + 1);
-                    if (end < 0) { sb.Append("\\["); continue; }
-                    var set = glob.Substring(i + 1, end - i - 1);
-                    if (set.StartsWith("!")) set = "^" + set.Substring(1);
-                    sb.Append('[').Append(set.Replace("\\", "\\\\")).Append(']');
-                    i = end;
-                }
-                else sb.Append(Regex.Escape(c.ToString()));
+                    // "dir/***" is "dir/" (the ancestor rule takes what is inside along).
+                    Regex = new Regex(regex, RegexOptions.CultureInvariant | RegexOptions.Singleline),
+                    NameOnly = nameOnly,
+                    Anchored = anchored,
+                    DirectoryOnly = dirOnly || withContents,
+                    Depth = p.Contains("**") ? int.MaxValue : p.Split('/').Length,
+                };
             }
-            sb.Append('$');
-            return new Regex(sb.ToString(), RegexOptions.CultureInvariant | RegexOptions.Singleline);
+
+            /// <param name="wild">The pattern has wildcards: then, as in rsync, a backslash makes the next character literal
+            /// (without any, rsync compares the text as it is, backslashes included).</param>
+            private static string Translate(string glob, bool wild)
+            {
+                var sb = new StringBuilder();
+                for (int i = 0; i < glob.Length; i++)
+                {
+                    char c = glob[i];
+                    if (c == '*' && i + 1 < glob.Length && glob[i + 1] == '*')
+                    {
+                        sb.Append(".*"); // any characters, '/' included: "a/**/b" needs a directory between, as in rsync
+                        while (i + 1 < glob.Length && glob[i + 1] == '*') i++;
+                    }
+                    else if (c == '*') sb.Append("[^/]*");
+                    else if (c == '?') sb.Append("[^/]");
+                    else if (c == '[')
+                    {
+                        // "[]...]" and "[!]...]": a ']' right after the opening is a member, as in rsync's wildmatch.
+                        int start = i + 1 < glob.Length && (glob[i + 1] == '!' || glob[i + 1] == '^') ? i + 2 : i + 1;
+                        int end = glob.IndexOf(']', start < glob.Length && glob[start] == ']' ? start + 1 : start);
+                        if (end < 0) { sb.Append("\\["); continue; }
+                        var set = glob.Substring(i + 1, end - i - 1);
+                        bool negated = set.StartsWith("!") || set.StartsWith("^");
+                        if (negated) set = set.Substring(1);
+                        sb.Append(negated ? "[^/" : "[").Append(set.Replace("\\", "\\\\").Replace("[", "\\[").Replace("]", "\\]")).Append(']');
+                        i = end;
+                    }
+                    else if (wild && c == '\\' && i + 1 < glob.Length) sb.Append(Regex.Escape(glob[++i].ToString())); // rsync: an escaped wildcard is literal
+                    else sb.Append(Regex.Escape(c.ToString()));
+                }
+                return sb.ToString();
+            }
         }
     }
 }

@@ -249,7 +249,7 @@ namespace RealtimeMirror.Engine.Planning
                 {
                     // Absent at the source. The caller has seen the parent as a directory (listing or lstat), so this is
                     // the source's own word that it is gone. The root itself is never deleted.
-                    if (r != null && path.Length > 0 && _p._delete) Add(new PlannedAction(ActionKind.Delete, path, null, r));
+                    if (r != null && path.Length > 0 && _p._delete) DeleteExtraneous(r);
                     return;
                 }
                 if (path.Length > 0) Result.Compared.Add(path);
@@ -329,7 +329,10 @@ namespace RealtimeMirror.Engine.Planning
                     if (Platform.DirectoryHandle.IsTempName(RelativePath.Name(r.RelativePath)) && r.Kind != EntryKind.Directory)
                         Add(new PlannedAction(ActionKind.Delete, r.RelativePath, null, r));
                     else if (_p._delete && !_p._exclude.IsExcluded(r.RelativePath, r.Kind == EntryKind.Directory))
-                        Add(new PlannedAction(ActionKind.Delete, r.RelativePath, null, r));
+                    {
+                        try { DeleteExtraneous(r); }
+                        catch (Exception e) when (!Sync.ReplicaFailure.IsConnectionLost(e)) { Error(r.RelativePath, e); }
+                    }
                 }
                 foreach (var s in source)
                 {
@@ -337,6 +340,34 @@ namespace RealtimeMirror.Engine.Planning
                     try { Entry(s.RelativePath, s, r, subtree: true); }
                     catch (Exception e) when (!Sync.ReplicaFailure.IsConnectionLost(e)) { Error(s.RelativePath, e); }
                 }
+            }
+
+            /// <summary>
+            /// Deletes a replica entry the source lacks, but, as rsync's --delete does, never the excluded names inside
+            /// it: a directory that holds one stays (with the directories leading to it) and only the rest of it goes.
+            /// </summary>
+            private void DeleteExtraneous(FileMeta r)
+            {
+                var partial = DeletesKeepingExcluded(r);
+                if (partial == null) Add(new PlannedAction(ActionKind.Delete, r.RelativePath, null, r));
+                else foreach (var a in partial) Add(a);
+            }
+
+            /// <summary>The deletes that empty directory <paramref name="r"/> of all but its excluded names; null when
+            /// it holds none (then it goes whole, in one delete).</summary>
+            private List<PlannedAction> DeletesKeepingExcluded(FileMeta r)
+            {
+                if (r.Kind != EntryKind.Directory || !_p._exclude.MayExcludeBelow(r.RelativePath)) return null;
+                bool keeps = false;
+                var deletes = new List<PlannedAction>();
+                foreach (var c in _p._replica.List(r.RelativePath))
+                {
+                    if (_p._exclude.IsExcluded(c.RelativePath, c.Kind == EntryKind.Directory)) { keeps = true; continue; }
+                    var inner = DeletesKeepingExcluded(c);
+                    if (inner == null) deletes.Add(new PlannedAction(ActionKind.Delete, c.RelativePath, null, c));
+                    else { keeps = true; deletes.AddRange(inner); }
+                }
+                return keeps ? deletes : null;
             }
 
             private void Add(PlannedAction a)

@@ -43,5 +43,8 @@ namespace RealtimeMirror.Engine.Service
         /// <summary>Test hook: called with the target's name on its worker thread before each batch; a throw there
         /// stands for a bug in the worker loop itself.</summary>
         internal Action<string> BeforeBatchForTests { get; set; }
+        /// <summary>Test hook: called with the target's name and the event on the fan-out thread before the event is
+        /// queued for that target; a throw there stands for an event the target cannot queue.</summary>
+        internal Action<string, Events.MirrorEvent> BeforeEnqueueForTests { get; set; }
     }
 }

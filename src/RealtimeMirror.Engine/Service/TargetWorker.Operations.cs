@@ -29,11 +29,12 @@ namespace RealtimeMirror.Engine.Service
             return line => onVerbose(name, line);
         }
 
-        private void TraceBatch(List<(string Root, List<SyncHint> Hints)> batch, int failed, long started)
+        /// <summary>The -Verbose line of a batch: its size (hints taken, entries applied, bytes sent) and duration.</summary>
+        private void TraceBatch(List<(string Root, List<SyncHint> Hints)> batch, int failed, long started, long entries, long bytes)
         {
             if (!MirrorTrace.Enabled) return;
             var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-            MirrorTrace.Write($"Batch of {batch.Sum(b => b.Hints.Count)} hint(s) in {batch.Count} root(s) done in {ms:0} ms" +
+            MirrorTrace.Write($"Batch of {batch.Sum(b => b.Hints.Count)} hint(s) in {batch.Count} root(s) done in {ms:0} ms: {entries} entries applied, {bytes} B sent" +
                 (failed > 0 ? $", {failed} path(s) failed and wait for a retry" : "") + $"; queue {Status.QueueLength}.");
         }
     }

@@ -73,6 +73,7 @@ namespace RealtimeMirror.Engine.Service
 
         public void Enqueue(MirrorEvent e)
         {
+            _options.BeforeEnqueueForTests?.Invoke(_target.Name, e);
             lock (_gate)
             {
                 foreach (var h in SyncHint.FromEvent(e))
@@ -233,6 +234,7 @@ namespace RealtimeMirror.Engine.Service
         private bool ApplyBatch(List<(string Root, List<SyncHint> Hints)> batch, CancellationToken cancel)
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            var (filesBefore, bytesBefore) = (Status.FilesApplied, Status.BytesSent); // for the -Verbose batch line
             while (true)
             {
                 try
@@ -271,7 +273,7 @@ namespace RealtimeMirror.Engine.Service
                     Status.Applied += batch.Sum(b => b.Hints.Count);
                     Status.LastSyncUtc = DateTime.UtcNow;
                     _allowMassDelete = false;
-                    TraceBatch(batch, failed.Count, started);
+                    TraceBatch(batch, failed.Count, started, Status.FilesApplied - filesBefore, Status.BytesSent - bytesBefore);
                     if (_verifyQueued && batch.Any(b => b.Hints.Any(h => h.Path.Length == 0 && h.Subtree)))
                     {
                         _verifyQueued = false;

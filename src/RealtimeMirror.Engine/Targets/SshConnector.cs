@@ -84,7 +84,8 @@ namespace RealtimeMirror.Engine.Targets
             string keySeen = null; // for -Verbose: the check runs on SSH.NET's thread, the trace sink is this one's
             bool trace = Service.Logging.MirrorTrace.Enabled;
             if (trace)
-                Service.Logging.MirrorTrace.Write($"Connecting {client.GetType().Name.Replace("Client", "")} to {client.ConnectionInfo.Username}@{target.HostName} port {target.Port}.");
+                Service.Logging.MirrorTrace.Write($"Connecting {client.GetType().Name.Replace("Client", "")} to {client.ConnectionInfo.Username}@{target.HostName} port {target.Port} " +
+                    $"(keepalive {(target.KeepAliveSeconds > 0 ? target.KeepAliveSeconds + " s" : "off")}, I/O timeout {client.ConnectionInfo.Timeout.TotalSeconds:0} s).");
             client.HostKeyReceived += (sender, e) =>
             {
                 var verdict = knownHosts.Check(target.HostName, target.Port, e.HostKeyName, e.HostKey);

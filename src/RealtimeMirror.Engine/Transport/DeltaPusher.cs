@@ -54,8 +54,8 @@ namespace RealtimeMirror.Engine.Transport
             try
             {
                 SshConnector.Connect(ssh, target);
-                // A fixed command: no name of ours is in it. Bounded like every other channel: a host that accepts the
-                // login but never runs the command (a hung shell profile) must not hold the target in Connecting.
+                // A fixed command: no name of ours is in it. Bounded like every other wait on the host: a login whose
+                // shell never gets to run it (a stuck rc file) is a lost connection, retried, not a hang in Connecting.
                 using var probe = ssh.CreateCommand("rsync --version");
                 probe.CommandTimeout = target.IoTimeout;
                 probe.Execute();

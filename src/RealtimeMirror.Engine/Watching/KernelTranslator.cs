@@ -22,7 +22,7 @@ namespace RealtimeMirror.Engine.Watching
         protected KernelTranslator(GlobFilter exclude, ConcurrentQueue<RawChange> sink)
         {
             _exclude = exclude;
-            _pathPatterns = exclude.Patterns.Any(p => p.TrimEnd('/').IndexOf('/') >= 0);
+            _pathPatterns = exclude.HasPathPatterns; // a '/' or '**': what is excluded below a moved directory may change
             _sink = sink;
         }
 

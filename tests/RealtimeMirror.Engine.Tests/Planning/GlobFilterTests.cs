@@ -29,6 +29,20 @@ namespace RealtimeMirror.Engine.Tests.Planning
         [InlineData("a/cache/", "a/cache", false, false)]
         [InlineData("a/cache/", "a/cache", true, true)]
         [InlineData("**/tmp/", "x/y/tmp", true, true)]
+        [InlineData("logs/*.log", "x/logs/a.log", false, true)]  // a '/' inside: the end of the path, at any depth
+        [InlineData("logs/*.log", "xlogs/a.log", false, false)]  // ... at a name boundary
+        [InlineData("/logs/*.log", "x/logs/a.log", false, false)]
+        [InlineData("a/**/z.log", "a/b/c/z.log", false, true)]   // '**' crosses levels
+        [InlineData("a/**/z.log", "a/z.log", false, false)]      // ... but "/**/" needs one level between, as in rsync
+        [InlineData("a/**/z.log", "a/xz.log", false, false)]
+        [InlineData("a/**/z.log", "q/a/b/z.log", false, true)]
+        [InlineData("**/tmp", "tmp", true, false)]               // a leading '**' still needs the '/'
+        [InlineData("dir/***", "dir", true, true)]               // the directory and all in it
+        [InlineData("dir/***", "dir/f", false, true)]
+        [InlineData("[!a].txt", "b.txt", false, true)]
+        [InlineData("[!a].txt", "a.txt", false, false)]
+        [InlineData("\\*.txt", "*.txt", false, true)]           // an escaped wildcard is literal
+        [InlineData("\\*.txt", "a.txt", false, false)]
         public void Follows_rsync_anchoring_and_directory_only_rules(string pattern, string path, bool? isDirectory, bool excluded) =>
             Assert.Equal(excluded, new GlobFilter(new[] { pattern }).IsExcluded(path, isDirectory));
 

@@ -5,6 +5,7 @@ using System.IO;
 using System.Linq;
 using System.Threading;
 using RealtimeMirror.Engine.Planning;
+using RealtimeMirror.Engine.Sync;
 using RealtimeMirror.Engine.Targets;
 using RealtimeMirror.Engine.Tests.Transport;
 using RealtimeMirror.Engine.Transport;
@@ -49,6 +50,21 @@ namespace RealtimeMirror.Engine.Tests.Rsync
             Assert.ThrowsAny<OperationCanceledException>(() =>
                 pusher.Push(new TestSource(_src), new[] { big }, false, false, null, null, cancel.Token));
             Assert.True(clock.Elapsed < TimeSpan.FromMilliseconds(1300), $"returned after {clock.ElapsedMilliseconds} ms");
+        }
+
+        [SshFact]
+        public void A_login_that_never_answers_the_rsync_probe_is_a_lost_connection_within_the_io_timeout()
+        {
+            // Logged in, then silence: the shell never runs "rsync --version" (a stuck rc file, a hung NFS home).
+            _second = new SecondSshd(2342, "Subsystem sftp /usr/lib/openssh/sftp-server\n" +
+                "ForceCommand case \"$SSH_ORIGINAL_COMMAND\" in 'rsync --version') sleep 30;; *) eval \"$SSH_ORIGINAL_COMMAND\";; esac");
+            var target = _second.Target(_dst);
+            target.Rsync = RsyncMode.Always;
+            target.IoTimeoutSeconds = 2;
+            var clock = Stopwatch.StartNew();
+            var e = Assert.ThrowsAny<Exception>(() => DeltaPusher.TryOpen(target, true)?.Dispose());
+            Assert.True(ReplicaFailure.IsConnectionLost(e), e.ToString());
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"returned after {clock.ElapsedMilliseconds} ms");
         }
 
         /// <summary>A source that freezes the replica host the moment the sender opens the file (mid-push).</summary>

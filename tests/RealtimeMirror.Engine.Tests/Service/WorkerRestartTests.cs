@@ -51,31 +51,21 @@ namespace RealtimeMirror.Engine.Tests.Service
             try
             {
                 service.Start();
-                WaitFor(() => File.Exists(Path.Combine(replica, "first.txt")) && service.Targets[0].State == TargetState.Idle, "the initial sync");
+                Eventually.True(() => File.Exists(Path.Combine(replica, "first.txt")) && service.Targets[0].State == TargetState.Idle, "the initial sync");
                 File.WriteAllText(Path.Combine(src, "second.txt"), "second");
-                WaitFor(() => service.Targets[0].State == TargetState.Retrying, "Retrying after the fault");
+                Eventually.True(() => service.Targets[0].State == TargetState.Retrying, "Retrying after the fault");
                 Assert.Equal($"Target '{target.Name}': injected worker fault", service.Targets[0].LastError); // the status names its target
                 Assert.Contains(errors, e => e.Message == "injected worker fault");
-                WaitFor(() => File.Exists(Path.Combine(replica, "second.txt")) && service.Targets[0].State == TargetState.Idle, "delivery after the restart");
+                Eventually.True(() => File.Exists(Path.Combine(replica, "second.txt")) && service.Targets[0].State == TargetState.Idle, "delivery after the restart");
                 Assert.Equal("second", File.ReadAllText(Path.Combine(replica, "second.txt")));
                 // Still alive: later changes keep flowing.
                 File.WriteAllText(Path.Combine(src, "third.txt"), "third");
-                WaitFor(() => File.Exists(Path.Combine(replica, "third.txt")), "a later change");
+                Eventually.True(() => File.Exists(Path.Combine(replica, "third.txt")), "a later change");
             }
             finally
             {
                 service.Stop();
                 watch.Stop();
-            }
-        }
-
-        private static void WaitFor(Func<bool> condition, string what)
-        {
-            var deadline = DateTime.UtcNow.AddSeconds(20);
-            while (!condition())
-            {
-                if (DateTime.UtcNow > deadline) throw new TimeoutException("Timed out waiting for " + what);
-                Thread.Sleep(20);
             }
         }
     }

@@ -14,11 +14,14 @@ namespace RealtimeMirror.Engine.Tests.Transport
     {
         private readonly string _state = Directory.CreateTempSubdirectory("rtm-sshd2-").FullName;
 
-        public SecondSshd(int port)
+        /// <param name="extraConfig">More sshd_config lines (a ForceCommand that misbehaves, say).</param>
+        public SecondSshd(int port, string extraConfig = "")
         {
             Port = port;
             var keys = Path.GetDirectoryName(SshTestEnvironment.Target("/").KeyFile);
-            Bash($"cp '{keys}'/host_ed25519* '{keys}'/client_ed25519* '{_state}/' && RTM_SSHD_STATE='{_state}' RTM_SSHD_PORT={port} bash '{FindScript()}'");
+            var extra = Path.Combine(_state, "extra_config");
+            File.WriteAllText(extra, extraConfig);
+            Bash($"cp '{keys}'/host_ed25519* '{keys}'/client_ed25519* '{_state}/' && RTM_SSHD_EXTRA_CONFIG=\"$(cat '{extra}')\" RTM_SSHD_STATE='{_state}' RTM_SSHD_PORT={port} bash '{FindScript()}'");
         }
 
         public int Port { get; }
@@ -38,10 +41,13 @@ namespace RealtimeMirror.Engine.Tests.Transport
         private void Signal(string signal) =>
             Bash($"desc() {{ for c in $(pgrep -P $1); do echo $c; desc $c; done; }}; p=$(cat '{_state}/sshd.pid'); kill -{signal} $p $(desc $p) 2>/dev/null; true");
 
+        /// <summary>Thaws, then kills sshd itself (listener and sessions) only: a shell a session runs ends on its own
+        /// once its connection is gone, so nothing it holds (a lock of the login shell's rc files) is left behind.</summary>
         public void Dispose()
         {
             Thaw();
-            Bash($"p=$(cat '{_state}/sshd.pid'); desc() {{ for c in $(pgrep -P $1); do echo $c; desc $c; done; }}; kill -KILL $(desc $p) $p 2>/dev/null; rm -rf '{_state}'; true");
+            Bash($"p=$(cat '{_state}/sshd.pid'); desc() {{ for c in $(pgrep -P $1); do echo $c; desc $c; done; }}; " +
+                 $"for c in $p $(desc $p); do case $(cat /proc/$c/comm 2>/dev/null) in sshd*) kill -KILL $c 2>/dev/null;; esac; done; rm -rf '{_state}'; true");
         }
 
         internal static string Bash(string script)
