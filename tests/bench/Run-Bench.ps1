@@ -265,6 +265,9 @@ if ('bigfile' -in $Only) {
             & $steps[$step]
             $order = @($contenders.Keys); if ($rep % 2) { [array]::Reverse($order) }   # neither side always gets the warm cache
             foreach ($name in $order) {
+                # Each contender's receiver writes a new 1 GiB file: flush what the step and the previous contender left
+                # dirty first, or whoever runs next pays for their writeback (seen: the same rsync -a taking 2 s or 5 s).
+                sync
                 $before = Get-LoopbackBytes; $sw = [Diagnostics.Stopwatch]::StartNew()
                 $res = & $contenders[$name]
                 $t = $sw.Elapsed.TotalSeconds; $bytes = (Get-LoopbackBytes) - $before
