@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
+using System.Threading.Tasks;
 using RealtimeMirror.Engine.Planning;
 using RealtimeMirror.Engine.Targets;
 using RealtimeMirror.Engine.Transport;
@@ -34,10 +35,23 @@ namespace RealtimeMirror.Engine.Sync
         /// <param name="allowDelta">False: whole files over SFTP even where the host has rsync (-NoDelta).</param>
         public static TargetSession Open(MirrorTarget target, bool acceptNewHostKey, CancellationToken cancel, bool allowDelta = true)
         {
-            var replica = ReplicaFactory.Open(target, acceptNewHostKey, cancel);
+            bool wantDelta = allowDelta && DeltaPusher.Applies(target);
+            // The SFTP login and the rsync login (with its probe) are independent round trips to the host, each waiting on
+            // the host's login: made at once, a sync waits for the slower only. A host key not yet recorded is recorded
+            // by the SFTP login (trust on first use), so then the rsync login follows it.
+            var delta = wantDelta && !acceptNewHostKey ? Task.Run(() => DeltaPusher.TryOpen(target)) : null;
+            IReplica replica;
+            try { replica = ReplicaFactory.Open(target, acceptNewHostKey, cancel); }
+            catch
+            {
+                delta?.ContinueWith(t => t.Result?.Dispose(), TaskContinuationOptions.OnlyOnRanToCompletion);
+                throw;
+            }
             try
             {
-                return new TargetSession(target, replica, allowDelta ? DeltaPusher.TryOpen(target, replica.CanSetOwner) : null);
+                var pusher = delta != null ? delta.GetAwaiter().GetResult() : wantDelta ? DeltaPusher.TryOpen(target) : null;
+                pusher?.SetOwnerFrom(replica);
+                return new TargetSession(target, replica, pusher);
             }
             catch
             {

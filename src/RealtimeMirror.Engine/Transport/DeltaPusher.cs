@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
@@ -23,7 +24,7 @@ namespace RealtimeMirror.Engine.Transport
     {
         private readonly MirrorTarget _target;
         private readonly SshClient _ssh;
-        private readonly bool _owner;
+        private bool _owner;
         private readonly BandwidthLimiter _limit;
         // rsync 3.0 and later confirm each file they put in place when asked (see RsyncPushOptions.ConfirmEachFile).
         private readonly bool _confirms;
@@ -48,24 +49,48 @@ namespace RealtimeMirror.Engine.Transport
         /// </summary>
         public static DeltaPusher TryOpen(MirrorTarget target, bool canSetOwner)
         {
-            if (target.Kind != TargetKind.Ssh || target.Rsync == RsyncMode.Never) return null;
+            var pusher = TryOpen(target);
+            if (pusher != null) pusher._owner = canSetOwner;
+            return pusher;
+        }
+
+        /// <summary>Whether the target could push through rsync at all: an SSH target whose Rsync is not Never.</summary>
+        public static bool Applies(MirrorTarget target) => target.Kind == TargetKind.Ssh && target.Rsync != RsyncMode.Never;
+
+        /// <summary>
+        /// Owner and group are sent when the replica's own login can set them (root, with PreserveOwner): the same rule
+        /// for what goes through rsync as for what goes over SFTP. Until told, a pusher does not send them.
+        /// </summary>
+        public void SetOwnerFrom(IReplica replica) => _owner = replica.CanSetOwner;
+
+        /// <summary>The same, opened before the replica: the owner rule comes later, from <see cref="SetOwnerFrom"/>.</summary>
+        public static DeltaPusher TryOpen(MirrorTarget target)
+        {
+            if (!Applies(target)) return null;
             target.Validate(); // a target file edited by hand skips Register-MirrorTarget's check
             var ssh = new SshClient(SshConnector.ConnectionFor(target));
             try
             {
                 SshConnector.Connect(ssh, target);
+                if (UsableRsyncSeen.TryGetValue(LoginOf(target), out var seen))
+                    return new DeltaPusher(target, ssh, owner: false, ConfirmsFiles(seen));
                 // A fixed command: no name of ours is in it. Bounded like every other wait on the host: a login whose
                 // shell never gets to run it (a stuck rc file) is a lost connection, retried, not a hang in Connecting.
                 using var probe = ssh.CreateCommand("rsync --version");
                 probe.CommandTimeout = target.IoTimeout;
                 probe.Execute();
+                Interlocked.Increment(ref _probesRun);
                 var firstLine = LoginShellNoise.FirstLine(probe.Result) ?? "";
                 // rsync's own first line starts with its name; anything before it is the shell's, and would be read
                 // as the protocol version of every push.
                 if (firstLine.Length > 0 && !firstLine.StartsWith("rsync ", StringComparison.Ordinal))
                     throw new TargetUnavailableException(LoginShellNoise.Message(target.Name, target.HostName, "rsync", firstLine)) { IsPermanent = true };
                 int protocol = ParseProtocol(firstLine);
-                if (probe.ExitStatus == 0 && protocol >= RsyncSender.MinProtocol) return new DeltaPusher(target, ssh, canSetOwner, ConfirmsFiles(firstLine));
+                if (probe.ExitStatus == 0 && protocol >= RsyncSender.MinProtocol)
+                {
+                    UsableRsyncSeen[LoginOf(target)] = firstLine;
+                    return new DeltaPusher(target, ssh, owner: false, ConfirmsFiles(firstLine));
+                }
                 if (target.Rsync == RsyncMode.Always)
                     throw new TargetUnavailableException($"Target '{target.Name}': -Rsync Always, but {target.HostName} has no usable rsync ({(firstLine.Length > 0 ? firstLine : probe.Error?.Trim())}).") { IsPermanent = true };
                 ssh.Dispose();
@@ -77,6 +102,24 @@ namespace RealtimeMirror.Engine.Transport
                 throw;
             }
         }
+
+        /// <summary>
+        /// The version line of each login whose rsync was found usable, for this process's life. The probe costs a run of
+        /// the host's login shell (0.2-0.5 s where a shell's rc files do real work), on the way of every sync that opens
+        /// a session: the service reconnecting, a script calling Sync-MirrorTree in a loop. Only a usable rsync is kept (a
+        /// host without one may get it installed), and a push that fails forgets it, so a removed or replaced rsync is
+        /// probed again at the next session.
+        /// </summary>
+        private static readonly ConcurrentDictionary<string, string> UsableRsyncSeen = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
+        private static int _probesRun;
+
+        /// <summary>How many `rsync --version` probes this process ran (tests).</summary>
+        internal static int ProbesRun => Volatile.Read(ref _probesRun);
+
+        private static string LoginOf(MirrorTarget target) =>
+            $"{(string.IsNullOrEmpty(target.User) ? Environment.UserName : target.User)}@{target.HostName}:{target.Port}";
+
+        private void ForgetProbe() => UsableRsyncSeen.TryRemove(LoginOf(_target), out _);
 
         /// <summary>"rsync  version 3.2.7  protocol version 31": 3.0 and later confirm files with --remove-source-files.</summary>
         internal static bool ConfirmsFiles(string versionLine)
@@ -116,6 +159,7 @@ namespace RealtimeMirror.Engine.Transport
             options.BackupDir = backupDir;
             var remoteRoot = string.IsNullOrEmpty(_target.RemotePath) ? "." : _target.RemotePath;
             RsyncPushOutcome outcome;
+            bool pushed = false;
             if (Service.Logging.MirrorTrace.Enabled)
                 Service.Logging.MirrorTrace.Write($"rsync push of {list.Count} entries; server command on {_target.HostName}: {RsyncServerCommand.RemoteCommandLine(options, remoteRoot)}");
             cancel.ThrowIfCancellationRequested();
@@ -128,7 +172,8 @@ namespace RealtimeMirror.Engine.Transport
                 {
                     session = new SshRsyncSession(_ssh, options, remoteRoot);
                     if (watchdog.Fired) session.Dispose(); // fired while the channel opened: close it now
-                    outcome = PushOver(session, watchdog, source, list, options, ioError, onFileResult, onError);
+                    outcome = PushOver(session, watchdog, source, list, options, ioError, onFileResult, onError, out int exit);
+                    pushed = exit == 0;
                 }
                 catch (Exception e) when (watchdog.Fired)
                 {
@@ -136,7 +181,11 @@ namespace RealtimeMirror.Engine.Transport
                     throw new Renci.SshNet.Common.SshOperationTimeoutException(
                         $"rsync on {_target.HostName}: nothing sent or received for {_target.IoTimeout.TotalSeconds:0} s (-IoTimeoutSeconds); the connection is taken as lost.", e);
                 }
-                finally { session?.Dispose(); }
+                finally
+                {
+                    session?.Dispose();
+                    if (!pushed) ForgetProbe(); // the rsync found at the probe may be gone or another now
+                }
             }
             foreach (var r in outcome.Replan)
                 if (r.Reason == RsyncReplanReason.Unreadable) onError?.Invoke(r.RelativePath, r.Error);
@@ -146,7 +195,7 @@ namespace RealtimeMirror.Engine.Transport
         }
 
         private RsyncPushOutcome PushOver(SshRsyncSession session, ChannelWatchdog watchdog, IRsyncSource source, List<FileMeta> list,
-            RsyncPushOptions options, bool ioError, Action<SyncResult> onFileResult, Action<string, Exception> onError)
+            RsyncPushOptions options, bool ioError, Action<SyncResult> onFileResult, Action<string, Exception> onError, out int exit)
         {
             RsyncPushOutcome outcome;
             // The limit applies to what we send (file data and sums), as rsync's --bwlimit does on the sending side.
@@ -171,7 +220,7 @@ namespace RealtimeMirror.Engine.Transport
                 throw new IOException($"rsync on {_target.HostName} ended the session: {e.Message}{(string.IsNullOrEmpty(why) ? "" : " " + why)}", e);
             }
             watchdog.Touch(); // the wait for the exit status gets a whole timeout of its own
-            int exit = session.WaitForExit();
+            exit = session.WaitForExit();
             // Each file the receiver did not confirm failed on its own (a full disk, a locked directory): that path is
             // reported with what the server said about it, and goes to the caller's retry set.
             foreach (var path in outcome.Unconfirmed)

@@ -20,7 +20,7 @@ namespace RealtimeMirror.Engine.Tests.Rsync
         private readonly string _dst = Directory.CreateTempSubdirectory("rtm-dp-dst-").FullName;
         public void Dispose() => Process.Start("rm", new[] { "-rf", _src, _dst }).WaitForExit();
 
-        private static readonly Lazy<Dictionary<string, string>> Env = new Lazy<Dictionary<string, string>>(LoadEnv);
+        internal static readonly Lazy<Dictionary<string, string>> Env = new Lazy<Dictionary<string, string>>(LoadEnv);
 
         private static Dictionary<string, string> LoadEnv()
         {
