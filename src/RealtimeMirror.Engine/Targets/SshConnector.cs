@@ -28,8 +28,8 @@ namespace RealtimeMirror.Engine.Targets
     public static class SshConnector
     {
         /// <param name="compressed">The SSH connection itself compresses (zlib@openssh.com, delayed until after login, like
-        /// `ssh -C`) when the server allows it: how -Compress reaches what goes over SFTP. rsync sessions leave it off,
-        /// since they compress file data with zstd themselves.</param>
+        /// `ssh -C`) when the server allows it: how -Compress reaches what goes over SFTP, and what goes to an rsync older
+        /// than 3.2. Newer rsyncs' sessions leave it off, since they compress file data with zstd themselves.</param>
         public static ConnectionInfo ConnectionFor(MirrorTarget target, bool compressed = false)
         {
             var user = string.IsNullOrEmpty(target.User) ? Environment.UserName : target.User;

@@ -28,20 +28,26 @@ namespace RealtimeMirror.Engine.Transport
         private readonly BandwidthLimiter _limit;
         // rsync 3.0 and later confirm each file they put in place when asked (see RsyncPushOptions.ConfirmEachFile).
         private readonly bool _confirms;
+        // rsync 3.2 and later negotiate compression (zstd, which this sender speaks); an older one's data is compressed
+        // by the SSH connection instead.
+        private readonly bool _compressTokens;
 
-        private DeltaPusher(MirrorTarget target, SshClient ssh, bool owner, bool confirms)
+        private DeltaPusher(MirrorTarget target, SshClient ssh, string versionLine)
         {
             _target = target;
-            _confirms = confirms;
+            _confirms = ConfirmsFiles(versionLine);
+            _compressTokens = target.Compress && NegotiatesCompression(versionLine);
             _limit = BandwidthLimiter.For(target.BandwidthLimit);
             _ssh = ssh;
-            _owner = owner;
         }
 
         public const string TransportName = "Rsync";
 
         /// <summary>The target asked for compression: file data should go through rsync, which can compress it.</summary>
         public bool Compresses => _target.Compress;
+
+        /// <summary>What the SSH connection itself compresses with ("none" unless rsync cannot compress; tests).</summary>
+        internal string ConnectionCompression => _ssh.ConnectionInfo.CurrentClientCompressionAlgorithm;
 
         /// <summary>
         /// Connects and checks once that the host has rsync. Null when it has not (or Rsync is Never):
@@ -68,39 +74,67 @@ namespace RealtimeMirror.Engine.Transport
         {
             if (!Applies(target)) return null;
             target.Validate(); // a target file edited by hand skips Register-MirrorTarget's check
-            var ssh = new SshClient(SshConnector.ConnectionFor(target));
+            UsableRsyncSeen.TryGetValue(LoginOf(target), out var seen);
+            // Compression for rsync before 3.2 is zlib tokens, which this sender does not speak: the SSH connection
+            // compresses instead (as -Compress does for SFTP), and rsync is not asked to.
+            var ssh = Connect(target, compressed: seen != null && target.Compress && !NegotiatesCompression(seen));
             try
             {
-                SshConnector.Connect(ssh, target);
-                if (UsableRsyncSeen.TryGetValue(LoginOf(target), out var seen))
-                    return new DeltaPusher(target, ssh, owner: false, ConfirmsFiles(seen));
-                // A fixed command: no name of ours is in it. Bounded like every other wait on the host: a login whose
-                // shell never gets to run it (a stuck rc file) is a lost connection, retried, not a hang in Connecting.
-                using var probe = ssh.CreateCommand("rsync --version");
-                probe.CommandTimeout = target.IoTimeout;
-                probe.Execute();
-                Interlocked.Increment(ref _probesRun);
-                var firstLine = LoginShellNoise.FirstLine(probe.Result) ?? "";
-                // rsync's own first line starts with its name; anything before it is the shell's, and would be read
-                // as the protocol version of every push.
-                if (firstLine.Length > 0 && !firstLine.StartsWith("rsync ", StringComparison.Ordinal))
-                    throw new TargetUnavailableException(LoginShellNoise.Message(target.Name, target.HostName, "rsync", firstLine)) { IsPermanent = true };
-                int protocol = ParseProtocol(firstLine);
-                if (probe.ExitStatus == 0 && protocol >= RsyncSender.MinProtocol)
+                if (seen != null) return new DeltaPusher(target, ssh, seen);
+                var versionLine = Probe(ssh, target);
+                if (versionLine == null)
                 {
-                    UsableRsyncSeen[LoginOf(target)] = firstLine;
-                    return new DeltaPusher(target, ssh, owner: false, ConfirmsFiles(firstLine));
+                    ssh.Dispose();
+                    return null;
                 }
-                if (target.Rsync == RsyncMode.Always)
-                    throw new TargetUnavailableException($"Target '{target.Name}': -Rsync Always, but {target.HostName} has no usable rsync ({(firstLine.Length > 0 ? firstLine : probe.Error?.Trim())}).") { IsPermanent = true };
-                ssh.Dispose();
-                return null;
+                UsableRsyncSeen[LoginOf(target)] = versionLine;
+                if (target.Compress && !NegotiatesCompression(versionLine))
+                {
+                    ssh.Dispose();
+                    ssh = Connect(target, compressed: true);
+                }
+                return new DeltaPusher(target, ssh, versionLine);
             }
             catch
             {
                 ssh.Dispose();
                 throw;
             }
+        }
+
+        private static SshClient Connect(MirrorTarget target, bool compressed)
+        {
+            var ssh = new SshClient(SshConnector.ConnectionFor(target, compressed));
+            try { SshConnector.Connect(ssh, target); }
+            catch
+            {
+                ssh.Dispose();
+                throw;
+            }
+            return ssh;
+        }
+
+        /// <summary>
+        /// The first line of `rsync --version` on the host when it is a usable rsync; null when there is none (and Rsync
+        /// is Auto). Throws for a shell that prints text first, and for Rsync Always without a usable rsync.
+        /// </summary>
+        private static string Probe(SshClient ssh, MirrorTarget target)
+        {
+            // A fixed command: no name of ours is in it. Bounded like every other wait on the host: a login whose
+            // shell never gets to run it (a stuck rc file) is a lost connection, retried, not a hang in Connecting.
+            using var probe = ssh.CreateCommand("rsync --version");
+            probe.CommandTimeout = target.IoTimeout;
+            probe.Execute();
+            Interlocked.Increment(ref _probesRun);
+            var firstLine = LoginShellNoise.FirstLine(probe.Result) ?? "";
+            // rsync's own first line starts with its name; anything before it is the shell's, and would be read
+            // as the protocol version of every push.
+            if (firstLine.Length > 0 && !firstLine.StartsWith("rsync ", StringComparison.Ordinal))
+                throw new TargetUnavailableException(LoginShellNoise.Message(target.Name, target.HostName, "rsync", firstLine)) { IsPermanent = true };
+            if (probe.ExitStatus == 0 && ParseProtocol(firstLine) >= RsyncSender.MinProtocol) return firstLine;
+            if (target.Rsync == RsyncMode.Always)
+                throw new TargetUnavailableException($"Target '{target.Name}': -Rsync Always, but {target.HostName} has no usable rsync ({(firstLine.Length > 0 ? firstLine : probe.Error?.Trim())}).") { IsPermanent = true };
+            return null;
         }
 
         /// <summary>
@@ -119,7 +153,7 @@ namespace RealtimeMirror.Engine.Transport
         private static string LoginOf(MirrorTarget target) =>
             $"{(string.IsNullOrEmpty(target.User) ? Environment.UserName : target.User)}@{target.HostName}:{target.Port}";
 
-        private void ForgetProbe() => UsableRsyncSeen.TryRemove(LoginOf(_target), out _);
+        private void ForgetProbe() => ForgetProbe(_target);
 
         /// <summary>"rsync  version 3.2.7  protocol version 31": 3.0 and later confirm files with --remove-source-files.</summary>
         internal static bool ConfirmsFiles(string versionLine)
@@ -127,6 +161,18 @@ namespace RealtimeMirror.Engine.Transport
             var m = System.Text.RegularExpressions.Regex.Match(versionLine, @"version v?(\d+)\.(\d+)");
             return m.Success && int.Parse(m.Groups[1].Value) >= 3;
         }
+
+        /// <summary>"rsync  version 3.2.7 ...": 3.2 and later negotiate their compression from protocol 31 on.</summary>
+        internal static bool NegotiatesCompression(string versionLine)
+        {
+            var m = System.Text.RegularExpressions.Regex.Match(versionLine, @"version v?(\d+)\.(\d+)");
+            return m.Success && (int.Parse(m.Groups[1].Value), int.Parse(m.Groups[2].Value)).CompareTo((3, 2)) >= 0 && ParseProtocol(versionLine) >= 31;
+        }
+
+        /// <summary>Tests stand in for an older host: the version line its probe would have given.</summary>
+        internal static void RememberProbe(MirrorTarget target, string versionLine) => UsableRsyncSeen[LoginOf(target)] = versionLine;
+
+        internal static void ForgetProbe(MirrorTarget target) => UsableRsyncSeen.TryRemove(LoginOf(target), out _);
 
         private static int ParseProtocol(string versionLine)
         {
@@ -238,7 +284,7 @@ namespace RealtimeMirror.Engine.Transport
             ConfirmEachFile = _confirms,
             PreserveGroup = _owner,
             IgnoreTimes = ignoreTimes,
-            Compress = _target.Compress,
+            Compress = _compressTokens,
             // Only when needed: the flags cost nothing, but -H makes every file carry 16 more bytes.
             PreserveSpecials = list.Any(FileListWriter.NeedsSpecials),
             PreserveHardLinks = list.Any(e => e.Kind == EntryKind.File && e.LinkCount > 1),

@@ -376,5 +376,33 @@ namespace RealtimeMirror.Engine.Tests.Rsync
             Assert.True(e is InvalidDataException || e is NotSupportedException, e.ToString());
             Assert.Contains(expected, e.Message);
         }
+
+        /// <summary>
+        /// Protocol 31's goodbye: after the last phase the receiver sends NDX_DONE, we answer NDX_DONE, and it sends NDX_DONE
+        /// once more. Without that last word the push is not done (the receiver may still fail); another word is refused.
+        /// </summary>
+        [Theory]
+        [InlineData(new byte[] { 0, 0, 0, 0, 0 }, null)]                                     // three phases, the goodbye and its answer
+        [InlineData(new byte[] { 0, 0, 0, 0 }, "closed the connection")]                     // gone before its last NDX_DONE
+        [InlineData(new byte[] { 0, 0, 0, 0, 1, 0, 0x80 }, "sent #0 where the end of the session was due")] // an entry instead
+        public void The_protocol_31_goodbye_is_answered_and_its_last_word_awaited(byte[] ndxs, string expected)
+        {
+            File.WriteAllText(Path.Combine(_src, "a"), "a");
+            var sent = new MemoryStream();
+            var sender = new RsyncSender(FakeServer31(new byte[] { 0x80, 0x80 }, "xxh128", ndxs), sent, new RsyncPushOptions());
+            var push = System.Threading.Tasks.Task.Run(() => sender.Push(new TestSource(_src), PosixTestFs.Walk(_src), false, 0, null, default));
+            Assert.True(((IAsyncResult)push).AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(10)), "the sender hung");
+            if (expected == null)
+            {
+                Assert.Null(push.Exception);
+                Assert.Equal(31, push.Result.Protocol);
+                // Our side ends with four NDX_DONEs (one zero byte from protocol 30), each flushed in a data frame of its
+                // own: the ends of phases 0 and 1, the end of the transfer, and the answer to the goodbye.
+                var bytes = sent.ToArray();
+                var doneFrame = Frame(0, 1).Append((byte)0).ToArray();
+                Assert.Equal(Enumerable.Repeat(doneFrame, 4).SelectMany(f => f).ToArray(), bytes.Skip(bytes.Length - 20).ToArray());
+            }
+            else Assert.Contains(expected, push.Exception?.InnerException?.Message ?? "no error");
+        }
     }
 }
