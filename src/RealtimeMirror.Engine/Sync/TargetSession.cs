@@ -39,7 +39,11 @@ namespace RealtimeMirror.Engine.Sync
             // The SFTP login and the rsync login (with its probe) are independent round trips to the host, each waiting on
             // the host's login: made at once, a sync waits for the slower only. A host key not yet recorded is recorded
             // by the SFTP login (trust on first use), so then the rsync login follows it.
-            var delta = wantDelta && !acceptNewHostKey ? Task.Run(() => DeltaPusher.TryOpen(target)) : null;
+            var trace = Service.Logging.MirrorTrace.Current; // the rsync login's -Verbose lines go where this thread's go
+            var delta = wantDelta && !acceptNewHostKey ? Task.Run(() =>
+            {
+                using (Service.Logging.MirrorTrace.Use(trace)) return DeltaPusher.TryOpen(target);
+            }) : null;
             IReplica replica;
             try { replica = ReplicaFactory.Open(target, acceptNewHostKey, cancel); }
             catch

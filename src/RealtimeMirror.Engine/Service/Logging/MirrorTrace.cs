@@ -14,6 +14,9 @@ namespace RealtimeMirror.Engine.Service.Logging
 
         public static bool Enabled => t_sink != null;
 
+        /// <summary>This thread's sink, for work it hands to another thread (null: none).</summary>
+        public static Action<string> Current => t_sink;
+
         public static void Write(string line)
         {
             var sink = t_sink;
