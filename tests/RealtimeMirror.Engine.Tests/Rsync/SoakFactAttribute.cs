@@ -11,7 +11,23 @@ namespace RealtimeMirror.Engine.Tests.Rsync
     {
         public SoakFactAttribute()
         {
-            if (Environment.GetEnvironmentVariable("RTM_SOAK") != "1") Skip = "Soak only: ./build.ps1 -Task Soak runs it (RTM_SOAK=1).";
+            Skip = SoakOnly.SkipReason;
         }
+    }
+
+    /// <summary>The same for a theory: each case runs only in Soak.</summary>
+    public sealed class SoakTheoryAttribute : TheoryAttribute
+    {
+        public SoakTheoryAttribute()
+        {
+            Skip = SoakOnly.SkipReason;
+        }
+    }
+
+    internal static class SoakOnly
+    {
+        /// <summary>Null (run) under RTM_SOAK=1, else why the test is skipped.</summary>
+        public static string SkipReason =>
+            Environment.GetEnvironmentVariable("RTM_SOAK") == "1" ? null : "Soak only: ./build.ps1 -Task Soak runs it (RTM_SOAK=1).";
     }
 }
