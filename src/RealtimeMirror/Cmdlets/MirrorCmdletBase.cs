@@ -76,6 +76,18 @@ namespace RealtimeMirror.Cmdlets
             return matches;
         }
 
+        /// <summary>
+        /// True when <paramref name="full"/> is a directory. Otherwise writes SourceNotFound, worded by the command: a
+        /// file there (<paramref name="isAFile"/>) or nothing (<paramref name="isMissing"/>), and returns false.
+        /// </summary>
+        protected bool IsSourceDirectory(string full, object input, string isAFile, string isMissing)
+        {
+            if (System.IO.Directory.Exists(full)) return true;
+            var why = System.IO.File.Exists(full) ? isAFile : isMissing;
+            WriteError(new ErrorRecord(new System.IO.DirectoryNotFoundException(why), ErrorIds.SourceNotFound, ErrorCategory.ObjectNotFound, input));
+            return false;
+        }
+
         protected void WriteTargetNotFound(string name) =>
             WriteError(new ErrorRecord(
                 new ItemNotFoundException($"No mirror target is named '{name}'. Register one with Register-MirrorTarget, or list them with Get-MirrorTarget."),

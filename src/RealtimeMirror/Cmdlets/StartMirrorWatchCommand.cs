@@ -115,15 +115,14 @@ namespace RealtimeMirror.Cmdlets
             foreach (var p in Path)
             {
                 if (!WildcardPattern.ContainsWildcardCharacters(p)) AddRoot(GetUnresolvedProviderPathFromPSPath(p), p);
-                else foreach (var match in DirectoriesMatching(p, "Nothing is watched for it.")) AddRoot(match, p);
+                else _roots.AddRange(DirectoriesMatching(p, "Nothing is watched for it.")); // directories already
             }
         }
 
         private void AddRoot(string full, string input)
         {
-            if (Directory.Exists(full)) { _roots.Add(full); return; }
-            var why = File.Exists(full) ? $"Cannot watch '{full}': it is a file; Start-MirrorWatch watches directories." : $"Cannot watch '{full}': no such directory.";
-            WriteError(new ErrorRecord(new DirectoryNotFoundException(why), ErrorIds.SourceNotFound, ErrorCategory.ObjectNotFound, input));
+            if (IsSourceDirectory(full, input, $"Cannot watch '{full}': it is a file; Start-MirrorWatch watches directories.", $"Cannot watch '{full}': no such directory."))
+                _roots.Add(full);
         }
 
         protected override void EndProcessing()

@@ -165,13 +165,8 @@ namespace RealtimeMirror.Cmdlets
             }
         }
 
-        private bool CheckSourceDirectory(string full, object input)
-        {
-            if (Directory.Exists(full)) return true;
-            var why = File.Exists(full) ? $"'{full}' is a file; Sync-MirrorTree mirrors directories." : $"Source directory '{full}' does not exist.";
-            WriteError(new ErrorRecord(new DirectoryNotFoundException(why), ErrorIds.SourceNotFound, ErrorCategory.ObjectNotFound, input));
-            return false;
-        }
+        private bool CheckSourceDirectory(string full, object input) =>
+            IsSourceDirectory(full, input, $"'{full}' is a file; Sync-MirrorTree mirrors directories.", $"Source directory '{full}' does not exist.");
 
         private void SyncTree(string root, string subdirectory, object input, string[] targets) =>
             SyncToTargets(root, subdirectory, new List<SyncHint> { SyncHint.WholeTree() }, input, targets, treeSync: true);
