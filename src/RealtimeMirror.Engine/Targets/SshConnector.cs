@@ -30,9 +30,12 @@ namespace RealtimeMirror.Engine.Targets
         /// <param name="compressed">The SSH connection itself compresses (zlib@openssh.com, delayed until after login, like
         /// `ssh -C`) when the server allows it: how -Compress reaches what goes over SFTP, and what goes to an rsync older
         /// than 3.2. Newer rsyncs' sessions leave it off, since they compress file data with zstd themselves.</param>
+        /// <summary>The user a target logs in as: its own, else this process's (as ssh does).</summary>
+        public static string LoginUser(MirrorTarget target) => string.IsNullOrEmpty(target.User) ? Environment.UserName : target.User;
+
         public static ConnectionInfo ConnectionFor(MirrorTarget target, bool compressed = false)
         {
-            var user = string.IsNullOrEmpty(target.User) ? Environment.UserName : target.User;
+            var user = LoginUser(target);
             var methods = new List<AuthenticationMethod>();
             var keyFiles = new List<string>();
             if (!string.IsNullOrEmpty(target.KeyFile)) keyFiles.Add(target.KeyFile);

@@ -77,7 +77,7 @@ namespace RealtimeMirror.Engine.Transport
             UsableRsyncSeen.TryGetValue(LoginOf(target), out var seen);
             // Compression for rsync before 3.2 is zlib tokens, which this sender does not speak: the SSH connection
             // compresses instead (as -Compress does for SFTP), and rsync is not asked to.
-            var ssh = Connect(target, compressed: seen != null && target.Compress && !NegotiatesCompression(seen));
+            var ssh = Connect(target, compressed: seen != null && SshCompresses(target, seen));
             try
             {
                 if (seen != null) return new DeltaPusher(target, ssh, seen);
@@ -88,7 +88,7 @@ namespace RealtimeMirror.Engine.Transport
                     return null;
                 }
                 UsableRsyncSeen[LoginOf(target)] = versionLine;
-                if (target.Compress && !NegotiatesCompression(versionLine))
+                if (SshCompresses(target, versionLine))
                 {
                     ssh.Dispose();
                     ssh = Connect(target, compressed: true);
@@ -151,22 +151,25 @@ namespace RealtimeMirror.Engine.Transport
         internal static int ProbesRun => Volatile.Read(ref _probesRun);
 
         private static string LoginOf(MirrorTarget target) =>
-            $"{(string.IsNullOrEmpty(target.User) ? Environment.UserName : target.User)}@{target.HostName}:{target.Port}";
+            $"{SshConnector.LoginUser(target)}@{target.HostName}:{target.Port}";
 
         private void ForgetProbe() => ForgetProbe(_target);
 
         /// <summary>"rsync  version 3.2.7  protocol version 31": 3.0 and later confirm files with --remove-source-files.</summary>
-        internal static bool ConfirmsFiles(string versionLine)
-        {
-            var m = System.Text.RegularExpressions.Regex.Match(versionLine, @"version v?(\d+)\.(\d+)");
-            return m.Success && int.Parse(m.Groups[1].Value) >= 3;
-        }
+        internal static bool ConfirmsFiles(string versionLine) => ParseVersion(versionLine).CompareTo((3, 0)) >= 0;
 
         /// <summary>"rsync  version 3.2.7 ...": 3.2 and later negotiate their compression from protocol 31 on.</summary>
-        internal static bool NegotiatesCompression(string versionLine)
+        internal static bool NegotiatesCompression(string versionLine) =>
+            ParseVersion(versionLine).CompareTo((3, 2)) >= 0 && ParseProtocol(versionLine) >= 31;
+
+        /// <summary>-Compress to an rsync that cannot negotiate it: the SSH connection compresses instead.</summary>
+        private static bool SshCompresses(MirrorTarget target, string versionLine) => target.Compress && !NegotiatesCompression(versionLine);
+
+        /// <summary>(major, minor) of "rsync  version 3.2.7 ..."; (0, 0) when the line names none.</summary>
+        private static (int Major, int Minor) ParseVersion(string versionLine)
         {
             var m = System.Text.RegularExpressions.Regex.Match(versionLine, @"version v?(\d+)\.(\d+)");
-            return m.Success && (int.Parse(m.Groups[1].Value), int.Parse(m.Groups[2].Value)).CompareTo((3, 2)) >= 0 && ParseProtocol(versionLine) >= 31;
+            return m.Success ? (int.Parse(m.Groups[1].Value), int.Parse(m.Groups[2].Value)) : (0, 0);
         }
 
         /// <summary>Tests stand in for an older host: the version line its probe would have given.</summary>
