@@ -156,15 +156,26 @@ Import-Module '$(Get-PesterModulePath)' -Force
 `$c.Output.Verbosity = 'Detailed'
 $(if ($Filter) { "`$c.Filter.FullName = '*$Filter*'" })
 `$r = Invoke-Pester -Configuration `$c
+foreach (`$t in `$r.Failed) { "PESTER_FAILED `$(`$t.ExpandedPath) :: `$(("`$(`$t.ErrorRecord | Select-Object -First 1 | ForEach-Object Exception | ForEach-Object Message)").Trim() -split "``n" | Select-Object -First 3)" }
+foreach (`$b in @(`$r.FailedBlocks) + @(`$r.FailedContainers)) { "PESTER_FAILED `$(`$b.ExpandedPath ?? `$b.Item) (setup)" }
 "PESTER_COUNTS `$(`$r.PassedCount) `$(`$r.FailedCount + `$r.FailedBlocksCount + `$r.FailedContainersCount)"
 "@
     # A child pwsh: the module's assemblies load into a clean session, and a crash there cannot take the build down.
     $pesterOut = & (Get-PwshPath) -NoProfile -Command $pesterCode
     $pesterPassed = 0; $pesterFailed = 1
+    $failedNames = [Collections.Generic.List[string]]::new()
     foreach ($line in $pesterOut) {
         if ($line -match '^PESTER_COUNTS (\d+) (\d+)$') { $pesterPassed = [int]$Matches[1]; $pesterFailed = [int]$Matches[2] }
+        elseif ($line -match '^PESTER_FAILED (.*)$') { $failedNames.Add("Pester: $($Matches[1])") }
         else { Write-Host $line }
     }
+    if ($trx) {
+        foreach ($r in ([xml](Get-Content $trx.FullName -Raw)).SelectNodes("//*[local-name()='UnitTestResult']") | Where-Object outcome -notin 'Passed', 'NotExecuted') {
+            $failedNames.Add("xunit: $($r.testName)")
+        }
+    }
+    # CI shows only the end of this output: the failures are named again just above the counts.
+    foreach ($name in $failedNames) { Write-Host "FAILED $name" }
     $passed = $xunitPassed + $pesterPassed
     $failed = $xunitFailed + $pesterFailed
     Write-Host "xunit: $xunitPassed passed, $xunitFailed failed; Pester: $pesterPassed passed, $pesterFailed failed"

@@ -74,9 +74,8 @@ Describe 'Start-MirrorWatch -Backend Fanotify' -Skip:($null -ne $script:Fanotify
         Move-Item "$src/new/a" "$root/gone-away"
         Wait-Until { (Test-Path "$root/fan-replica/incoming/sub/g.txt") -and -not (Test-Path "$root/fan-replica/new/a") -and
             (Test-Path "$root/fan-replica/kept/deep/er/f.txt") -and ((Get-MirrorWatch -Id $w.Id).Targets[0].QueueLength -eq 0) } -Because 'the live changes'
-        Start-Sleep -Milliseconds 500
-        $w | Stop-MirrorWatch
-        Assert-TreesEqual $src "$root/fan-replica" -NoDirectoryTimes
+        try { Wait-TreesEqual $src "$root/fan-replica" -NoDirectoryTimes }
+        finally { $w | Stop-MirrorWatch }
     }
 }
 

@@ -42,9 +42,9 @@ Describe 'Mass-deletion halt in the service' {
             Wait-Until { (Get-MirrorWatch -Id $w.Id).Targets[0].State -eq 'Idle' } -Because 'an idle target after the resume'
             Test-Path "$root/halt-replica/big" | Should -BeFalse
             Test-Path "$root/halt-replica/c/f1.txt" | Should -BeTrue
+            Wait-TreesEqual $src "$root/halt-replica" -NoDirectoryTimes
         }
         finally { $w | Stop-MirrorWatch }
-        Assert-TreesEqual $src "$root/halt-replica" -NoDirectoryTimes
     }
 
     It 'Resume-MirrorTarget reports a target that is not halted' {

@@ -237,7 +237,7 @@ Describe 'A frozen host' {
             (Get-State $w).LastError | Should -Not -BeNullOrEmpty
             Send-SshdSignal $state CONT
             Wait-Until { @(Get-ChildItem "$root/frozen-replica" -Filter 'during-*').Count -eq 10 } -TimeoutSeconds 90 -Because 'delivery after the thaw'
-            Assert-TreesEqual $src "$root/frozen-replica" -NoDirectoryTimes
+            Wait-TreesEqual $src "$root/frozen-replica" -NoDirectoryTimes
             # Frozen again, Stop does not wait out the I/O timeout.
             Send-SshdSignal $state STOP
             Set-Content "$src/after.txt" 'after'
@@ -321,7 +321,7 @@ Describe 'Per-entry failures heal without a restart' {
                 (Get-State $w).LastError | Should -Match 'space|full'
                 Remove-Item "$mnt/filler"
                 Wait-Until { @(Get-ChildItem "$mnt/replica" -Filter 'f*.bin').Count -eq 5 -and (Get-State $w).RetrySetSize -eq 0 } -TimeoutSeconds 90 -Because 'the retried files'
-                Assert-TreesEqual $src "$mnt/replica" -NoDirectoryTimes
+                Wait-TreesEqual $src "$mnt/replica" -NoDirectoryTimes
             }
             finally { $w | Stop-MirrorWatch }
         }
@@ -349,7 +349,7 @@ Describe 'Per-entry failures heal without a restart' {
             (Get-State $w).LastErrorTimeUtc | Should -BeGreaterThan ([DateTime]::UtcNow.AddSeconds(-60))
             bash -c "chattr -i '$root/locked-replica/locked'"
             Wait-Until { @(Get-ChildItem "$root/locked-replica/locked").Count -eq 3 } -TimeoutSeconds 90 -Because 'the retried files'
-            Assert-TreesEqual $src "$root/locked-replica" -NoDirectoryTimes
+            Wait-TreesEqual $src "$root/locked-replica" -NoDirectoryTimes
             Wait-Until { $x = (Get-Content -Raw $file | ConvertFrom-Json).Targets[0]; $x.RetrySetSize -eq 0 -and $x.FilesApplied -ge 3 } -TimeoutSeconds 35 -Because 'an empty retry set in the status file'
         }
         finally {
@@ -389,7 +389,7 @@ Describe 'Per-entry failures heal without a restart' {
                 (Get-Content "$root/confirm-replica/open/o8.txt") | Should -Be 'open again 8'
                 bash -c "chattr -i '$root/confirm-replica/locked'"
                 Wait-Until { @(Get-ChildItem "$root/confirm-replica/locked").Count -eq 3 -and (Get-State $w).RetrySetSize -eq 0 } -TimeoutSeconds 90 -Because 'the retried files'
-                Assert-TreesEqual $src "$root/confirm-replica" -NoDirectoryTimes
+                Wait-TreesEqual $src "$root/confirm-replica" -NoDirectoryTimes
             }
             finally { $w | Stop-MirrorWatch }
         }
@@ -413,7 +413,7 @@ Describe 'Per-entry failures heal without a restart' {
             [IO.File]::SetLastWriteTimeUtc("$src/f.txt", $old)
             Wait-Until { (Get-Content -Raw "$root/restored-replica/f.txt") -eq 'bbbb' } -TimeoutSeconds 30 -Because 'the restored content'
             Wait-Until { (Get-State $w).RetrySetSize -eq 0 } -Because 'an empty retry set'
-            Assert-TreesEqual $src "$root/restored-replica" -NoDirectoryTimes
+            Wait-TreesEqual $src "$root/restored-replica" -NoDirectoryTimes
         }
         finally { $w | Stop-MirrorWatch }
     }
@@ -430,7 +430,7 @@ Describe 'Per-entry failures heal without a restart' {
             Wait-Until { Test-Path "$root/symlinked-replica/b.txt" } -Because 'a live change below the symlinked root'
             (Get-MirrorWatch -Id $w.Id).State | Should -Be 'Running'
             (Get-State $w).Errors | Should -Be 0
-            Assert-TreesEqual $real "$root/symlinked-replica" -NoDirectoryTimes
+            Wait-TreesEqual $real "$root/symlinked-replica" -NoDirectoryTimes
         }
         finally { $w | Stop-MirrorWatch }
     }
@@ -451,7 +451,7 @@ Describe 'Per-entry failures heal without a restart' {
             @(Get-ChildItem -Recurse -File "$root/killed-replica").Count | Should -BeLessThan 2000
             Start-SecondSshd 2312 | Out-Null
             Wait-Until { (Get-State $w).State -eq 'Idle' } -TimeoutSeconds 120 -Because 'the initial sync to finish'
-            Assert-TreesEqual $src "$root/killed-replica" -NoDirectoryTimes
+            Wait-TreesEqual $src "$root/killed-replica" -NoDirectoryTimes
         }
         finally {
             $w | Stop-MirrorWatch

@@ -100,6 +100,17 @@ function Assert-TreesEqual([string] $Source, [string] $Replica, [switch] $NoDire
     $a.Count | Should -BeGreaterThan 0
 }
 
+# A service converges eventually: the replica may still be taking its last batch when a proxy condition (a file there,
+# an empty queue) holds. Compares until equal, or throws the differences seen last once the time is up.
+function Wait-TreesEqual([string] $Source, [string] $Replica, [switch] $NoDirectoryTimes, [int] $TimeoutSeconds = 20) {
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+    while ($true) {
+        try { Assert-TreesEqual $Source $Replica -NoDirectoryTimes:$NoDirectoryTimes; return }
+        catch { if ([DateTime]::UtcNow -ge $deadline) { throw } }
+        Start-Sleep -Milliseconds 100
+    }
+}
+
 function Wait-Until([scriptblock] $Condition, [int] $TimeoutSeconds = 20, [string] $Because = 'condition') {
     $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
     while ([DateTime]::UtcNow -lt $deadline) {

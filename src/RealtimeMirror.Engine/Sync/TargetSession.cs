@@ -48,12 +48,12 @@ namespace RealtimeMirror.Engine.Sync
             try { replica = ReplicaFactory.Open(target, acceptNewHostKey, cancel); }
             catch
             {
-                delta?.ContinueWith(t => t.Result?.Dispose(), TaskContinuationOptions.OnlyOnRanToCompletion);
+                DisposeWhenDone(delta);
                 throw;
             }
             try
             {
-                var pusher = delta != null ? delta.GetAwaiter().GetResult() : wantDelta ? DeltaPusher.TryOpen(target) : null;
+                var pusher = delta != null ? AwaitLogin(delta, cancel) : wantDelta ? DeltaPusher.TryOpen(target) : null;
                 pusher?.SetOwnerFrom(replica);
                 return new TargetSession(target, replica, pusher);
             }
@@ -63,6 +63,22 @@ namespace RealtimeMirror.Engine.Sync
                 throw;
             }
         }
+
+        /// <summary>The rsync login made beside the SFTP one; Ctrl+C stops the wait at once, the login is closed when it ends.</summary>
+        private static DeltaPusher AwaitLogin(Task<DeltaPusher> login, CancellationToken cancel)
+        {
+            try { login.Wait(cancel); }
+            catch (OperationCanceledException)
+            {
+                DisposeWhenDone(login);
+                throw;
+            }
+            catch (AggregateException) { } // the login failed: GetResult throws its own exception
+            return login.GetAwaiter().GetResult(); // its own exception, not an AggregateException
+        }
+
+        private static void DisposeWhenDone(Task<DeltaPusher> login) =>
+            login?.ContinueWith(t => t.Result?.Dispose(), TaskContinuationOptions.OnlyOnRanToCompletion);
 
         /// <summary>
         /// Makes the replica equal to the source wherever the hints point. Renames the planner can prove run first

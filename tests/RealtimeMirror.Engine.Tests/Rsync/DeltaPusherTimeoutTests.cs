@@ -67,6 +67,22 @@ namespace RealtimeMirror.Engine.Tests.Rsync
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"returned after {clock.ElapsedMilliseconds} ms");
         }
 
+        [SshFact]
+        public void Ctrl_C_while_the_rsync_login_waits_ends_opening_a_session_within_a_second()
+        {
+            // The SFTP login answers; the rsync login made beside it hangs in its probe. Opening the session must still
+            // give way to Ctrl+C at once, not wait out the I/O timeout.
+            _second = new SecondSshd(2344, "Subsystem sftp /usr/lib/openssh/sftp-server\n" +
+                "ForceCommand case \"$SSH_ORIGINAL_COMMAND\" in 'rsync --version') sleep 30;; *) eval \"$SSH_ORIGINAL_COMMAND\";; esac");
+            var target = _second.Target(_dst);
+            target.Rsync = RsyncMode.Always;
+            target.IoTimeoutSeconds = 30;
+            using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(1.5));
+            var clock = Stopwatch.StartNew();
+            Assert.ThrowsAny<OperationCanceledException>(() => TargetSession.Open(target, false, cancel.Token).Dispose());
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2.5), $"returned after {clock.ElapsedMilliseconds} ms");
+        }
+
         /// <summary>A source that freezes the replica host the moment the sender opens the file (mid-push).</summary>
         private sealed class FreezingSource : IRsyncSource
         {
