@@ -140,9 +140,12 @@ Describe 'Start-MirrorWatch -Wait as a service' {
         $child = Start-ServiceChild "Start-MirrorWatch '$src' -Target $name -Wait -LogPath '$log' -SettleMilliseconds 50 -Verbose"
         try {
             Wait-LogLine $log 'action=Ready'
-            # Ten files: enough for one rsync push where the host has rsync (fewer go as single uploads).
-            1..10 | ForEach-Object { [IO.File]::WriteAllText("$src/f$_.txt", 'thirteen byte') }
-            Wait-Until { @(Get-Content $log | Where-Object { $_ -match "target=$name action=Copied path=f\d+\.txt bytes=13" }).Count -eq 10 } -Because 'the ten files'
+            # Ten files: enough for one rsync push where the host has rsync (fewer go as single uploads). Moved in as one
+            # directory, they are one hint and so one batch; written one by one, they may settle into several small ones.
+            $staging = New-Item -ItemType Directory "$root/$name-staging/batch" -Force
+            1..10 | ForEach-Object { [IO.File]::WriteAllText("$staging/f$_.txt", 'thirteen byte') }
+            Move-Item $staging "$src/batch"
+            Wait-Until { @(Get-Content $log | Where-Object { $_ -match "target=$name action=Copied path=batch/f\d+\.txt bytes=13" }).Count -eq 10 } -Because 'the ten files'
             Send-SigTerm $child
             Wait-ChildExit $child 40 | Should -Be 0
         }

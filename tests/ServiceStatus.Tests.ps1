@@ -103,9 +103,10 @@ Describe 'A mirror service in another process' {
         $busy = @($seen | Where-Object Queue -gt 0)
         $busy.Count | Should -BeGreaterThan 5 -Because 'the burst kept the service busy for more than a second'
         foreach ($s in $busy) { ($s.Read - $s.Updated).TotalSeconds | Should -BeLessThan 1.8 }
-        # And the numbers moved while it worked, not only at the end.
-        @($busy | ForEach-Object Files | Sort-Object -Unique).Count | Should -BeGreaterThan 2
-        @($busy | ForEach-Object Bytes | Sort-Object -Unique).Count | Should -BeGreaterThan 2
+        # And the numbers moved while it worked, not only at the end: two values seen while something was still queued
+        # (a fast machine applies the burst in a few refreshes, so more is not promised).
+        @($busy | ForEach-Object Files | Sort-Object -Unique).Count | Should -BeGreaterThan 1
+        @($busy | ForEach-Object Bytes | Sort-Object -Unique).Count | Should -BeGreaterThan 1
         @($seen | ForEach-Object Queue | Sort-Object -Unique).Count | Should -BeGreaterThan 2
         @($busy | Where-Object Lag -gt 0).Count | Should -BeGreaterThan 0
     }
