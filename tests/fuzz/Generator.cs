@@ -15,6 +15,8 @@ public sealed class Generator
         // An attack from the backup host's side, not a source edit: only with --only (it has no weight below, so the
         // mixed stream of every existing seed stays as it was).
         "replica-hardlink",
+        // A same-size rewrite (mtime restored) and at once a rename of its directory; also only with --only.
+        "rewrite-dir-rename",
     };
 
     // Relative weights in the mixed stream (no --only): everyday edits dominate, heavy ops are rare.
@@ -84,6 +86,7 @@ public sealed class Generator
         "fifo" => Fifo(),
         "delete" => Delete(),
         "replica-hardlink" => ReplicaHardlink(),
+        "rewrite-dir-rename" => RewriteThenDirRename(),
         _ => throw new ArgumentException($"unknown op class '{cls}'; one of: {string.Join(", ", Classes)}"),
     };
 
@@ -299,6 +302,40 @@ public sealed class Generator
         Native.Rename(A(d), A(e));
         Model.Rename(d, e);
         return $"write {S(x)} && mv {S(d)} {S(e)}{note}";
+    }
+
+    string RewriteThenDirRename()
+    {
+        // Size and mtime (restored to the nanosecond) say the file did not change; only the queued hint knows, and it
+        // names the file's old path once its directory is renamed right after. A hint lost there leaves the old
+        // content on the replica for good.
+        string f = null;
+        for (int i = 0; i < 20 && f == null; i++)
+        {
+            var c = Model.Files.Count > 0 ? Pick(Model.Files) : null;
+            if (c != null && Bytes.Parent(c).Length > 0 && Native.LStat(A(c))?.Size > 0) f = c;
+        }
+        var note = "";
+        if (f == null)
+        {
+            var nd = AnyDirNotRoot(out note);
+            f = Bytes.Join(nd, Fresh("r") + ".txt");
+            note += $" (new: {WriteNew(f, rng.Next(1, 4096))})";
+        }
+        var d = Bytes.Parent(f);
+        // Let the mirror catch up (the replica has d), then keep each target busy with a big new file, so the rewrite's
+        // hint and the rename's arrive while it works and are planned in one batch.
+        Thread.Sleep(rng.Next(150, 400));
+        var ballast = WriteNew(NewPath("ballast", ".bin"), 4 << 20);
+        var st = Native.LStat(A(f)).Value;
+        Native.WriteFile(A(f), Content((int)st.Size));
+        Native.SetTimes(A(f), st.MtimeSec, st.MtimeNsec);
+        string parent;
+        do parent = AnyDir(); while (parent == d || Bytes.IsUnder(parent, d));
+        var e = Bytes.Join(parent, Fresh("e"));
+        Native.Rename(A(d), A(e));
+        Model.Rename(d, e);
+        return $"create {ballast}; rewrite {S(f)} ({st.Size} B, mtime {st.MtimeSec}.{st.MtimeNsec:D9} restored) && mv {S(d)} {S(e)}{note}";
     }
 
     string Swap()

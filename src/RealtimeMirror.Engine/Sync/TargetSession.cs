@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
+using RealtimeMirror.Engine.Paths;
 using RealtimeMirror.Engine.Planning;
 using RealtimeMirror.Engine.Targets;
 using RealtimeMirror.Engine.Transport;
@@ -112,6 +113,7 @@ namespace RealtimeMirror.Engine.Sync
                         var renamePlan = new Plan();
                         renamePlan.Actions.AddRange(renames);
                         executor.Execute(renamePlan, o);
+                        list = FollowRenamedDirectories(list, renames);
                     }
                 }
                 var plan = planner.Plan(list);
@@ -123,6 +125,30 @@ namespace RealtimeMirror.Engine.Sync
                 list = outcome.Replan.Distinct(StringComparer.Ordinal).Select(p => new SyncHint(p, subtree: false, contentChanged: true)).ToList();
             }
             return failed;
+        }
+
+        /// <summary>
+        /// A hint queued under a directory before it was renamed names the old path, where neither side has the entry
+        /// now: the moved copy is what it stands for. It is kept, and also given at the new path, so a change that
+        /// size and mtime cannot show (a same-second rewrite) is still content-compared after the replica's rename.
+        /// </summary>
+        private static List<SyncHint> FollowRenamedDirectories(List<SyncHint> hints, List<PlannedAction> renames)
+        {
+            var moves = renames.Where(r => r.Source?.Kind == EntryKind.Directory).ToList();
+            if (moves.Count == 0) return hints;
+            var followed = new List<SyncHint>(hints);
+            foreach (var h in hints)
+            {
+                var path = RelativePath.Normalize(h.Path);
+                foreach (var m in moves)
+                    if (path.Length > m.OldRelativePath.Length && RelativePath.IsSameOrUnder(path, m.OldRelativePath))
+                    {
+                        var moved = m.RelativePath + path.Substring(m.OldRelativePath.Length);
+                        followed.Add(new SyncHint(moved, h.Subtree, h.ContentChanged, h.RenamedFrom, h.ChangedSince));
+                        break;
+                    }
+            }
+            return followed;
         }
 
         /// <summary>

@@ -15,8 +15,9 @@ namespace RealtimeMirror.Engine.Watching
     /// unsent change, so a file written more often than the settle window still reaches the replica.
     ///
     /// The kind shown to users folds as: Created+Changed = Created; Deleted+Created = Changed; any+Deleted =
-    /// Deleted; a rename leaves a Deleted hint at the old name and a Renamed at the new one that remembers where the
-    /// chain started (a->b->c = Renamed c from a, with b and a also hinted). Not thread-safe: one pump thread owns it.
+    /// Deleted; a rename gives a Renamed at the new name that remembers where the chain started (a->b->c = Renamed c
+    /// from a, with b left as a Deleted hint; the Renamed hint itself covers a), and what was pending below a renamed
+    /// directory moves with it. Not thread-safe: one pump thread owns it.
     /// </summary>
     public sealed class Coalescer
     {
@@ -109,13 +110,17 @@ namespace RealtimeMirror.Engine.Watching
                 else if (p.Kind == ChangeType.Created) origin = null;                      // new within the window: nothing to rename on the replica
             }
             // The Renamed event names the old path, which is all the hint it needs. A pending entry at the old name
-            // (b in a->b->c) stays as a Deleted hint: the replica may have had a b of its own.
-            if (p != null)
+            // (b in a->b->c) stays as a Deleted hint: the replica may have had a b of its own. A plain a->b drops a's
+            // pending entry instead: the rename's own hint at a does its job, and a Deleted a sent on its own (a
+            // target may take it in a batch before the rename) would delete what the replica could have renamed.
+            if (p != null && origin == from && p.Kind != ChangeType.Rescan) Remove(p);
+            else if (p != null)
             {
                 p.Kind = ChangeType.Deleted;
                 p.OldPath = null;
                 Touch(p, c.Time);
             }
+            if (isDir) MoveChildren(from, to);
             bool backHome = origin == to;
             if (backHome) origin = null; // a->b->a: back home, maybe edited
             if (_byPath.TryGetValue(to, out var target))
@@ -127,6 +132,44 @@ namespace RealtimeMirror.Engine.Watching
                 Touch(target, c.Time);
             }
             else Insert(to, origin, origin != null ? ChangeType.Renamed : backHome ? ChangeType.Changed : ChangeType.Created, isDir, c.Time);
+        }
+
+        /// <summary>Past this many pending paths a directory rename leaves its children's hints where they were (see MoveChildren).</summary>
+        private const int MaxPendingToMove = 20_000;
+
+        /// <summary>
+        /// Pending changes below a renamed directory follow it: they name where the entries are now. Left at the old
+        /// names, they would make a target delete the old directory (the source has it no more) before the rename
+        /// reaches it, and send the whole subtree again. O(pending) per directory rename, so a huge backlog skips it:
+        /// the old names are still correct hints, only dearer.
+        /// </summary>
+        private void MoveChildren(string from, string to)
+        {
+            if (_byPath.Count > MaxPendingToMove || Paths.RelativePath.IsSameOrUnder(to, from)) return; // (no directory moves into itself)
+            var prefix = from + "/";
+            List<Pending> moving = null;
+            foreach (var kv in _byPath)
+                if (kv.Key.StartsWith(prefix, StringComparison.Ordinal)) (moving ??= new List<Pending>()).Add(kv.Value);
+            if (moving == null) return;
+            foreach (var child in moving)
+            {
+                var movedPath = to + child.Path.Substring(from.Length);
+                _byPath.Remove(child.Path);
+                if (_byPath.TryGetValue(movedPath, out var there))
+                {
+                    // Something was pending at the new name already (a deleted directory's old child): both hold.
+                    there.Kind = there.Kind == ChangeType.Rescan || child.Kind == ChangeType.Rescan ? ChangeType.Rescan : ChangeType.Changed;
+                    there.OldPath = null;
+                    there.IsDirectory = child.IsDirectory;
+                    _byLast.Remove(child.ByLast);
+                    _byFirst.Remove(child.ByFirst);
+                    continue;
+                }
+                child.Path = movedPath;
+                if (child.OldPath != null && Paths.RelativePath.IsSameOrUnder(child.OldPath, from) && child.OldPath != from)
+                    child.OldPath = to + child.OldPath.Substring(from.Length); // renamed inside the directory, then it moved
+                _byPath[movedPath] = child;
+            }
         }
 
         /// <summary>A pending rename is losing its old path (deleted, or renamed over): keep that path as a hint of its own.</summary>

@@ -67,6 +67,18 @@ namespace RealtimeMirror.Engine.Tests.Sync
         }
 
         [Fact] // 3
+        public void A_same_size_same_mtime_rewrite_queued_before_its_directory_was_renamed_is_sent()
+        {
+            // Only the queued hint knows x changed: size and mtime (restored to the nanosecond) say it did not.
+            _m.Sh("mkdir $S/d; printf aaaa > $S/d/x; touch -d '2020-01-01 00:00:00.123456789' $S/d/x");
+            _m.SyncAll();
+            _m.Sh("t=$(stat -c %y $S/d/x); printf bbbb > $S/d/x; touch -d \"$t\" $S/d/x; mv $S/d $S/e");
+            _m.Apply((ChangeType.Changed, "d/x", null, false), (ChangeType.Renamed, "e", "d", true));
+            Assert.Equal("bbbb", File.ReadAllText(Path.Combine(_m.Replica, "e/x")));
+            Assert.Contains(_m.Results, r => r.Action == SyncAction.Renamed && r.RelativePath == "e");
+        }
+
+        [Fact] // 3
         public void Unpacking_into_a_staging_directory_then_renaming_it_into_place_loses_nothing()
         {
             _m.SyncAll();

@@ -109,6 +109,28 @@ namespace RealtimeMirror.Engine.Tests.Watching
         }
 
         [Fact]
+        public void A_directory_written_into_and_then_renamed_is_one_rename_and_its_pending_children_follow_it()
+        {
+            // echo > d/x; echo >> d/y; mv d e: nothing may stand at d on its own (a target taking a Deleted d before
+            // the rename would delete what it could have renamed), and the changes below d name where they are now.
+            Add(ChangeType.Created, "d/x", 0);
+            Add(ChangeType.Changed, "d", 0, true);
+            Add(ChangeType.Changed, "d/y", 1);
+            Add(ChangeType.Renamed, "d/y2", 2, false, "d/z");
+            Add(ChangeType.Renamed, "e", 3, true, "d");
+            Assert.Equal(new[] { "Changed e/y", "Created e/x", "Renamed d->e", "Renamed e/z->e/y2" }, Settle(100));
+        }
+
+        [Fact]
+        public void A_rename_chain_of_a_directory_still_hints_the_middle_name()
+        {
+            Add(ChangeType.Changed, "b/f", 0);
+            Add(ChangeType.Renamed, "b", 1, true, "a");
+            Add(ChangeType.Renamed, "c", 2, true, "b");
+            Assert.Equal(new[] { "Changed c/f", "Deleted b", "Renamed a->c" }, Settle(100));
+        }
+
+        [Fact]
         public void A_rename_over_a_pending_name_keeps_a_hint_for_both()
         {
             Add(ChangeType.Changed, "b", 0);
