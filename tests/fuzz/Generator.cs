@@ -296,12 +296,19 @@ public sealed class Generator
         var d = AnyDirNotRoot(out var note);
         var x = Bytes.Join(d, Fresh("x") + ".txt");
         WriteNew(x, rng.Next(1, 16384));
+        var e = MoveDirectory(d);
+        return $"write {S(x)} && mv {S(d)} {S(e)}{note}";
+    }
+
+    /// <summary>Renames directory d to a fresh name under a directory outside it; returns the new path.</summary>
+    string MoveDirectory(string d)
+    {
         string parent;
         do parent = AnyDir(); while (parent == d || Bytes.IsUnder(parent, d));
         var e = Bytes.Join(parent, Fresh("e"));
         Native.Rename(A(d), A(e));
         Model.Rename(d, e);
-        return $"write {S(x)} && mv {S(d)} {S(e)}{note}";
+        return e;
     }
 
     string RewriteThenDirRename()
@@ -330,11 +337,7 @@ public sealed class Generator
         var st = Native.LStat(A(f)).Value;
         Native.WriteFile(A(f), Content((int)st.Size));
         Native.SetTimes(A(f), st.MtimeSec, st.MtimeNsec);
-        string parent;
-        do parent = AnyDir(); while (parent == d || Bytes.IsUnder(parent, d));
-        var e = Bytes.Join(parent, Fresh("e"));
-        Native.Rename(A(d), A(e));
-        Model.Rename(d, e);
+        var e = MoveDirectory(d);
         return $"create {ballast}; rewrite {S(f)} ({st.Size} B, mtime {st.MtimeSec}.{st.MtimeNsec:D9} restored) && mv {S(d)} {S(e)}{note}";
     }
 

@@ -52,15 +52,22 @@ namespace RealtimeMirror.Engine.Tests.Rsync
             Assert.True(clock.Elapsed < TimeSpan.FromMilliseconds(1300), $"returned after {clock.ElapsedMilliseconds} ms");
         }
 
+        /// <summary>A target on a second sshd whose logins work (SFTP too) but never answer `rsync --version`.</summary>
+        private MirrorTarget HungProbeTarget(int port, int ioTimeoutSeconds)
+        {
+            _second = new SecondSshd(port, "Subsystem sftp /usr/lib/openssh/sftp-server\n" +
+                "ForceCommand case \"$SSH_ORIGINAL_COMMAND\" in 'rsync --version') sleep 30;; *) eval \"$SSH_ORIGINAL_COMMAND\";; esac");
+            var target = _second.Target(_dst);
+            target.Rsync = RsyncMode.Always;
+            target.IoTimeoutSeconds = ioTimeoutSeconds;
+            return target;
+        }
+
         [SshFact]
         public void A_login_that_never_answers_the_rsync_probe_is_a_lost_connection_within_the_io_timeout()
         {
             // Logged in, then silence: the shell never runs "rsync --version" (a stuck rc file, a hung NFS home).
-            _second = new SecondSshd(2342, "Subsystem sftp /usr/lib/openssh/sftp-server\n" +
-                "ForceCommand case \"$SSH_ORIGINAL_COMMAND\" in 'rsync --version') sleep 30;; *) eval \"$SSH_ORIGINAL_COMMAND\";; esac");
-            var target = _second.Target(_dst);
-            target.Rsync = RsyncMode.Always;
-            target.IoTimeoutSeconds = 2;
+            var target = HungProbeTarget(2342, ioTimeoutSeconds: 2);
             var clock = Stopwatch.StartNew();
             var e = Assert.ThrowsAny<Exception>(() => DeltaPusher.TryOpen(target, true)?.Dispose());
             Assert.True(ReplicaFailure.IsConnectionLost(e), e.ToString());
@@ -72,11 +79,7 @@ namespace RealtimeMirror.Engine.Tests.Rsync
         {
             // The SFTP login answers; the rsync login made beside it hangs in its probe. Opening the session must still
             // give way to Ctrl+C at once, not wait out the I/O timeout.
-            _second = new SecondSshd(2344, "Subsystem sftp /usr/lib/openssh/sftp-server\n" +
-                "ForceCommand case \"$SSH_ORIGINAL_COMMAND\" in 'rsync --version') sleep 30;; *) eval \"$SSH_ORIGINAL_COMMAND\";; esac");
-            var target = _second.Target(_dst);
-            target.Rsync = RsyncMode.Always;
-            target.IoTimeoutSeconds = 30;
+            var target = HungProbeTarget(2344, ioTimeoutSeconds: 30);
             using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(1.5));
             var clock = Stopwatch.StartNew();
             Assert.ThrowsAny<OperationCanceledException>(() => TargetSession.Open(target, false, cancel.Token).Dispose());
