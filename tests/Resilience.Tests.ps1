@@ -196,7 +196,8 @@ Describe 'Ctrl+C during a transfer' {
         try { $ps.EndInvoke($async) } catch { }
         $ps.Dispose()
         $clock.Elapsed.TotalSeconds | Should -BeLessThan 1
-        @(Get-ChildItem -Force -Recurse "$root/$Name" -Filter '.*.rtm-*' -ErrorAction SilentlyContinue) | Should -HaveCount 0
+        # Over SFTP the temp's removal is sent at the stop, not awaited: the host may take a moment to unlink it.
+        Wait-Until { @(Get-ChildItem -Force -Recurse "$root/$Name" -Filter '.*.rtm-*' -ErrorAction SilentlyContinue).Count -eq 0 } -TimeoutSeconds 20 -Because 'no temp file of ours left
         # Over SSH the whole copy takes seconds here, so the stop really cut it short (a local copy may just finish).
         if ($Slow) { Test-Path "$root/$Name/big.bin" | Should -BeFalse }
         # rsync's receiver names its temp .big.bin.XXXXXX and removes it itself once the channel is gone.
@@ -215,7 +216,7 @@ Describe 'Stop-MirrorWatch during a transfer' {
         $w | Stop-MirrorWatch
         $clock.Elapsed.TotalSeconds | Should -BeLessThan 1
         Test-Path "$root/svc-big/big.bin" | Should -BeFalse
-        Wait-Until { @(Get-ChildItem -Force "$root/svc-big" -Filter '.*.rtm-*' -ErrorAction SilentlyContinue).Count -eq 0 } -TimeoutSeconds 5 -Because 'the temp file removed'
+        Wait-Until { @(Get-ChildItem -Force "$root/svc-big" -Filter '.*.rtm-*' -ErrorAction SilentlyContinue).Count -eq 0 } -TimeoutSeconds 20 -Because 'the temp file removed'
     }
 }
 

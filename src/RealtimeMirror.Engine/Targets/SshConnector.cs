@@ -27,12 +27,15 @@ namespace RealtimeMirror.Engine.Targets
     /// <summary>Builds authenticated, host-key-verified SSH.NET clients for a target.</summary>
     public static class SshConnector
     {
-        /// <param name="compressed">The SSH connection itself compresses (zlib@openssh.com, delayed until after login, like
-        /// `ssh -C`) when the server allows it: how -Compress reaches what goes over SFTP, and what goes to an rsync older
-        /// than 3.2. Newer rsyncs' sessions leave it off, since they compress file data with zstd themselves.</param>
+        // Every SSH use comes through here; SSH.NET completes requests on pool threads the engine may be blocking.
+        static SshConnector() => Platform.ThreadPoolFloor.Ensure();
+
         /// <summary>The user a target logs in as: its own, else this process's (as ssh does).</summary>
         public static string LoginUser(MirrorTarget target) => string.IsNullOrEmpty(target.User) ? Environment.UserName : target.User;
 
+        /// <param name="compressed">The SSH connection itself compresses (zlib@openssh.com, delayed until after login, like
+        /// `ssh -C`) when the server allows it: how -Compress reaches what goes over SFTP, and what goes to an rsync older
+        /// than 3.2. Newer rsyncs' sessions leave it off, since they compress file data with zstd themselves.</param>
         public static ConnectionInfo ConnectionFor(MirrorTarget target, bool compressed = false)
         {
             var user = LoginUser(target);

@@ -26,6 +26,7 @@ namespace RealtimeMirror.Engine.Transport
         private static readonly MethodInfo LStatMethod = Find("RequestLStat", typeof(string));
         private static readonly MethodInfo LStatAsyncMethod = Find("RequestLStatAsync", typeof(string), typeof(CancellationToken));
         private static readonly MethodInfo RemoveMethod = Find("RequestRemove", typeof(string));
+        private static readonly MethodInfo RemoveAsyncMethod = Find("RequestRemoveAsync", typeof(string), typeof(CancellationToken));
         private static readonly MethodInfo RmDirMethod = Find("RequestRmDir", typeof(string));
         private static readonly MethodInfo MkDirMethod = Find("RequestMkDir", typeof(string));
         private static readonly MethodInfo SymLinkMethod = Find("RequestSymLink", typeof(string), typeof(string));
@@ -50,7 +51,7 @@ namespace RealtimeMirror.Engine.Transport
 
         public RawSftpRequests(SftpClient client)
         {
-            foreach (var m in new[] { LStatMethod, LStatAsyncMethod, RemoveMethod, RmDirMethod, MkDirMethod, SymLinkMethod, PosixRenameMethod,
+            foreach (var m in new[] { LStatMethod, LStatAsyncMethod, RemoveMethod, RemoveAsyncMethod, RmDirMethod, MkDirMethod, SymLinkMethod, PosixRenameMethod,
                                       SetStatMethod, FSetStatMethod, ReadLinkMethod, RealPathMethod, OpenMethod, CloseMethod, ReadMethod,
                                       WriteAsyncMethod, OpenDirMethod, ReadDirMethod })
                 if (m == null) throw new NotSupportedException("This SSH.NET build lacks the SFTP session requests RealtimeMirror needs.");
@@ -85,6 +86,8 @@ namespace RealtimeMirror.Engine.Transport
         /// <summary>Sent without waiting, so a chain of lstats costs one round trip.</summary>
         public Task<SftpFileAttributes> LStatAsync(string path) => (Task<SftpFileAttributes>)Invoke(LStatAsyncMethod, path, CancellationToken.None);
         public void Remove(string path) => Invoke(RemoveMethod, path);
+        /// <summary>Sent without waiting for the host to finish the unlink.</summary>
+        public Task RemoveAsync(string path) => (Task)Invoke(RemoveAsyncMethod, path, CancellationToken.None);
         public void RmDir(string path) => Invoke(RmDirMethod, path);
         public void MkDir(string path) => Invoke(MkDirMethod, path);
         /// <summary>Creates <paramref name="linkPath"/> pointing at <paramref name="target"/>, the target stored verbatim.</summary>

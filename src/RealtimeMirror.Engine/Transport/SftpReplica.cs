@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Threading;
+using System.Threading.Tasks;
 using RealtimeMirror.Engine.Paths;
 using RealtimeMirror.Engine.Planning;
 using RealtimeMirror.Engine.Platform;
@@ -188,7 +189,9 @@ namespace RealtimeMirror.Engine.Transport
                 if (!IsDeadLink(e))
                 {
                     if (handle != null) TryClose(handle);
-                    TryRemoveTemp(temp);
+                    // After Ctrl+C the removal is sent, not awaited: unlinking what a big upload wrote can keep the host
+                    // busy for a second or more, and control comes back now (later requests queue behind it there).
+                    TryRemoveTemp(temp, wait: !(e is OperationCanceledException));
                 }
                 throw;
             }
@@ -315,13 +318,14 @@ namespace RealtimeMirror.Engine.Transport
         }
 
         /// <summary>Removes our own temp name, after the same parent check any removal gets.</summary>
-        private void TryRemoveTemp(string tempRel)
+        private void TryRemoveTemp(string tempRel, bool wait = true)
         {
             try
             {
                 if (!_sftp.IsConnected) return;
                 _guard.CheckWrite(tempRel);
-                _raw.Remove(_guard.Remote(tempRel));
+                if (wait) _raw.Remove(_guard.Remote(tempRel));
+                else _raw.RemoveAsync(_guard.Remote(tempRel)).ContinueWith(t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted);
             }
             catch (Exception) { }
         }
