@@ -78,6 +78,15 @@ namespace RealtimeMirror.Engine.Paths
             return path == ancestor || path.StartsWith(ancestor + "/", StringComparison.Ordinal);
         }
 
+        /// <summary>True when <paramref name="path"/> lies below <paramref name="ancestor"/> (not the same path).</summary>
+        public static bool IsUnder(string path, string ancestor) => path != ancestor && IsSameOrUnder(path, ancestor);
+
+        /// <summary>
+        /// The name <paramref name="path"/> (at or below <paramref name="from"/>) has once <paramref name="from"/> was
+        /// renamed to <paramref name="to"/>.
+        /// </summary>
+        public static string Moved(string path, string from, string to) => to + path.Substring(from.Length);
+
         /// <summary>All ancestors from the top down, excluding the root "" and the path itself.</summary>
         public static IEnumerable<string> Ancestors(string relative)
         {

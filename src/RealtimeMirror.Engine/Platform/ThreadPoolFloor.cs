@@ -12,11 +12,10 @@ namespace RealtimeMirror.Engine.Platform
     internal static class ThreadPoolFloor
     {
         private const int MinWorkerThreads = 32;
-        private static int _raised;
 
+        /// <summary>Idempotent: it only ever raises the minimum.</summary>
         public static void Ensure()
         {
-            if (Interlocked.Exchange(ref _raised, 1) == 1) return;
             ThreadPool.GetMinThreads(out var workers, out var io);
             if (workers < MinWorkerThreads) ThreadPool.SetMinThreads(MinWorkerThreads, io);
         }

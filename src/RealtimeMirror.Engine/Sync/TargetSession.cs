@@ -141,9 +141,9 @@ namespace RealtimeMirror.Engine.Sync
             {
                 var path = RelativePath.Normalize(h.Path);
                 foreach (var m in moves)
-                    if (path.Length > m.OldRelativePath.Length && RelativePath.IsSameOrUnder(path, m.OldRelativePath))
+                    if (RelativePath.IsUnder(path, m.OldRelativePath))
                     {
-                        var moved = m.RelativePath + path.Substring(m.OldRelativePath.Length);
+                        var moved = RelativePath.Moved(path, m.OldRelativePath, m.RelativePath);
                         followed.Add(new SyncHint(moved, h.Subtree, h.ContentChanged, h.RenamedFrom, h.ChangedSince));
                         break;
                     }

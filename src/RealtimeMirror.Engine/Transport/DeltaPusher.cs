@@ -153,8 +153,6 @@ namespace RealtimeMirror.Engine.Transport
         private static string LoginOf(MirrorTarget target) =>
             $"{SshConnector.LoginUser(target)}@{target.HostName}:{target.Port}";
 
-        private void ForgetProbe() => ForgetProbe(_target);
-
         /// <summary>"rsync  version 3.2.7  protocol version 31": 3.0 and later confirm files with --remove-source-files.</summary>
         internal static bool ConfirmsFiles(string versionLine) => ParseVersion(versionLine).CompareTo((3, 0)) >= 0;
 
@@ -233,7 +231,7 @@ namespace RealtimeMirror.Engine.Transport
                 finally
                 {
                     session?.Dispose();
-                    if (!pushed) ForgetProbe(); // the rsync found at the probe may be gone or another now
+                    if (!pushed) ForgetProbe(_target); // the rsync found at the probe may be gone or another now
                 }
             }
             foreach (var r in outcome.Replan)

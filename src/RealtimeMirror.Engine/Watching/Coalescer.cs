@@ -146,28 +146,26 @@ namespace RealtimeMirror.Engine.Watching
         private void MoveChildren(string from, string to)
         {
             if (_byPath.Count > MaxPendingToMove || Paths.RelativePath.IsSameOrUnder(to, from)) return; // (no directory moves into itself)
-            var prefix = from + "/";
             List<Pending> moving = null;
             foreach (var kv in _byPath)
-                if (kv.Key.StartsWith(prefix, StringComparison.Ordinal)) (moving ??= new List<Pending>()).Add(kv.Value);
+                if (Paths.RelativePath.IsUnder(kv.Key, from)) (moving ??= new List<Pending>()).Add(kv.Value);
             if (moving == null) return;
             foreach (var child in moving)
             {
-                var movedPath = to + child.Path.Substring(from.Length);
-                _byPath.Remove(child.Path);
+                var movedPath = Paths.RelativePath.Moved(child.Path, from, to);
                 if (_byPath.TryGetValue(movedPath, out var there))
                 {
                     // Something was pending at the new name already (a deleted directory's old child): both hold.
                     there.Kind = there.Kind == ChangeType.Rescan || child.Kind == ChangeType.Rescan ? ChangeType.Rescan : ChangeType.Changed;
                     there.OldPath = null;
                     there.IsDirectory = child.IsDirectory;
-                    _byLast.Remove(child.ByLast);
-                    _byFirst.Remove(child.ByFirst);
+                    Remove(child);
                     continue;
                 }
+                _byPath.Remove(child.Path);
                 child.Path = movedPath;
-                if (child.OldPath != null && Paths.RelativePath.IsSameOrUnder(child.OldPath, from) && child.OldPath != from)
-                    child.OldPath = to + child.OldPath.Substring(from.Length); // renamed inside the directory, then it moved
+                if (child.OldPath != null && Paths.RelativePath.IsUnder(child.OldPath, from))
+                    child.OldPath = Paths.RelativePath.Moved(child.OldPath, from, to); // renamed inside the directory, then it moved
                 _byPath[movedPath] = child;
             }
         }

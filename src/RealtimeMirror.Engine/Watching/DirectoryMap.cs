@@ -82,7 +82,7 @@ namespace RealtimeMirror.Engine.Watching
             foreach (var key in keys)
                 if (_paths.TryGetValue(key, out var path) && IsAtOrBelow(path, from)) moved.Add((key, path));
             foreach (var (key, _) in moved) Remove(key);
-            foreach (var (key, path) in moved) Set(key, to + path.Substring(from.Length));
+            foreach (var (key, path) in moved) Set(key, Paths.RelativePath.Moved(path, from, to));
         }
 
         public static bool IsAtOrBelow(string path, string dir)

@@ -40,7 +40,7 @@ namespace RealtimeMirror.Engine.Watching
             if (_dirs.Count == 0) return;
             var moved = _dirs.Where(d => DirectoryMap<string>.IsAtOrBelow(d, from)).ToList();
             foreach (var d in moved) _dirs.Remove(d);
-            foreach (var d in moved) _dirs.Add(to + d.Substring(from.Length));
+            foreach (var d in moved) _dirs.Add(RelativePath.Moved(d, from, to));
         }
 
         /// <summary>Empties the set and returns its top subtrees (the caller tries to watch each again).</summary>

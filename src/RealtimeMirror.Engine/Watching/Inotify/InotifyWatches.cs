@@ -121,7 +121,7 @@ namespace RealtimeMirror.Engine.Watching.Inotify
             if (_missed.Count == 0) return;
             var moved = _missed.Where(m => WatchMap.IsAtOrBelow(m, from)).ToList();
             foreach (var m in moved) _missed.Remove(m);
-            foreach (var m in moved) WatchTree(to + m.Substring(from.Length));
+            foreach (var m in moved) WatchTree(RelativePath.Moved(m, from, to));
         }
 
         /// <summary>The kernel queue is empty: no unread rename can explain a missed directory any more.</summary>
